@@ -1,0 +1,3 @@
+"""readinglist: a personal, local-first reading list for research papers."""
+
+__version__ = "0.1.0"

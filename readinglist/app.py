@@ -1,0 +1,52 @@
+"""The composition root: the one place that decides paths and builds the store, library and services."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from readinglist.core.importer import read_feed_file
+from readinglist.core.library import Library
+
+APP_NAME = "readinglist"
+ENV_DATA_DIR = "READINGLIST_DATA_DIR"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+SAMPLE_FEED = RESOURCES / "sample-papers.xml"
+SAMPLE_SOURCE = "Sample papers"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def sample_data_dir() -> Path:
+    """Where `--sample` keeps its own library, apart from the user's real one."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)).parent / f"{APP_NAME}-sample"
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None, *, sample: bool = False) -> Path:
+    """`--data-dir` wins, then READINGLIST_DATA_DIR, then the platform's user data folder."""
+    if cli_value:
+        return Path(cli_value).expanduser().resolve()
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    return sample_data_dir() if sample else default_data_dir()
+
+
+@dataclass
+class App:
+    """What a command or the window needs, built once from the data folder."""
+
+    data_dir: Path
+    lock_timeout: float = 5.0
+
+    def open_library(self, *, writer: bool = True) -> Library:
+        return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout)
+
+    def load_sample(self, library: Library) -> str:
+        parsed = read_feed_file(SAMPLE_FEED)
+        return library.add_papers(parsed.papers, source=SAMPLE_SOURCE).summary()

@@ -1,0 +1,1 @@
+"""The `readinglist` command line."""

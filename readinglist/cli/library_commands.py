@@ -1,0 +1,316 @@
+"""Commands that work on the library itself: import, list, show, the user's state, stats, backup, restore."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from readinglist.app import App
+from readinglist.core.importer import FeedError, read_feed_file
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter, PaperKey, SortKey
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("import", help="import feed files (RSS 1.0/2.0, Atom) from disk into the library")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="feed files to read")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("list", help="list papers, one per line")
+    views = p.add_mutually_exclusive_group()
+    for name in ("unread", "read", "starred", "noted", "updated"):
+        views.add_argument(f"--{name}", dest="view", action="store_const", const=ListFilter(name),
+                           help=f"only {name} papers")
+    p.add_argument("--tag", metavar="T", help="only papers tagged T")
+    p.add_argument("--feed", metavar="F", help="only papers from feed F")
+    p.add_argument("--search", metavar="TEXT", help="only papers whose title, authors, abstract or note match")
+    p.add_argument("--sort", choices=[s.value for s in SortKey], default="date", help="order (default: date)")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N papers")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_list, view=ListFilter.ALL)
+
+    p = sub.add_parser("show", help="show one paper with your state on it")
+    p.add_argument("key", metavar="KEY", help="paper key or arXiv id")
+    p.add_argument("--json", action="store_true", help="as one JSON object")
+    p.set_defaults(handler=cmd_show)
+
+    for name, help_text in (
+        ("star", "star papers"),
+        ("unstar", "remove the star"),
+        ("read", "mark papers read"),
+        ("unread", "mark papers unread"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("keys", nargs="+", metavar="KEY", help="paper keys or arXiv ids")
+        p.set_defaults(handler=cmd_state, action=name)
+
+    p = sub.add_parser("tag", help="add tags to a paper")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("tags", nargs="+", metavar="TAG")
+    p.set_defaults(handler=cmd_tag, remove=False)
+    p = sub.add_parser("untag", help="remove tags from a paper")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("tags", nargs="+", metavar="TAG")
+    p.set_defaults(handler=cmd_tag, remove=True)
+
+    p = sub.add_parser("note", help="set the Markdown note of a paper (no TEXT: read it from standard input)")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="the note; empty deletes it")
+    p.set_defaults(handler=cmd_note)
+
+    p = sub.add_parser("stats", help="counts of papers, states, tags and feeds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("backup", help="copy the library into its backups folder now, or into one archive file")
+    p.add_argument("--to", metavar="FILE", help="write one archive (papers, your state, feeds; never credentials)")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="bring back a backup (default: the latest good one)")
+    p.add_argument("backup", nargs="?", metavar="BACKUP", help="backup name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the backups")
+    p.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="merge an archive written by `backup --to` into this library (newest edit wins per field)")
+    p.set_defaults(handler=cmd_restore)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+
+
+def ensure_sample(app: App) -> None:
+    with app.open_library() as library:
+        if len(library) == 0:
+            print(f"Loading the sample papers into {app.data_dir}: {app.load_sample(library)}", file=sys.stderr)
+
+
+def open_window(args: argparse.Namespace, app: App) -> int:
+    try:
+        from readinglist.ui.main import run_window
+    except ImportError as exc:
+        print(f"readinglist: error: the window cannot start ({exc}); the command line works: "
+              "see `readinglist --help`", file=sys.stderr)
+        return 1
+    return run_window(app)
+
+
+def _resolve(library: Library, texts: list[str]) -> list[PaperKey]:
+    return [library.resolve(t) for t in texts]
+
+
+def paper_json(library: Library, key: str) -> dict[str, Any]:
+    paper = library.get(key)
+    state = library.state(key)
+    return {
+        "key": paper.key,
+        "arxiv_id": paper.arxiv_id,
+        "arxiv_version": paper.arxiv_version,
+        "doi": paper.doi,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "abstract": paper.abstract,
+        "published": paper.published,
+        "updated": paper.updated,
+        "first_seen": paper.first_seen,
+        "content_updated": paper.content_updated,
+        "categories": list(paper.categories),
+        "url": paper.abs_url,
+        "pdf_url": paper.pdf_url,
+        "journal_ref": paper.journal_ref,
+        "feeds": list(paper.feeds),
+        "extra": dict(paper.extra),
+        "starred": state.starred,
+        "starred_at": state.starred_at if state.starred else None,
+        "read": state.read,
+        "read_at": state.read_at if state.read else None,
+        "tags": list(state.tags),
+        "note": state.note,
+        "note_at": state.note_at if state.note else None,
+    }
+
+
+def _print_json_line(obj: Any) -> None:
+    sys.stdout.write(orjson.dumps(obj).decode("utf-8") + "\n")
+
+
+# ---- commands --------------------------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace, app: App) -> int:
+    failures = 0
+    with app.open_library() as library:
+        for raw in args.paths:
+            path = Path(raw)
+            try:
+                parsed = read_feed_file(path)
+            except FeedError as exc:
+                print(f"readinglist: error: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            result = library.add_papers(parsed.papers, source=parsed.title)
+            for warning in parsed.warnings:
+                print(f"readinglist: warning: {warning}", file=sys.stderr)
+            print(f"{path}: {result.summary()}")
+    return 1 if failures else 0
+
+
+def cmd_list(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        keys = library.query(
+            view=args.view,
+            tag=args.tag,
+            feed=args.feed,
+            search=args.search,
+            sort=SortKey(args.sort),
+            limit=args.limit,
+        )
+        out = sys.stdout
+        for key in keys:
+            if args.json:
+                _print_json_line(paper_json(library, key))
+                continue
+            doc = library.doc(key)
+            state = library.state_doc(key)
+            star = "*" if state.get("starred") else " "
+            mark = " " if state.get("read") else "N"
+            date = (doc.get("published") or doc.get("first_seen") or "")[:10]
+            out.write(f"{key:<26} {star}{mark} {date:<10}  {doc.get('title', '')}\n")
+        if not keys and not args.json:
+            print("no papers match", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        key = library.resolve(args.key)
+        data = paper_json(library, key)
+    if args.json:
+        _print_json_line(data)
+        return 0
+    lines = [data["title"], ""]
+    fields = [
+        ("Key", data["key"]),
+        ("Authors", ", ".join(data["authors"])),
+        ("arXiv", f"{data['arxiv_id']}v{data['arxiv_version']}" if data["arxiv_version"] else data["arxiv_id"]),
+        ("DOI", data["doi"]),
+        ("Journal", data["journal_ref"]),
+        ("Published", data["published"]),
+        ("Updated", data["content_updated"] and f"new version seen {data['content_updated']}"),
+        ("First seen", data["first_seen"]),
+        ("Categories", ", ".join(data["categories"])),
+        ("Feeds", ", ".join(data["feeds"])),
+        ("Link", data["url"]),
+        ("PDF", data["pdf_url"]),
+        ("Starred", data["starred_at"] and f"yes, since {data['starred_at']}"),
+        ("Read", data["read_at"] and f"yes, on {data['read_at']}"),
+        ("Tags", ", ".join(data["tags"])),
+    ]
+    for name, value in data["extra"].items():
+        fields.append((name.replace("_", " ").capitalize(), str(value)))
+    lines += [f"{name + ':':<12} {value}" for name, value in fields if value]
+    if data["abstract"]:
+        lines += ["", *textwrap.wrap(data["abstract"], 100)]
+    if data["note"]:
+        lines += ["", f"Note (edited {data['note_at']}):", data["note"]]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_state(args: argparse.Namespace, app: App) -> int:
+    with app.open_library() as library:
+        keys = _resolve(library, args.keys)
+        if args.action in ("star", "unstar"):
+            change = library.set_starred(keys, args.action == "star")
+        else:
+            change = library.set_read(keys, args.action == "read")
+    verb = {"star": "starred", "unstar": "unstarred", "read": "marked read", "unread": "marked unread"}
+    print(f"{len(change.after)} {verb[args.action]}" + (f", {len(keys) - len(change.after)} already were"
+                                                     if len(change.after) < len(keys) else ""))
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace, app: App) -> int:
+    with app.open_library() as library:
+        key = library.resolve(args.key)
+        if args.remove:
+            library.remove_tags([key], args.tags)
+        else:
+            library.add_tags([key], args.tags)
+        tags = library.state(key).tags
+    print(f"{key}: tags {', '.join(tags) if tags else '(none)'}")
+    return 0
+
+
+def cmd_note(args: argparse.Namespace, app: App) -> int:
+    text = args.text if args.text is not None else sys.stdin.read()
+    with app.open_library() as library:
+        key = library.resolve(args.key)
+        library.set_note(key, text)
+        note = library.state(key).note
+    print(f"{key}: note {'saved' if note else 'deleted'}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        stats = library.stats()
+    if args.json:
+        _print_json_line({k: getattr(stats, k) for k in stats.__dataclass_fields__})
+        return 0
+    print(f"Library:  {stats.data_dir} ({stats.bytes_on_disk / 1e6:.1f} MB, generation {stats.generation})")
+    print(f"Papers:   {stats.papers} ({stats.unread} unread, {stats.read} read, {stats.updated} updated)")
+    print(f"Starred:  {stats.starred}   With notes: {stats.noted}   Tagged: {stats.tagged}")
+    if stats.tags:
+        print("Tags:     " + ", ".join(f"{t} ({n})" for t, n in sorted(stats.tags.items())))
+    if stats.feeds:
+        print("Sources:")
+        for feed, n in sorted(stats.feeds.items(), key=lambda kv: -kv[1]):
+            print(f"  {n:>7}  {feed}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, app: App) -> int:
+    if args.to:
+        from readinglist.cli.archive_commands import backup_to
+
+        return backup_to(args, app)
+    with app.open_library() as library:
+        info = library.store.backup(reason="manual")
+    if info is None:
+        print("the library is empty: nothing to back up")
+    else:
+        print(f"backup {info.name} written to {info.path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.library import Library
+    from readinglist.core.search import SearchIndex
+    from readinglist.core.storage import Store
+
+    if args.from_file:
+        from readinglist.cli.archive_commands import restore_from
+
+        return restore_from(args, app)
+    store = Store(app.data_dir, writer=True, lock_timeout=app.lock_timeout)
+    if args.list:
+        backups = store.list_backups()
+        if not backups:
+            print(f"no backups in {store.backups_dir}")
+        for b in backups:
+            print(f"{b.name:<48} generation {b.generation:<6} {b.papers_bytes / 1e6:8.1f} MB")
+        return 0
+    problem = store.open_for_recovery()
+    try:
+        if problem is not None:
+            print(f"readinglist: the current library could not be read: {problem}", file=sys.stderr)
+        library = Library(store, search_index=SearchIndex(app.data_dir / "index" / "search.sqlite"))
+        name = library.restore(args.backup)
+        print(f"restored backup {name}: {len(library)} papers")
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,83 @@
+"""Entry point of the `readinglist` command: global options, subcommands, and one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from readinglist import __version__
+from readinglist.app import App, resolve_data_dir
+from readinglist.cli import library_commands
+from readinglist.core.importer import FeedError
+from readinglist.core.library import UnknownPaperError
+from readinglist.core.storage import StoreError
+
+Handler = Callable[[argparse.Namespace, App], int]
+
+# Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
+COMMAND_MODULES: list[Any] = [library_commands]
+
+
+class CommandError(Exception):
+    """A user-facing failure of a command: printed as one line, exit status 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="readinglist",
+        description="A personal reading list for research papers. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"readinglist {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the library folder (default: $READINGLIST_DATA_DIR, else the platform's user data folder)",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="use a separate library holding the bundled sample papers (loaded on first use)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for another readinglist process that is writing (default: 5)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait)
+    try:
+        if args.sample:
+            library_commands.ensure_sample(app)
+        if args.command is None:
+            return library_commands.open_window(args, app)
+        handler: Handler = args.handler
+        return handler(args, app)
+    except (StoreError, UnknownPaperError, FeedError, CommandError) as exc:
+        message = exc.args[0] if isinstance(exc, UnknownPaperError) else str(exc)
+        print(f"readinglist: error: {message}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"readinglist: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("readinglist: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Feed bytes to normalised papers: arXiv RSS and API, journal RSS/Atom, any feed feedparser reads.
+
+The same functions serve file imports and (later) HTTP fetches: give them bytes, get `IncomingPaper`s or a
+`FeedError` that names the feed. Feed text is untrusted: abstracts become plain text, links are kept only if
+they are http(s).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import feedparser
+
+from readinglist.core.identity import normalize_doi, parse_arxiv_id
+from readinglist.core.models import IncomingPaper
+
+
+class FeedError(Exception):
+    """A feed that could not be read, worded for the user and naming the feed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    papers: tuple[IncomingPaper, ...]
+    warnings: tuple[str, ...] = ()
+    link: str | None = None
+
+
+# ---- text ------------------------------------------------------------------------------------------------------
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
+    _SKIP = frozenset({"script", "style", "head", "title", "iframe", "object", "embed", "noscript", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skip += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_PARAS = re.compile(r"\s*\n\s*\n\s*")
+
+
+def plain_text(markup: str | None) -> str:
+    """Markup to readable text: tags removed (script and style with their content), entities decoded,
+    whitespace normalised, paragraph breaks kept."""
+    if not markup:
+        return ""
+    if "<" in markup or "&" in markup:
+        parser = _TextExtractor()
+        try:
+            parser.feed(markup)
+            parser.close()
+            text = "".join(parser.parts)
+        except Exception:  # HTMLParser is lenient; this is a last resort for pathological input
+            text = re.sub(r"<[^>]*>", " ", markup)
+        text = html.unescape(text)
+    else:
+        text = markup
+    text = text.replace("\x00", "")
+    paragraphs = [_SPACES.sub(" ", " ".join(p.split("\n"))).strip() for p in _PARAS.split(text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def one_line(text: str | None) -> str:
+    return " ".join(plain_text(text).split())
+
+
+def safe_url(url: Any) -> str | None:
+    """Only absolute http(s) links survive: no javascript:, data:, file: or relative oddities."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if re.match(r"^https?://[^\s/]+", url, re.IGNORECASE) and not re.search(r"[\s<>\"]", url):
+        return str(url)
+    return None
+
+
+# ---- authors ------------------------------------------------------------------------------------------------------
+
+_INITIALS = re.compile(r"^(?:[A-Z]\.?(?:\s|-)?){1,4}$")
+_ET_AL = re.compile(r"\s*(?:,\s*)?\bet\.?\s*al\.?\s*$", re.IGNORECASE)
+
+
+def split_authors(text: str) -> list[str]:
+    """'A, B and C' / 'A; B' / 'A et al.' into names; 'et al.' is kept on the last name so it stays visible."""
+    text = one_line(text)
+    if not text:
+        return []
+    et_al = bool(_ET_AL.search(text))
+    text = _ET_AL.sub("", text)
+    sep = ";" if ";" in text else ","
+    tokens = [n.strip() for n in re.split(rf"\s*{sep}\s*|\s+and\s+|\s*&\s*", text) if n.strip()]
+    names: list[str] = []
+    for token in tokens:
+        # "Hou, N., Wu, Z." (bioRxiv): a token of initials belongs to the surname before it.
+        if names and _INITIALS.match(token) and " " not in names[-1]:
+            names[-1] = f"{token} {names[-1]}"
+        else:
+            names.append(token)
+    if et_al and names:
+        names[-1] += " et al."
+    return names
+
+
+def _authors(entry: Mapping[str, Any]) -> list[str]:
+    names: list[str] = []
+    for author in entry.get("authors") or ():
+        name = author.get("name") if isinstance(author, Mapping) else None
+        if name:
+            names.extend(split_authors(name))
+    if not names and entry.get("author"):
+        names = split_authors(entry["author"])
+    return list(dict.fromkeys(names))
+
+
+# ---- dates --------------------------------------------------------------------------------------------------------
+
+
+def _iso_from_struct(parsed: Any) -> str | None:
+    """feedparser's dates are UTC struct_times: format them without a local-time round trip."""
+    if not parsed:
+        return None
+    try:
+        year, month, day, hour, minute, second = parsed[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    except (ValueError, TypeError):
+        return None
+
+
+# ---- entries --------------------------------------------------------------------------------------------------
+
+_ARXIV_PREFIX = re.compile(
+    r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:)?\s*", re.IGNORECASE | re.DOTALL
+)
+
+
+def _links(entry: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    url = safe_url(entry.get("link"))
+    pdf = None
+    for link in entry.get("links") or ():
+        if not isinstance(link, Mapping):
+            continue
+        href = safe_url(link.get("href"))
+        if not href:
+            continue
+        if link.get("type") == "application/pdf" or link.get("title") == "pdf":
+            pdf = pdf or href
+        elif link.get("rel", "alternate") == "alternate" and not url:
+            url = href
+    return url, pdf
+
+
+def _doi(entry: Mapping[str, Any], url: str | None) -> str | None:
+    for field in ("arxiv_doi", "prism_doi", "dc_identifier", "doi"):
+        doi = normalize_doi(entry.get(field))
+        if doi:
+            return doi
+    for candidate in (entry.get("id"), url):
+        if candidate and ("doi.org/" in candidate or "/doi/" in candidate or "/content/10." in candidate):
+            doi = normalize_doi(candidate)
+            if doi:
+                # bioRxiv links end in the version: .../10.1101/2025.04.07.647590v1?rss=1
+                return re.sub(r"v\d+$", "", doi.split("?")[0])
+    return None
+
+
+def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
+    """One feedparser entry as a paper; None when it names nothing (no title and no identifier)."""
+    title = one_line(entry.get("title"))
+    url, pdf = _links(entry)
+    guid = entry.get("id") if isinstance(entry.get("id"), str) else None
+    raw_summary = entry.get("summary") or ""
+    if not raw_summary:
+        for content in entry.get("content") or ():
+            if isinstance(content, Mapping) and content.get("value"):
+                raw_summary = content["value"]
+                break
+    abstract = plain_text(raw_summary)
+    announce_type = entry.get("arxiv_announce_type")
+    m = _ARXIV_PREFIX.match(abstract)
+    if m:
+        announce_type = announce_type or m.group("type")
+        abstract = abstract[m.end() :]
+    arxiv = None
+    for candidate in (guid, url, entry.get("link")):
+        arxiv = parse_arxiv_id(candidate) if candidate else None
+        if arxiv:
+            break
+    doi = _doi(entry, url)
+    if arxiv is None and doi and doi.startswith("10.48550/arxiv."):
+        arxiv = parse_arxiv_id(doi)
+    if arxiv is not None:
+        url = f"https://arxiv.org/abs/{arxiv.id}"
+        pdf = pdf or f"https://arxiv.org/pdf/{arxiv}"
+        if doi and doi.startswith("10.48550/"):
+            doi = None
+    categories = []
+    for tag in entry.get("tags") or ():
+        term = tag.get("term") if isinstance(tag, Mapping) else None
+        if term and isinstance(term, str):
+            categories.append(one_line(term))
+    primary = entry.get("arxiv_primary_category")
+    if isinstance(primary, Mapping) and primary.get("term"):
+        categories.insert(0, primary["term"])
+    journal_ref = one_line(entry.get("arxiv_journal_reference") or entry.get("arxiv_journal_ref")) or None
+    extra: dict[str, Any] = {}
+    comment = one_line(entry.get("arxiv_comment"))
+    if comment:
+        extra["comment"] = comment
+    if not title and not (arxiv or doi or url or guid):
+        return None
+    return IncomingPaper(
+        title=title or "(untitled)",
+        authors=tuple(_authors(entry)),
+        abstract=abstract,
+        arxiv_id=arxiv.id if arxiv else None,
+        arxiv_version=arxiv.version if arxiv else None,
+        doi=doi,
+        url=url,
+        guid=guid if not arxiv else None,
+        pdf_url=pdf,
+        published=_iso_from_struct(entry.get("published_parsed")),
+        updated=_iso_from_struct(entry.get("updated_parsed")),
+        categories=tuple(dict.fromkeys(c for c in categories if c)),
+        journal_ref=journal_ref,
+        announce_type=announce_type.lower() if isinstance(announce_type, str) else None,
+        extra=extra,
+    )
+
+
+def parse_feed(
+    data: bytes, *, name: str, url: str | None = None, headers: Mapping[str, str] | None = None
+) -> ParsedFeed:
+    """Parse feed bytes into papers. Raises FeedError (naming `name`) when nothing usable is in them."""
+    response_headers = dict(headers or {})
+    if url:
+        response_headers.setdefault("content-location", url)
+    try:
+        parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=True)
+    except Exception as exc:  # feedparser raises on some inputs instead of setting bozo (FIELD-NOTES)
+        raise FeedError(f"{name}: the feed could not be parsed ({type(exc).__name__}: {exc})") from exc
+    entries = parsed.get("entries") or []
+    feed_info = parsed.get("feed") or {}
+    version = parsed.get("version") or ""
+    bozo = parsed.get("bozo")
+    if not entries and not version:
+        reason = parsed.get("bozo_exception")
+        looks_html = data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
+        if looks_html:
+            raise FeedError(f"{name}: this is a web page, not a feed")
+        detail = f" ({reason})" if reason else ""
+        raise FeedError(f"{name}: no feed found in the data{detail}")
+    papers: list[IncomingPaper] = []
+    skipped = 0
+    for entry in entries:
+        try:
+            paper = entry_to_paper(entry)
+        except Exception:  # one odd entry must not cost the rest of the feed
+            skipped += 1
+            continue
+        if paper is None:
+            skipped += 1
+        else:
+            papers.append(paper)
+    warnings = []
+    if bozo and entries:
+        warnings.append(f"{name}: the feed has errors ({parsed.get('bozo_exception')}); read what could be read")
+    if skipped:
+        warnings.append(f"{name}: {skipped} entries without a title or identifier were skipped")
+    return ParsedFeed(
+        title=one_line(feed_info.get("title")) or name,
+        papers=tuple(papers),
+        warnings=tuple(warnings),
+        link=safe_url(feed_info.get("link")),
+    )
+
+
+def read_feed_file(path: Path) -> ParsedFeed:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FeedError(f"{path}: {exc.strerror or exc}") from exc
+    return parse_feed(data, name=str(path))

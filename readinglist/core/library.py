@@ -1,0 +1,638 @@
+"""The library: papers and the user's state on them, one record per paper, queries, and durable changes.
+
+Content and state are kept in different files. Papers live in segments of at most SEGMENT_SIZE documents (new
+papers go to the newest segment, so an import rewrites one small file, not the library); the user's state lives in
+STATE_SHARDS shards chosen by a hash of the key (a star rewrites one shard of a few dozen KB). In memory, dicts
+keyed by paper key and by alias give O(1) lookups; TinyDB's documents are the in-memory copies themselves.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from readinglist.core.identity import aliases, key_candidates, make_key
+from readinglist.core.models import (
+    ImportResult,
+    IncomingPaper,
+    LibraryStats,
+    ListFilter,
+    Paper,
+    PaperKey,
+    PaperState,
+    SortKey,
+    StateChange,
+    utc_now,
+)
+from readinglist.core.search import SearchIndex
+from readinglist.core.storage import Store
+
+SEGMENT_SIZE = 4000
+STATE_SHARDS = 64
+PAPERS = "papers"
+STATE = "state"
+
+Doc = dict[str, Any]
+
+
+class UnknownPaperError(LookupError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"no paper {text!r} in the library (use a key from `readinglist list`, or an arXiv id)")
+
+
+def _state_part(key: str) -> str:
+    return f"state-{zlib.crc32(key.encode('utf-8')) % STATE_SHARDS:02d}"
+
+
+def _segment_name(n: int) -> str:
+    return f"papers-{n:05d}"
+
+
+def paper_from_doc(doc: Mapping[str, Any]) -> Paper:
+    return Paper(
+        key=PaperKey(doc["key"]),
+        title=doc.get("title", ""),
+        authors=tuple(doc.get("authors", ())),
+        abstract=doc.get("abstract", ""),
+        arxiv_id=doc.get("arxiv_id"),
+        arxiv_version=doc.get("arxiv_version"),
+        doi=doc.get("doi"),
+        url=doc.get("url"),
+        pdf_url=doc.get("pdf_url"),
+        published=doc.get("published"),
+        updated=doc.get("updated"),
+        first_seen=doc.get("first_seen"),
+        content_updated=doc.get("content_updated"),
+        categories=tuple(doc.get("categories", ())),
+        feeds=tuple(doc.get("feeds", ())),
+        journal_ref=doc.get("journal_ref"),
+        extra=dict(doc.get("extra", {})),
+    )
+
+
+def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
+    if not doc:
+        return PaperState(PaperKey(key))
+    return PaperState(
+        key=PaperKey(key),
+        starred=bool(doc.get("starred", False)),
+        starred_at=doc.get("starred_at"),
+        read=bool(doc.get("read", False)),
+        read_at=doc.get("read_at"),
+        note=doc.get("note", ""),
+        note_at=doc.get("note_at"),
+        tags=tuple(doc.get("tags", ())),
+        tags_at=doc.get("tags_at"),
+    )
+
+
+def state_to_doc(state: PaperState) -> Doc:
+    doc: Doc = {"key": state.key}
+    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at"):
+        value = getattr(state, name)
+        if value:
+            doc[name] = value
+    if state.tags:
+        doc["tags"] = list(state.tags)
+    return doc
+
+
+def paper_date(doc: Mapping[str, Any]) -> str:
+    return doc.get("published") or doc.get("updated") or doc.get("first_seen") or ""
+
+
+def _new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now: str) -> Doc:
+    doc: Doc = {"key": key, "title": inc.title, "first_seen": now, "feeds": [source] if source else [], "ids": ids}
+    optional = {
+        "authors": list(inc.authors),
+        "abstract": inc.abstract,
+        "arxiv_id": inc.arxiv_id,
+        "arxiv_version": inc.arxiv_version,
+        "doi": inc.doi,
+        "url": inc.url,
+        "pdf_url": inc.pdf_url,
+        "published": inc.published,
+        "updated": inc.updated,
+        "categories": list(inc.categories),
+        "journal_ref": inc.journal_ref,
+        "extra": dict(inc.extra),
+    }
+    if inc.announce_type:
+        optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
+    doc.update({k: v for k, v in optional.items() if v})
+    return doc
+
+
+def _merge(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) -> tuple[Doc, bool]:
+    """The fields that change when `inc` is another sighting of the paper `doc`; and whether it is a new version."""
+    changes: Doc = {}
+    if source and source not in doc.get("feeds", ()):
+        changes["feeds"] = [*doc.get("feeds", ()), source]
+    new_ids = [a for a in ids if a not in doc.get("ids", ())]
+    if new_ids:
+        changes["ids"] = [*doc.get("ids", ()), *new_ids]
+    old_version = doc.get("arxiv_version") or 0
+    newer_version = bool(inc.arxiv_version and old_version and inc.arxiv_version > old_version)
+    older_version = bool(inc.arxiv_version and old_version and inc.arxiv_version < old_version)
+    newer_dated = bool(
+        not inc.arxiv_version and inc.updated and doc.get("updated") and inc.updated > doc["updated"]
+    )
+    if newer_version or newer_dated:
+        content = {
+            "title": inc.title,
+            "authors": list(inc.authors),
+            "abstract": inc.abstract,
+            "categories": list(inc.categories),
+            "updated": inc.updated or now,
+            "pdf_url": inc.pdf_url,
+            "arxiv_version": inc.arxiv_version,
+        }
+        content = {k: v for k, v in content.items() if v and v != doc.get(k)}
+        if newer_version or {"title", "abstract", "authors"} & content.keys():
+            changes.update(content)
+            changes["content_updated"] = now
+            if newer_version:
+                changes["arxiv_version"] = inc.arxiv_version
+    elif not older_version:
+        # The same version seen again: fill in what this source knows and the others did not.
+        if inc.abstract and len(inc.abstract) > len(doc.get("abstract", "")) * 1.2 + 20:
+            changes["abstract"] = inc.abstract
+        if inc.authors and (
+            not doc.get("authors")
+            or (len(inc.authors) > len(doc["authors"]) and any("et al" in a for a in doc["authors"]))
+        ):
+            changes["authors"] = list(inc.authors)
+        cats = [c for c in inc.categories if c not in doc.get("categories", ())]
+        if cats:
+            changes["categories"] = [*doc.get("categories", ()), *cats]
+        if not doc.get("arxiv_version") and inc.arxiv_version:
+            changes["arxiv_version"] = inc.arxiv_version
+    for name in ("doi", "journal_ref", "url", "pdf_url", "published", "arxiv_id"):
+        value = getattr(inc, name)
+        if value and not doc.get(name) and name not in changes:
+            changes[name] = value
+    extra = dict(inc.extra)
+    if inc.announce_type and not doc.get("extra", {}).get("announce_type"):
+        extra["announce_type"] = inc.announce_type
+    if extra and any(doc.get("extra", {}).get(k) != v for k, v in extra.items()):
+        changes["extra"] = {**doc.get("extra", {}), **extra}
+    return changes, bool(changes.get("content_updated"))
+
+
+class Library:
+    """One user's library. Not thread-safe by design: the window calls it from its one database thread."""
+
+    def __init__(self, store: Store, *, search_index: SearchIndex | None = None) -> None:
+        self.store = store
+        self._search = search_index
+        self._docs: dict[str, Doc] = {}
+        self._where: dict[str, tuple[str, str]] = {}
+        self._alias: dict[str, str] = {}
+        self._states: dict[str, Doc] = {}
+        self._state_where: dict[str, tuple[str, str]] = {}
+        self._segments: list[str] = []
+        self._backup_checked = False
+        store.on_reload = self._build_indexes
+        self._build_indexes()
+
+    @classmethod
+    def open(cls, data_dir: Path, *, writer: bool = True, lock_timeout: float = 5.0) -> Library:
+        store = Store(Path(data_dir), writer=writer, lock_timeout=lock_timeout)
+        store.open()
+        return cls(store, search_index=SearchIndex(Path(data_dir) / "index" / "search.sqlite"))
+
+    def close(self) -> None:
+        if self._search is not None:
+            self._search.close()
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- loading -------------------------------------------------------------------------------------------
+
+    def _build_indexes(self) -> None:
+        docs: dict[str, Doc] = {}
+        where: dict[str, tuple[str, str]] = {}
+        alias: dict[str, str] = {}
+        states: dict[str, Doc] = {}
+        state_where: dict[str, tuple[str, str]] = {}
+        segments: list[str] = []
+        for part in sorted(self.store.parts()):
+            if part.startswith("papers-"):
+                segments.append(part)
+                for doc_id, doc in self.store.table(part, PAPERS).items():
+                    key = doc["key"]
+                    docs[key] = doc
+                    where[key] = (part, doc_id)
+                    for a in doc.get("ids", ()):
+                        alias.setdefault(a, key)
+            elif part.startswith("state-"):
+                for doc_id, doc in self.store.table(part, STATE).items():
+                    states[doc["key"]] = doc
+                    state_where[doc["key"]] = (part, doc_id)
+        for key in docs:
+            alias[key] = key
+        self._docs, self._where, self._alias = docs, where, alias
+        self._states, self._state_where, self._segments = states, state_where, segments
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._docs
+
+    def keys(self) -> list[PaperKey]:
+        return [PaperKey(k) for k in self._docs]
+
+    def resolve(self, text: str) -> PaperKey:
+        """The key of the paper the user named: a key, an arXiv id (any version) or a DOI."""
+        for candidate in key_candidates(text):
+            key = self._alias.get(candidate)
+            if key is not None:
+                return PaperKey(key)
+        raise UnknownPaperError(text)
+
+    def find(self, inc: IncomingPaper) -> PaperKey | None:
+        for a in aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid):
+            key = self._alias.get(a)
+            if key is not None:
+                return PaperKey(key)
+        return None
+
+    def get(self, key: str) -> Paper:
+        doc = self._docs.get(key)
+        if doc is None:
+            raise UnknownPaperError(key)
+        return paper_from_doc(doc)
+
+    def doc(self, key: str) -> Mapping[str, Any]:
+        """The raw stored document, read-only: for hot paths (list rows, sorting) that cannot build dataclasses."""
+        return self._docs[key]
+
+    def state(self, key: str) -> PaperState:
+        return state_from_doc(key, self._states.get(key))
+
+    def state_doc(self, key: str) -> Mapping[str, Any]:
+        return self._states.get(key) or {}
+
+    def tags(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for doc in self._states.values():
+            counts.update(doc.get("tags", ()))
+        return counts
+
+    def feed_counts(self, *, unread_only: bool = False) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        states = self._states
+        for key, doc in self._docs.items():
+            if unread_only and states.get(key, {}).get("read"):
+                continue
+            counts.update(doc.get("feeds", ()))
+        return counts
+
+    def matches(self, view: ListFilter, key: str, *, today: str = "") -> bool:
+        st = self._states.get(key)
+        if view is ListFilter.ALL:
+            return True
+        if view is ListFilter.UNREAD:
+            return not (st and st.get("read"))
+        if view is ListFilter.READ:
+            return bool(st and st.get("read"))
+        if view is ListFilter.STARRED:
+            return bool(st and st.get("starred"))
+        if view is ListFilter.NOTED:
+            return bool(st and st.get("note"))
+        doc = self._docs[key]
+        if view is ListFilter.UPDATED:
+            upd = doc.get("content_updated")
+            return bool(upd) and not (st and st.get("read") and st.get("read_at", "") > upd)
+        if view is ListFilter.TODAY:
+            return bool(doc.get("first_seen", "") >= today)
+        raise ValueError(view)
+
+    def search(self, text: str) -> set[str] | None:
+        """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes)."""
+        if self._search is None:
+            return self._scan(text)
+        if self._search.generation() != self.store.generation:
+            self.sync_search_index()
+        return self._search.search(text)
+
+    def _scan(self, text: str) -> set[str] | None:
+        from readinglist.core.search import query_words
+
+        words = query_words(text)
+        if not words:
+            return None
+        out = set()
+        for key, doc in self._docs.items():
+            hay = " ".join(self._search_row(key, doc)[1:]).casefold()
+            if all(w in hay for w in words):
+                out.add(key)
+        return out
+
+    def _search_row(self, key: str, doc: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+        return (
+            key,
+            doc.get("title", ""),
+            "; ".join(doc.get("authors", ())),
+            doc.get("abstract", ""),
+            self._states.get(key, {}).get("note", ""),
+        )
+
+    def sync_search_index(self) -> int:
+        if self._search is None:
+            return 0
+        rows = (self._search_row(k, d) for k, d in self._docs.items())
+        return self._search.sync(rows, generation=self.store.generation)
+
+    def _reindex(self, keys: Iterable[str]) -> None:
+        if self._search is None:
+            return
+        if self._search.generation() not in (self.store.generation - 1, self.store.generation):
+            return  # already stale: the next search syncs everything
+        rows = [self._search_row(k, self._docs[k]) for k in keys if k in self._docs]
+        self._search.upsert(rows, generation=self.store.generation)
+
+    def query(
+        self,
+        *,
+        view: ListFilter = ListFilter.ALL,
+        tag: str | None = None,
+        feed: str | None = None,
+        search: str | None = None,
+        sort: SortKey = SortKey.DATE,
+        descending: bool | None = None,
+        limit: int | None = None,
+        keys: Iterable[str] | None = None,
+    ) -> list[PaperKey]:
+        """Keys of the papers in a view, filtered and sorted; newest first by default for dates."""
+        candidates: Iterable[str] = self._docs.keys() if keys is None else keys
+        if search:
+            hits = self.search(search)
+            if hits is not None:
+                candidates = [k for k in candidates if k in hits]
+        today = (datetime.now(UTC) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+        out = [
+            k
+            for k in candidates
+            if (view is ListFilter.ALL or self.matches(view, k, today=today))
+            and (tag is None or tag in self._states.get(k, {}).get("tags", ()))
+            and (feed is None or feed in self._docs[k].get("feeds", ()))
+        ]
+        docs = self._docs
+        if sort is SortKey.TITLE:
+            out.sort(key=lambda k: docs[k].get("title", "").casefold(), reverse=bool(descending))
+        elif sort is SortKey.SOURCE:
+            out.sort(key=lambda k: (docs[k].get("feeds") or [""])[0].casefold(), reverse=bool(descending))
+        else:
+            out.sort(key=lambda k: paper_date(docs[k]), reverse=descending is not False)
+        if limit is not None:
+            out = out[:limit]
+        return [PaperKey(k) for k in out]
+
+    def stats(self) -> LibraryStats:
+        states = self._states.values()
+        updated = sum(1 for k in self._docs if self.matches(ListFilter.UPDATED, k))
+        return LibraryStats(
+            papers=len(self._docs),
+            unread=len(self._docs) - sum(1 for k, s in self._states.items() if s.get("read") and k in self._docs),
+            read=sum(1 for s in states if s.get("read")),
+            starred=sum(1 for s in states if s.get("starred")),
+            noted=sum(1 for s in states if s.get("note")),
+            tagged=sum(1 for s in states if s.get("tags")),
+            updated=updated,
+            tags=dict(self.tags()),
+            feeds=dict(self.feed_counts()),
+            data_dir=str(self.store.root),
+            bytes_on_disk=self.store.bytes_on_disk(),
+            generation=self.store.generation,
+        )
+
+    # ---- importing -----------------------------------------------------------------------------------------
+
+    def _before_change(self) -> None:
+        if not self._backup_checked:
+            self._backup_checked = True
+            self.store.backup_daily()
+
+    def add_papers(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult:
+        """Add or merge papers from one source, durably and all at once. The user's state is never touched."""
+        self._before_change()
+        now = utc_now()
+        new_docs: list[Doc] = []
+        pending: dict[str, Doc] = {}  # key -> new document for papers first seen in this batch
+        changes: dict[str, Doc] = {}  # key -> fields to change on stored papers
+        new_keys: list[PaperKey] = []
+        updated_keys: list[PaperKey] = []
+        unchanged = skipped = 0
+        for inc in incoming:
+            if not inc.title.strip() and not (inc.arxiv_id or inc.doi):
+                skipped += 1
+                continue
+            ids = aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
+            key = next((self._alias[a] for a in ids if a in self._alias), None)
+            if key is None:
+                key = make_key(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid, title=inc.title)
+                if key in self._alias:
+                    key = self._alias[key]
+            if key in pending:
+                doc = pending[key]
+                fields, _ = _merge(doc, inc, source, ids, now)
+                doc.update(fields)
+                for a in doc["ids"]:
+                    self._alias.setdefault(a, key)
+                continue
+            if key not in self._docs:
+                doc = _new_doc(PaperKey(key), inc, source, ids, now)
+                pending[key] = doc
+                new_docs.append(doc)
+                new_keys.append(PaperKey(key))
+                self._alias[key] = key
+                for a in ids:
+                    self._alias.setdefault(a, key)
+                continue
+            stored = {**self._docs[key], **changes.get(key, {})}
+            fields, is_new_version = _merge(stored, inc, source, ids, now)
+            if fields:
+                changes.setdefault(key, {}).update(fields)
+                for a in fields.get("ids", ()):
+                    self._alias.setdefault(a, key)
+            if is_new_version and PaperKey(key) not in updated_keys:
+                updated_keys.append(PaperKey(key))
+            elif not is_new_version:
+                unchanged += 1
+        try:
+            with self.store.transaction():
+                self._write_changes(changes)
+                self._write_new(new_docs)
+        except BaseException:
+            self._build_indexes()  # the store went back to what is on disk; so do the indexes
+            raise
+        self._reindex([*new_keys, *updated_keys, *(k for k in changes if k not in updated_keys)])
+        return ImportResult(
+            source=source,
+            new=tuple(new_keys),
+            updated=tuple(updated_keys),
+            unchanged=unchanged,
+            skipped=skipped,
+        )
+
+    def _write_changes(self, changes: Mapping[str, Doc]) -> None:
+        by_part: dict[str, list[int]] = {}
+        for key in changes:
+            part, doc_id = self._where[key]
+            by_part.setdefault(part, []).append(int(doc_id))
+        for part, doc_ids in by_part.items():
+            self._update_docs(part, PAPERS, changes, doc_ids, replace_all=False)
+
+    def _update_docs(
+        self, part: str, table: str, by_key: Mapping[str, Doc], doc_ids: list[int], *, replace_all: bool
+    ) -> None:
+        """Apply per-document changes to one part in one TinyDB `update` (TinyDB rewrites a table per call)."""
+
+        def apply(doc: MutableMapping[str, Any]) -> None:
+            fields = by_key[doc["key"]]
+            if replace_all:
+                doc.clear()
+            doc.update(fields)
+
+        self.store.db(part).table(table).update(apply, doc_ids=doc_ids)
+
+    def _write_new(self, new_docs: Sequence[Doc]) -> None:
+        remaining = list(new_docs)
+        while remaining:
+            if self._segments:
+                segment = self._segments[-1]
+                room = SEGMENT_SIZE - len(self.store.table(segment, PAPERS))
+            else:
+                room = 0
+            if room <= 0:
+                segment = _segment_name(len(self._segments))
+                self._segments.append(segment)
+                room = SEGMENT_SIZE
+            batch, remaining = remaining[:room], remaining[room:]
+            table = self.store.db(segment).table(PAPERS)
+            doc_ids = table.insert_multiple(batch)
+            raw = self.store.table(segment, PAPERS)
+            for doc_id in doc_ids:
+                doc = raw[str(doc_id)]
+                self._docs[doc["key"]] = doc
+                self._where[doc["key"]] = (segment, str(doc_id))
+
+    # ---- the user's state --------------------------------------------------------------------------------
+
+    def _require(self, keys: Iterable[str]) -> list[str]:
+        out = []
+        for key in keys:
+            if key not in self._docs:
+                raise UnknownPaperError(key)
+            if key not in out:
+                out.append(key)
+        return out
+
+    def _apply_states(self, new_states: Sequence[PaperState]) -> StateChange:
+        before = tuple(self.state(s.key) for s in new_states)
+        self._before_change()
+        updates: dict[str, list[int]] = {}
+        inserts: dict[str, list[Doc]] = {}
+        docs_by_key: dict[str, Doc] = {}
+        for st in new_states:
+            doc = state_to_doc(st)
+            docs_by_key[st.key] = doc
+            where = self._state_where.get(st.key)
+            if where:
+                updates.setdefault(where[0], []).append(int(where[1]))
+            else:
+                inserts.setdefault(_state_part(st.key), []).append(doc)
+        try:
+            with self.store.transaction():
+                for part, doc_ids in updates.items():
+                    self._update_docs(part, STATE, docs_by_key, doc_ids, replace_all=True)
+                for part, docs in inserts.items():
+                    ids = self.store.db(part).table(STATE).insert_multiple(docs)
+                    raw = self.store.table(part, STATE)
+                    for doc_id in ids:
+                        stored = raw[str(doc_id)]
+                        self._states[stored["key"]] = stored
+                        self._state_where[stored["key"]] = (part, str(doc_id))
+        except BaseException:
+            self._build_indexes()
+            raise
+        after = tuple(self.state(s.key) for s in new_states)
+        if any(b.note != a.note for b, a in zip(before, after, strict=True)):
+            self._reindex(s.key for s in new_states)
+        elif self._search is not None and self._search.generation() == self.store.generation - 1:
+            self._search.set_generation(self.store.generation)
+        return StateChange(before=before, after=after)
+
+    def set_starred(self, keys: Iterable[str], starred: bool) -> StateChange:
+        now = utc_now()
+        new = [
+            replace(s, starred=starred, starred_at=now)
+            for s in (self.state(k) for k in self._require(keys))
+            if s.starred != starred
+        ]
+        return self._apply_states(new)
+
+    def set_read(self, keys: Iterable[str], read: bool) -> StateChange:
+        now = utc_now()
+        new = [
+            replace(s, read=read, read_at=now)
+            for s in (self.state(k) for k in self._require(keys))
+            if s.read != read
+        ]
+        return self._apply_states(new)
+
+    def set_note(self, key: str, note: str) -> StateChange:
+        (key,) = self._require([key])
+        st = self.state(key)
+        text = note if note.strip() else ""
+        if text == st.note:
+            return StateChange(before=(), after=())
+        return self._apply_states([replace(st, note=text, note_at=utc_now())])
+
+    def add_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
+        tags = [t.strip() for t in tags if t.strip()]
+        now = utc_now()
+        new = []
+        for st in (self.state(k) for k in self._require(keys)):
+            merged = tuple(dict.fromkeys([*st.tags, *tags]))
+            if merged != st.tags:
+                new.append(replace(st, tags=merged, tags_at=now))
+        return self._apply_states(new)
+
+    def remove_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
+        drop = {t.strip() for t in tags}
+        now = utc_now()
+        new = []
+        for st in (self.state(k) for k in self._require(keys)):
+            kept = tuple(t for t in st.tags if t not in drop)
+            if kept != st.tags:
+                new.append(replace(st, tags=kept, tags_at=now))
+        return self._apply_states(new)
+
+    def put_states(self, states: Iterable[PaperState]) -> StateChange:
+        """Write whole states as given: undo, and merges of restored backups."""
+        wanted = [s for s in states if s.key in self._docs and s != self.state(s.key)]
+        return self._apply_states(wanted)
+
+    # ---- backups ---------------------------------------------------------------------------------------------
+
+    def restore(self, name: str | None = None) -> str:
+        info = self.store.restore(name)
+        self._build_indexes()
+        if self._search is not None:
+            self.sync_search_index()
+        return info.name

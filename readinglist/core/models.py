@@ -1,0 +1,162 @@
+"""Plain data: a paper, the user's state on it, and the results core operations return."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NewType
+
+PaperKey = NewType("PaperKey", str)
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> str:
+    """An ISO 8601 UTC timestamp with seconds and microseconds, sortable as text."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """A paper's content, as the feeds describe it. The user's state lives apart, in `PaperState`."""
+
+    key: PaperKey
+    title: str
+    authors: tuple[str, ...] = ()
+    abstract: str = ""
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    doi: str | None = None
+    url: str | None = None
+    pdf_url: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    first_seen: str | None = None
+    content_updated: str | None = None
+    categories: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    journal_ref: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def date(self) -> str:
+        """The date a paper is sorted and shown by: published, else updated, else first seen."""
+        return self.published or self.updated or self.first_seen or ""
+
+    @property
+    def abs_url(self) -> str | None:
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return self.url
+
+
+@dataclass(frozen=True, slots=True)
+class PaperState:
+    """The user's state on one paper. Every field carries the time it last changed, so merges can pick the newest."""
+
+    key: PaperKey
+    starred: bool = False
+    starred_at: str | None = None
+    read: bool = False
+    read_at: str | None = None
+    note: str = ""
+    note_at: str | None = None
+    tags: tuple[str, ...] = ()
+    tags_at: str | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.starred or self.read or self.note or self.tags)
+
+
+class Change(enum.Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What one import did: counts for the user, keys for the window to redraw, problems by file."""
+
+    source: str
+    new: tuple[PaperKey, ...] = ()
+    updated: tuple[PaperKey, ...] = ()
+    unchanged: int = 0
+    skipped: int = 0
+    problems: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        parts = [f"{len(self.new)} new", f"{len(self.updated)} updated", f"{self.unchanged} already in library"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """Returned by every state mutation so a caller knows what to redraw and how to undo it."""
+
+    before: tuple[PaperState, ...]
+    after: tuple[PaperState, ...]
+
+    @property
+    def keys(self) -> tuple[PaperKey, ...]:
+        return tuple(s.key for s in self.after)
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStats:
+    papers: int
+    unread: int
+    read: int
+    starred: int
+    noted: int
+    tagged: int
+    updated: int
+    tags: Mapping[str, int]
+    feeds: Mapping[str, int]
+    data_dir: str
+    bytes_on_disk: int
+    generation: int
+
+
+class ListFilter(enum.Enum):
+    ALL = "all"
+    UNREAD = "unread"
+    READ = "read"
+    STARRED = "starred"
+    NOTED = "noted"
+    UPDATED = "updated"
+    TODAY = "today"
+
+
+class SortKey(enum.Enum):
+    DATE = "date"
+    TITLE = "title"
+    SOURCE = "source"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingPaper:
+    """A paper as one source describes it, normalised, before it is matched against the library."""
+
+    title: str
+    authors: tuple[str, ...] = ()
+    abstract: str = ""
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    doi: str | None = None
+    url: str | None = None
+    guid: str | None = None
+    pdf_url: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    categories: tuple[str, ...] = ()
+    journal_ref: str | None = None
+    announce_type: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)

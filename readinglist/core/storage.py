@@ -1,0 +1,596 @@
+"""The crash-safe store under TinyDB: immutable generation files, an atomically replaced manifest, one writer.
+
+Layout of a data folder::
+
+    library/manifest.json        which file holds each part of the library, the schema version, the generation
+    library/<part>.g<N>.json     TinyDB documents of one part (a segment of papers, a shard of user state, feeds)
+    backups/<timestamp>/         full copies of library/, the newest 7 kept
+    corrupt/<timestamp>/         files found damaged, moved aside, never deleted by us
+    lock                         held by the one process allowed to write
+
+A commit writes every changed part to a new file (written, flushed, fsynced), then writes the manifest to a
+temporary file in the same folder, fsyncs it, renames it over the old manifest and fsyncs the folder. Until that
+rename the old manifest names the old files, which are only removed after it: a crash at any system call leaves
+either the old or the new library, and a commit spanning several parts (an import) is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import gc
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from readinglist.core.models import SCHEMA_VERSION
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "readinglist-library"
+BACKUPS_KEPT = 7
+
+# Schema migrations: MIGRATIONS[n] turns a schema-n library (its raw parts) into schema n+1.
+Parts = dict[str, dict[str, Any]]
+MIGRATIONS: dict[int, Callable[[Parts], Parts]] = {}
+
+
+class StoreError(Exception):
+    """A problem with the library files, worded for the user."""
+
+
+class LibraryLockedError(StoreError):
+    pass
+
+
+class CorruptLibraryError(StoreError):
+    def __init__(self, message: str, *, path: Path, moved_to: Path | None, backup: Path | None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.moved_to = moved_to
+        self.backup = backup
+
+
+class FutureSchemaError(StoreError):
+    pass
+
+
+class WriteFailedError(StoreError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BackupInfo:
+    name: str
+    path: Path
+    created: str
+    generation: int
+    papers_bytes: int
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Create `path` with `data`, readable by the user only, and fsync it before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _describe_oserror(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    return exc.strerror or str(exc)
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H%M%S.%fZ")
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB's storage seam for one part of the library: read once, kept in memory, written by Store commits.
+
+    `write` never touches the disk by itself: it hands the data to the store, which makes it durable at the end
+    of the current transaction (or at once, outside one). TinyDB thus never sees a half-written file.
+    """
+
+    def __init__(self, store: Store, part: str) -> None:
+        self._store = store
+        self._part = part
+        self._data: dict[str, Any] | None = store.loaded_part(part)
+
+    def read(self) -> dict[str, Any] | None:
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self._store.mark_dirty(self._part, data)
+
+    def close(self) -> None:
+        pass
+
+
+class Store:
+    """The files of one library: load, transactional commit, lock, backups, restore, corruption handling."""
+
+    def __init__(self, root: Path, *, writer: bool = True, lock_timeout: float = 5.0) -> None:
+        self.root = Path(root)
+        self.dir = self.root / "library"
+        self.writer = writer
+        self._lock_timeout = lock_timeout
+        self._lock: FileLock | None = None
+        self._parts: Parts = {}
+        self._files: dict[str, str] = {}
+        self._sizes: dict[str, int] = {}
+        self._dbs: dict[str, TinyDB] = {}
+        self._dirty: dict[str, dict[str, Any]] = {}
+        self._depth = 0
+        self.generation = 0
+        self.schema = SCHEMA_VERSION
+
+    # ---- opening -------------------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        if self.writer:
+            self._acquire_lock()
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+        if self.writer:
+            self._remove_orphans()
+
+    def open_for_recovery(self) -> StoreError | None:
+        """Take the writer lock and load what can be loaded; a damaged library is moved aside, never deleted.
+
+        Returns the problem found, if any; the store is then empty and ready for `restore`.
+        """
+        self._acquire_lock()
+        try:
+            self._load()
+        except StoreError as exc:
+            self._move_library_aside()
+            self._parts, self._files, self._sizes, self.generation = {}, {}, {}, 0
+            self.schema = SCHEMA_VERSION
+            return exc
+        self._remove_orphans()
+        return None
+
+    def _move_library_aside(self) -> None:
+        if not self.dir.is_dir() or not any(self.dir.iterdir()):
+            return
+        target = self.root / "corrupt" / (_timestamp() + "-library")
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.replace(self.dir, target)
+        self.dir.mkdir(mode=0o700)
+        _fsync_dir(self.root)
+
+    def _acquire_lock(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_path = self.root / "lock"
+        info_path = self.root / "lock.owner"
+        self._lock = FileLock(str(lock_path), timeout=self._lock_timeout, mode=0o600)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            owner = ""
+            with contextlib.suppress(OSError):
+                owner = info_path.read_text(encoding="utf-8").strip()
+            who = f" ({owner})" if owner else ""
+            self._lock = None
+            raise LibraryLockedError(
+                f"the library in {self.root} is in use by another readinglist process{who}; "
+                "try again when it has finished"
+            ) from None
+        with contextlib.suppress(OSError):
+            info_path.write_text(f"pid {os.getpid()}: {' '.join(Path(a).name for a in sys.argv[:2])}\n")
+
+    def close(self) -> None:
+        for db in self._dbs.values():
+            db.close()
+        self._dbs.clear()
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                (self.root / "lock.owner").unlink()
+            self._lock.release()
+            self._lock = None
+
+    def _load(self) -> None:
+        # Retry: a reader without the lock may see the writer remove files it just replaced.
+        for attempt in range(5):
+            try:
+                self._load_once()
+                return
+            except FileNotFoundError:
+                if self.writer or attempt == 4:
+                    raise
+                time.sleep(0.05)
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        path = self.dir / MANIFEST
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            manifest = orjson.loads(raw)
+            if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+                raise ValueError("it is not a readinglist manifest")
+            files = manifest["files"]
+            if not isinstance(files, dict) or not isinstance(manifest["generation"], int):
+                raise ValueError("its list of files is malformed")
+            int(manifest["schema"])
+        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+            reason = "it is empty" if not raw.strip() else f"it is not valid ({exc})"
+            raise self._corrupt(path, reason) from None
+        return manifest
+
+    def _load_once(self) -> None:
+        manifest = self._read_manifest()
+        if manifest is None:
+            if (self.root / "corrupt").is_dir() and any((self.root / "corrupt").iterdir()):
+                latest = self.latest_good_backup()
+                hint = f"; restore the latest good backup with `readinglist restore` ({latest.name})" if latest else ""
+                raise CorruptLibraryError(
+                    f"the library in {self.dir} has no manifest, and damaged files were moved to "
+                    f"{self.root / 'corrupt'} earlier{hint}",
+                    path=self.dir / MANIFEST,
+                    moved_to=None,
+                    backup=latest.path if latest else None,
+                )
+            self._parts, self._files, self._sizes = {}, {}, {}
+            self.generation, self.schema = 0, SCHEMA_VERSION
+            return
+        schema = int(manifest["schema"])
+        if schema > SCHEMA_VERSION:
+            raise FutureSchemaError(
+                f"the library in {self.dir} was written by a newer readinglist (schema {schema}; this version "
+                f"reads up to {SCHEMA_VERSION}); upgrade readinglist to open it. Nothing was changed."
+            )
+        parts: Parts = {}
+        sizes: dict[str, int] = manifest.get("sizes", {})
+        gc_was_enabled = gc.isenabled()
+        # The cyclic GC, not parsing, is most of the cost of loading 100k documents (FIELD-NOTES): pause it.
+        gc.disable()
+        try:
+            for part, filename in manifest["files"].items():
+                path = self.dir / filename
+                try:
+                    raw = path.read_bytes()
+                except FileNotFoundError:
+                    moved = self._find_moved(filename)
+                    where = f" (it was moved to {moved} when it was found damaged)" if moved else ""
+                    raise self._corrupt(path, f"it is missing{where}", move=False) from None
+                if part in sizes and sizes[part] != len(raw):
+                    raise self._corrupt(
+                        path, f"it is truncated or altered ({len(raw)} bytes, the manifest says {sizes[part]})"
+                    )
+                try:
+                    data = orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    raise self._corrupt(path, f"it is not valid JSON ({exc})") from None
+                if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+                    raise self._corrupt(path, "it does not hold TinyDB tables")
+                parts[part] = data
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        self._parts = parts
+        self._files = dict(manifest["files"])
+        self._sizes = {p: int(s) for p, s in sizes.items()}
+        self.generation = int(manifest["generation"])
+        self.schema = schema
+        if schema < SCHEMA_VERSION:
+            if not self.writer:
+                raise StoreError(
+                    f"the library in {self.dir} uses an older schema ({schema}); open it once for writing "
+                    "(any change, or `readinglist stats` as writer) to upgrade it"
+                )
+            self._migrate()
+
+    def _find_moved(self, filename: str) -> Path | None:
+        corrupt = self.root / "corrupt"
+        if not corrupt.is_dir():
+            return None
+        hits = sorted(corrupt.glob(f"*/{filename}"))
+        return hits[-1] if hits else None
+
+    def _corrupt(self, path: Path, reason: str, *, move: bool = True) -> CorruptLibraryError:
+        moved_to: Path | None = None
+        if move and self.writer and path.exists():
+            target_dir = self.root / "corrupt" / _timestamp()
+            target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            moved_to = target_dir / path.name
+            os.replace(path, moved_to)
+            with contextlib.suppress(OSError):
+                _fsync_dir(path.parent)
+        latest = self.latest_good_backup()
+        msg = f"library file {path} is damaged: {reason}"
+        if moved_to:
+            msg += f"; it was moved to {moved_to}"
+        if latest:
+            msg += f"; restore the latest good backup ({latest.name}) with `readinglist restore`"
+        else:
+            msg += "; no backup is available"
+        return CorruptLibraryError(msg, path=path, moved_to=moved_to, backup=latest.path if latest else None)
+
+    def _migrate(self) -> None:
+        self.backup(reason=f"before-migration-from-schema-{self.schema}")
+        parts = self._parts
+        while self.schema < SCHEMA_VERSION:
+            step = MIGRATIONS[self.schema]
+            parts = step(parts)
+            self.schema += 1
+        self._parts = parts
+        with self.transaction():
+            for part, data in parts.items():
+                self.mark_dirty(part, data)
+            self._schema_dirty = True
+
+    def _remove_orphans(self) -> None:
+        """Remove files a crashed commit left behind: generation files the manifest does not name."""
+        if not self.dir.is_dir():
+            return
+        named = set(self._files.values()) | {MANIFEST}
+        for entry in self.dir.iterdir():
+            if entry.name not in named and (entry.suffix in (".json", ".tmp")):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+    # ---- parts and TinyDB -------------------------------------------------------------------------------
+
+    def parts(self) -> list[str]:
+        return list(self._parts)
+
+    def loaded_part(self, part: str) -> dict[str, Any] | None:
+        return self._parts.get(part)
+
+    def table(self, part: str, table: str) -> dict[str, Any]:
+        """The raw documents of one table (doc id as text -> document), for fast reads. Never mutate."""
+        data = self._parts.get(part)
+        if data is None:
+            return {}
+        result: dict[str, Any] = data.get(table, {})
+        return result
+
+    def db(self, part: str) -> TinyDB:
+        db = self._dbs.get(part)
+        if db is None:
+            db = TinyDB(storage=AtomicJSONStorage, store=self, part=part)
+            self._dbs[part] = db
+        return db
+
+    def mark_dirty(self, part: str, data: dict[str, Any]) -> None:
+        if not self.writer:
+            raise StoreError("this library was opened read-only")
+        self._parts[part] = data
+        self._dirty[part] = data
+        if self._depth == 0:
+            self.commit()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group changes: everything written inside becomes durable together, or not at all."""
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0 and self._dirty:
+                self._dirty.clear()
+                self._reload_after_failure()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.commit()
+
+    _schema_dirty = False
+
+    def commit(self) -> None:
+        if not self._dirty and not self._schema_dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        generation = self.generation + 1
+        files = dict(self._files)
+        sizes = dict(self._sizes)
+        created: list[Path] = []
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for part, data in dirty.items():
+                blob = orjson.dumps(data)
+                filename = f"{part}.g{generation}.json"
+                path = self.dir / filename
+                created.append(path)
+                _write_durably(path, blob)
+                files[part] = filename
+                sizes[part] = len(blob)
+            manifest = {
+                "format": MANIFEST_FORMAT,
+                "schema": self.schema,
+                "generation": generation,
+                "written": datetime.now(UTC).isoformat(),
+                "files": files,
+                "sizes": sizes,
+            }
+            tmp = self.dir / (MANIFEST + ".tmp")
+            created.append(tmp)
+            _write_durably(tmp, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            os.replace(tmp, self.dir / MANIFEST)
+            created.pop()
+            _fsync_dir(self.dir)
+        except OSError as exc:
+            for path in created:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            self._reload_after_failure()
+            raise WriteFailedError(
+                f"could not save the library in {self.dir}: {_describe_oserror(exc)}; nothing was changed"
+            ) from exc
+        old = [self._files[p] for p in dirty if p in self._files and self._files[p] != files[p]]
+        self._files, self._sizes, self.generation = files, sizes, generation
+        self._schema_dirty = False
+        for filename in old:
+            with contextlib.suppress(OSError):
+                (self.dir / filename).unlink()
+
+    def _reload_after_failure(self) -> None:
+        """After a failed commit memory is ahead of the disk: go back to what is durable."""
+        self._dbs.clear()
+        self._load_once()
+        if self.on_reload is not None:
+            self.on_reload()
+
+    on_reload: Callable[[], None] | None = None
+
+    def bytes_on_disk(self) -> int:
+        return sum(self._sizes.values())
+
+    # ---- backups -----------------------------------------------------------------------------------------
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.root / "backups"
+
+    def list_backups(self) -> list[BackupInfo]:
+        """Backups whose manifest reads, newest first."""
+        out: list[BackupInfo] = []
+        if not self.backups_dir.is_dir():
+            return out
+        for entry in sorted(self.backups_dir.iterdir(), reverse=True):
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            try:
+                manifest = orjson.loads((entry / MANIFEST).read_bytes())
+                out.append(
+                    BackupInfo(
+                        name=entry.name,
+                        path=entry,
+                        created=str(manifest.get("backup_created", manifest.get("written", ""))),
+                        generation=int(manifest["generation"]),
+                        papers_bytes=sum(int(s) for s in manifest.get("sizes", {}).values()),
+                    )
+                )
+            except (OSError, orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+                continue
+        return out
+
+    def _backup_is_good(self, backup: BackupInfo) -> bool:
+        try:
+            manifest = orjson.loads((backup.path / MANIFEST).read_bytes())
+            if int(manifest["schema"]) > SCHEMA_VERSION:
+                return False
+            for part, filename in manifest["files"].items():
+                raw = (backup.path / filename).read_bytes()
+                if manifest.get("sizes", {}).get(part, len(raw)) != len(raw):
+                    return False
+                orjson.loads(raw)
+        except (OSError, orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+            return False
+        return True
+
+    def latest_good_backup(self) -> BackupInfo | None:
+        for backup in self.list_backups():
+            if self._backup_is_good(backup):
+                return backup
+        return None
+
+    def backup(self, *, reason: str = "") -> BackupInfo | None:
+        """Copy the committed library into backups/<timestamp>; keep the newest BACKUPS_KEPT. None if empty."""
+        if not self._files:
+            return None
+        self.backups_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = _timestamp() + (f"-{reason}" if reason else "")
+        tmp = self.backups_dir / f".tmp-{name}"
+        target = self.backups_dir / name
+        try:
+            tmp.mkdir(mode=0o700)
+            for filename in self._files.values():
+                shutil.copyfile(self.dir / filename, tmp / filename)
+                os.chmod(tmp / filename, 0o600)
+                fd = os.open(tmp / filename, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            manifest = orjson.loads((self.dir / MANIFEST).read_bytes())
+            manifest["backup_created"] = datetime.now(UTC).isoformat()
+            _write_durably(tmp / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            _fsync_dir(tmp)
+            os.replace(tmp, target)
+            _fsync_dir(self.backups_dir)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise WriteFailedError(f"could not write a backup in {self.backups_dir}: {_describe_oserror(exc)}") from exc
+        for old in self.list_backups()[BACKUPS_KEPT:]:
+            shutil.rmtree(old.path, ignore_errors=True)
+        for stale in self.backups_dir.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return BackupInfo(name, target, manifest["backup_created"], self.generation, self.bytes_on_disk())
+
+    def backup_daily(self) -> BackupInfo | None:
+        """The automatic backup: one per day, taken before the day's first change."""
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        backups = self.list_backups()
+        if backups and backups[0].name.startswith(today):
+            return None
+        return self.backup(reason="daily")
+
+    def restore(self, name: str | None = None) -> BackupInfo:
+        """Make a backup the current library (atomically); the current library is backed up first if it reads."""
+        backups = self.list_backups()
+        if name is None:
+            chosen = next((b for b in backups if self._backup_is_good(b)), None)
+            if chosen is None:
+                raise StoreError(f"no usable backup in {self.backups_dir}")
+        else:
+            chosen = next((b for b in backups if b.name == name or b.name.startswith(name)), None)
+            if chosen is None:
+                raise StoreError(f"no backup named {name!r} in {self.backups_dir} (see `readinglist restore --list`)")
+            if not self._backup_is_good(chosen):
+                raise StoreError(f"backup {chosen.name} is itself damaged; choose another")
+        if self._files:
+            self.backup(reason="before-restore")
+        manifest = orjson.loads((chosen.path / MANIFEST).read_bytes())
+        parts: Parts = {}
+        for part, filename in manifest["files"].items():
+            parts[part] = orjson.loads((chosen.path / filename).read_bytes())
+        self._dbs.clear()
+        self._parts = {}
+        self._files = {}
+        self._sizes = {}
+        self.schema = int(manifest["schema"])
+        with self.transaction():
+            for part, data in parts.items():
+                self.mark_dirty(part, data)
+            self._schema_dirty = True
+        self._remove_orphans()
+        if self.schema < SCHEMA_VERSION:
+            self._migrate()
+        return chosen
