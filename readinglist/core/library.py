@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from readinglist.core.identity import aliases, key_candidates, make_key
+from readinglist.core.identity import aliases, key_candidates, make_key, normalize_doi, parse_arxiv_id
 from readinglist.core.models import (
     ImportResult,
     IncomingPaper,
@@ -126,6 +126,22 @@ def _new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now
         optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
     doc.update({k: v for k, v in optional.items() if v})
     return doc
+
+
+def _normalized(inc: IncomingPaper) -> IncomingPaper:
+    """Identifiers in their canonical form, whoever built the record."""
+    doi = normalize_doi(inc.doi)
+    arxiv = parse_arxiv_id(inc.arxiv_id) if inc.arxiv_id else None
+    if arxiv is None and doi and doi.startswith("10.48550/arxiv."):
+        arxiv = parse_arxiv_id(doi)
+    if arxiv is not None:
+        version = arxiv.version or inc.arxiv_version
+        if (arxiv.id, version, doi) != (inc.arxiv_id, inc.arxiv_version, inc.doi):
+            return replace(inc, arxiv_id=arxiv.id, arxiv_version=version, doi=doi)
+        return inc
+    if inc.arxiv_id or doi != inc.doi:
+        return replace(inc, arxiv_id=None, arxiv_version=None, doi=doi)
+    return inc
 
 
 def _merge(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) -> tuple[Doc, bool]:
@@ -437,7 +453,8 @@ class Library:
         new_keys: list[PaperKey] = []
         updated_keys: list[PaperKey] = []
         unchanged = skipped = 0
-        for inc in incoming:
+        for raw in incoming:
+            inc = _normalized(raw)
             if not inc.title.strip() and not (inc.arxiv_id or inc.doi):
                 skipped += 1
                 continue

@@ -210,7 +210,7 @@ class Store:
                 "try again when it has finished"
             ) from None
         with contextlib.suppress(OSError):
-            info_path.write_text(f"pid {os.getpid()}: {' '.join(Path(a).name for a in sys.argv[:2])}\n")
+            _write_durably(info_path, f"pid {os.getpid()}: {' '.join(Path(a).name for a in sys.argv[:2])}\n".encode())
 
     def close(self) -> None:
         for db in self._dbs.values():

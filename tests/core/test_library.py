@@ -1,0 +1,225 @@
+"""The library's promises: one record per paper, state kept apart from content, durable changes, queries."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from readinglist.core.library import SEGMENT_SIZE, Library, UnknownPaperError
+from readinglist.core.models import IncomingPaper, ListFilter, SortKey
+
+
+def arxiv(n: str, v: int = 1, **kw: object) -> IncomingPaper:
+    fields: dict[str, object] = {
+        "title": f"Paper {n} version {v}",
+        "authors": ("Ada Lovelace", "Alan Turing"),
+        "abstract": f"Abstract of {n}, version {v}.",
+        "arxiv_id": n,
+        "arxiv_version": v,
+        "url": f"https://arxiv.org/abs/{n}",
+        "categories": ("cs.CL",),
+        "published": "2024-01-02T00:00:00Z",
+    }
+    fields.update(kw)
+    return IncomingPaper(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def library(data_dir: Path):
+    lib = Library.open(data_dir)
+    yield lib
+    lib.close()
+
+
+def reopen(lib: Library) -> Library:
+    root = lib.store.root
+    lib.close()
+    return Library.open(root)
+
+
+def test_same_paper_from_two_feeds_is_one_record(library: Library) -> None:
+    first = library.add_papers([arxiv("2401.01234")], source="cs.CL")
+    second = library.add_papers([arxiv("2401.01234", categories=("cs.LG",))], source="cs.LG")
+    assert len(library) == 1
+    assert first.new == ("arxiv:2401.01234",)
+    assert second.new == () and second.unchanged == 1
+    paper = library.get("arxiv:2401.01234")
+    assert paper.feeds == ("cs.CL", "cs.LG")
+    assert paper.categories == ("cs.CL", "cs.LG")
+
+
+def test_new_version_updates_content_and_keeps_user_state(library: Library) -> None:
+    library.add_papers([arxiv("2401.01234")], source="cs.CL")
+    key = library.resolve("2401.01234")
+    library.set_starred([key], True)
+    library.set_read([key], True)
+    library.set_note(key, "Check the ablation in section 4.")
+    library.add_tags([key], ["to-cite"])
+    result = library.add_papers([arxiv("2401.01234", v=2)], source="cs.AI")
+    assert result.updated == (key,)
+    library = reopen(library)
+    paper, state = library.get(key), library.state(key)
+    assert paper.arxiv_version == 2 and paper.title == "Paper 2401.01234 version 2"
+    assert paper.content_updated is not None
+    assert paper.feeds == ("cs.CL", "cs.AI")
+    assert state.starred and state.read and state.note == "Check the ablation in section 4."
+    assert state.tags == ("to-cite",)
+    assert library.query(view=ListFilter.UPDATED) == [key]
+    library.close()
+
+
+def test_older_version_arriving_late_does_not_roll_back(library: Library) -> None:
+    library.add_papers([arxiv("2401.01234", v=3)], source="a")
+    result = library.add_papers([arxiv("2401.01234", v=1)], source="b")
+    assert result.updated == ()
+    assert library.get("arxiv:2401.01234").arxiv_version == 3
+
+
+def test_ids_match_with_and_without_version_old_style_doi_and_url(library: Library) -> None:
+    library.add_papers(
+        [
+            arxiv("hep-ex/0307015", v=1),
+            IncomingPaper(title="A journal paper", doi="10.1038/nature12373", url="https://www.nature.com/a?utm_source=x"),
+        ],
+        source="one",
+    )
+    again = library.add_papers(
+        [
+            IncomingPaper(title="Paper", url="http://arxiv.org/abs/hep-ex/0307015", arxiv_id="hep-ex/0307015"),
+            IncomingPaper(title="A journal paper", doi="https://doi.org/10.1038/NATURE12373"),
+            IncomingPaper(title="A journal paper (no DOI in this feed)", url="https://nature.com/a"),
+        ],
+        source="two",
+    )
+    assert len(library) == 2
+    assert again.new == ()
+    assert library.resolve("hep-ex/0307015v1") == "arxiv:hep-ex/0307015"
+    assert library.resolve("https://doi.org/10.1038/Nature12373") == "doi:10.1038/nature12373"
+
+
+def test_a_journal_record_gains_the_abstract_another_feed_has(library: Library) -> None:
+    library.add_papers([IncomingPaper(title="T", doi="10.1234/abc", authors=("Basanta Das et al.",))], source="nature")
+    library.add_papers(
+        [IncomingPaper(title="T", doi="10.1234/abc", abstract="A long abstract. " * 5, authors=("B. Das", "C. Li"))],
+        source="crossref",
+    )
+    paper = library.get("doi:10.1234/abc")
+    assert paper.abstract.startswith("A long abstract.")
+    assert paper.authors == ("B. Das", "C. Li")
+
+
+def test_duplicates_inside_one_import_are_one_record(library: Library) -> None:
+    result = library.add_papers([arxiv("2401.00001"), arxiv("2401.00001", v=2), arxiv("2401.00002")], source="x")
+    assert len(result.new) == 2
+    assert library.get("arxiv:2401.00001").arxiv_version == 2
+
+
+def test_entries_without_title_or_id_are_skipped(library: Library) -> None:
+    result = library.add_papers([IncomingPaper(title="  ")], source="x")
+    assert result.skipped == 1 and len(library) == 0
+
+
+def test_state_changes_survive_a_restart_and_do_not_rewrite_content(library: Library) -> None:
+    library.add_papers([arxiv(f"2401.{i:05d}") for i in range(10)], source="x")
+    manifest = json.loads((library.store.dir / "manifest.json").read_text())
+    content_file = manifest["files"]["papers-00000"]
+    key = library.resolve("2401.00003")
+    library.set_starred([key], True)
+    library.set_note(key, "# Notes\n\nSee *figure 2*.")
+    library.add_tags([key], ["llm", "survey", "llm"])
+    library.remove_tags([key], ["survey"])
+    manifest = json.loads((library.store.dir / "manifest.json").read_text())
+    assert manifest["files"]["papers-00000"] == content_file  # the content file was not rewritten
+    library = reopen(library)
+    state = library.state(key)
+    assert state.starred and state.starred_at
+    assert state.note == "# Notes\n\nSee *figure 2*." and state.note_at
+    assert state.tags == ("llm",)
+    library.set_note(key, "   ")
+    assert library.state(key).note == ""
+    library.close()
+
+
+def test_undo_puts_back_the_previous_state(library: Library) -> None:
+    library.add_papers([arxiv("2401.00001"), arxiv("2401.00002")], source="x")
+    keys = library.keys()
+    change = library.set_read(keys, True)
+    assert all(library.state(k).read for k in keys)
+    library.put_states(change.before)
+    assert not any(library.state(k).read for k in keys)
+
+
+def test_unknown_keys_raise_a_clear_error(library: Library) -> None:
+    with pytest.raises(UnknownPaperError, match=r"no paper '2499\.99999'"):
+        library.resolve("2499.99999")
+    with pytest.raises(UnknownPaperError):
+        library.set_starred(["arxiv:nope"], True)
+
+
+def test_queries_filter_sort_and_search(library: Library) -> None:
+    library.add_papers(
+        [
+            arxiv("2401.00001", title="Zebra transformers", published="2024-01-01T00:00:00Z"),
+            arxiv("2401.00002", title="Attention is all", published="2024-03-01T00:00:00Z"),
+            arxiv("2401.00003", title="Mamba state spaces", published="2024-02-01T00:00:00Z", authors=("Albert Gu",)),
+        ],
+        source="x",
+    )
+    k1, k2, k3 = (library.resolve(f"2401.0000{i}") for i in (1, 2, 3))
+    library.set_read([k1], True)
+    library.set_starred([k2], True)
+    library.set_note(k3, "compare with hyena")
+    library.add_tags([k1, k3], ["ssm"])
+    assert library.query() == [k2, k3, k1]
+    assert library.query(sort=SortKey.TITLE) == [k2, k3, k1]
+    assert library.query(view=ListFilter.UNREAD) == [k2, k3]
+    assert library.query(view=ListFilter.READ) == [k1]
+    assert library.query(view=ListFilter.STARRED) == [k2]
+    assert library.query(view=ListFilter.NOTED) == [k3]
+    assert library.query(tag="ssm") == [k3, k1]
+    assert library.query(search="transformer") == [k1]  # word prefix
+    assert library.query(search="hyena") == [k3]  # notes are searched
+    assert library.query(search="gu mamba") == [k3]  # authors and title, every word
+    assert library.query(search="attention zebra") == []
+    assert library.query(limit=1) == [k2]
+    stats = library.stats()
+    assert (stats.papers, stats.read, stats.unread, stats.starred, stats.noted) == (3, 1, 2, 1, 1)
+
+
+def test_search_index_catches_up_after_another_process_changed_the_library(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers([arxiv("2401.00001", title="Diffusion models")], source="x")
+        assert lib.query(search="diffusion")
+    (data_dir / "index" / "search.sqlite").unlink()
+    with Library.open(data_dir) as lib:
+        assert lib.query(search="diffusion") == ["arxiv:2401.00001"]
+        lib.store.generation  # noqa: B018
+    with Library.open(data_dir) as lib:
+        # Another writer that bypassed the index: simulate by writing through the store directly.
+        key = lib.resolve("2401.00001")
+        lib._search = None  # type: ignore[assignment]
+        lib.set_note(key, "quokka")
+    with Library.open(data_dir, writer=False) as lib:
+        assert lib.query(search="quokka") == ["arxiv:2401.00001"]
+
+
+def test_new_papers_fill_segments_and_roll_over(library: Library) -> None:
+    n = SEGMENT_SIZE + 10
+    library.add_papers([arxiv(f"2402.{i:05d}") for i in range(n)], source="x")
+    assert len(library) == n
+    library = reopen(library)
+    assert len(library) == n
+    assert sorted(p for p in library.store.parts() if p.startswith("papers-")) == ["papers-00000", "papers-00001"]
+    library.close()
+
+
+def test_data_files_are_readable_by_the_user_only(library: Library) -> None:
+    library.add_papers([arxiv("2401.00001")], source="x")
+    library.set_starred(["arxiv:2401.00001"], True)
+    root = library.store.root
+    for path in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, f"{path} is {oct(mode)}"

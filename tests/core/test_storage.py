@@ -1,0 +1,125 @@
+"""The store's promises that need no extra process: backups, restore, migration, a failed write."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from readinglist.core import storage
+from readinglist.core.library import Library
+from readinglist.core.models import IncomingPaper
+from readinglist.core.storage import BACKUPS_KEPT, LibraryLockedError, Store, WriteFailedError
+
+
+def papers(n: int) -> list[IncomingPaper]:
+    return [IncomingPaper(title=f"Paper {i}", arxiv_id=f"2401.{i:05d}", arxiv_version=1) for i in range(n)]
+
+
+def test_backups_rotate_and_restore_brings_back_stars(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(3), source="x")
+        lib.set_starred(["arxiv:2401.00001"], True)
+        first = lib.store.backup(reason="manual")
+        assert first is not None
+        for _ in range(BACKUPS_KEPT + 2):
+            lib.store.backup()
+        assert len(lib.store.list_backups()) == BACKUPS_KEPT
+        lib.set_starred(["arxiv:2401.00001"], False)
+        lib.set_note("arxiv:2401.00002", "after the backup")
+        name = lib.restore()
+        assert name == lib.store.list_backups()[1].name  # the newest before the "before-restore" copy
+        assert lib.state("arxiv:2401.00001").starred
+        assert lib.state("arxiv:2401.00002").note == ""
+    with Library.open(data_dir) as lib:
+        assert lib.state("arxiv:2401.00001").starred
+        # The library as it was before the restore is itself a backup: a restore can be undone.
+        assert any(b.name.endswith("before-restore") for b in lib.store.list_backups())
+
+
+def test_a_daily_backup_is_taken_before_the_first_change_of_the_day(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(2), source="x")
+        assert lib.store.list_backups() == []  # nothing to back up before the first import
+    with Library.open(data_dir) as lib:
+        lib.set_read(["arxiv:2401.00000"], True)
+        backups = lib.store.list_backups()
+        assert len(backups) == 1 and backups[0].name.endswith("daily")
+    with Library.open(data_dir) as lib:
+        lib.set_read(["arxiv:2401.00001"], True)
+        assert len(lib.store.list_backups()) == 1
+
+
+def test_an_older_schema_is_migrated_after_a_backup(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(2), source="x")
+        lib.set_note("arxiv:2401.00000", "keep me")
+
+    def to_v2(parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for part, tables in parts.items():
+            if part.startswith("papers-"):
+                for doc in tables["papers"].values():
+                    doc["title"] = doc["title"].upper()
+        return parts
+
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(storage, "MIGRATIONS", {1: to_v2})
+    with Library.open(data_dir) as lib:
+        assert lib.get("arxiv:2401.00000").title == "PAPER 0"
+        assert lib.state("arxiv:2401.00000").note == "keep me"
+        backups = lib.store.list_backups()
+        assert any("before-migration-from-schema-1" in b.name for b in backups)
+    manifest = json.loads((data_dir / "library" / "manifest.json").read_text())
+    assert manifest["schema"] == 2
+
+
+def test_a_failed_write_changes_nothing_on_disk_or_in_memory(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(3), source="x")
+        lib.set_starred(["arxiv:2401.00000"], True)
+        real_write = os.write
+
+        def full_disk(fd: int, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", full_disk)
+        with pytest.raises(WriteFailedError, match="the disk is full; nothing was changed"):
+            lib.set_note("arxiv:2401.00001", "a note that cannot be saved")
+        with pytest.raises(WriteFailedError):
+            lib.add_papers(papers(10), source="y")
+        assert lib.state("arxiv:2401.00001").note == ""
+        assert len(lib) == 3
+        monkeypatch.setattr(os, "write", real_write)
+        lib.set_note("arxiv:2401.00001", "saved once there is room")
+    with Library.open(data_dir) as lib:
+        assert len(lib) == 3
+        assert lib.state("arxiv:2401.00000").starred
+        assert lib.state("arxiv:2401.00001").note == "saved once there is room"
+    leftovers = [p.name for p in (data_dir / "library").iterdir()]
+    assert all(name == "manifest.json" or ".g" in name for name in leftovers)
+
+
+def test_a_second_writer_is_refused_with_a_clear_message(data_dir: Path) -> None:
+    with Library.open(data_dir):
+        with pytest.raises(LibraryLockedError, match="is in use by another readinglist process"):
+            Library.open(data_dir, lock_timeout=0.1)
+        # Readers are never blocked.
+        with Library.open(data_dir, writer=False) as reader:
+            assert len(reader) == 0
+
+
+def test_orphans_of_a_crashed_commit_are_removed_on_open(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(1), source="x")
+    orphan = data_dir / "library" / "papers-00000.g99.json"
+    orphan.write_text("{}")
+    (data_dir / "library" / "manifest.json.tmp").write_text("{")
+    store = Store(data_dir)
+    store.open()
+    store.close()
+    assert not orphan.exists()
+    assert not (data_dir / "library" / "manifest.json.tmp").exists()
