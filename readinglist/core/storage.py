@@ -226,11 +226,9 @@ class Store:
         # Retry: a reader without the lock may see the writer remove files it just replaced.
         for attempt in range(5):
             try:
-                self._load_once()
+                self._load_once(last_try=self.writer or attempt == 4)
                 return
             except FileNotFoundError:
-                if self.writer or attempt == 4:
-                    raise
                 time.sleep(0.05)
 
     def _read_manifest(self) -> dict[str, Any] | None:
@@ -252,7 +250,7 @@ class Store:
             raise self._corrupt(path, reason) from None
         return manifest
 
-    def _load_once(self) -> None:
+    def _load_once(self, *, last_try: bool = True) -> None:
         manifest = self._read_manifest()
         if manifest is None:
             if (self.root / "corrupt").is_dir() and any((self.root / "corrupt").iterdir()):
@@ -285,6 +283,8 @@ class Store:
                 try:
                     raw = path.read_bytes()
                 except FileNotFoundError:
+                    if not last_try:
+                        raise  # a writer replaced it after we read the manifest: read the new manifest
                     moved = self._find_moved(filename)
                     where = f" (it was moved to {moved} when it was found damaged)" if moved else ""
                     raise self._corrupt(path, f"it is missing{where}", move=False) from None

@@ -123,3 +123,33 @@ def test_orphans_of_a_crashed_commit_are_removed_on_open(data_dir: Path) -> None
     store.close()
     assert not orphan.exists()
     assert not (data_dir / "library" / "manifest.json.tmp").exists()
+
+
+def test_readers_never_fail_while_a_writer_commits(data_dir: Path) -> None:
+    import threading
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(50), source="x")
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with Library.open(data_dir) as writer:
+                for i in range(150):
+                    writer.set_starred([f"arxiv:2401.{i % 50:05d}"], i % 2 == 0)
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    opened = 0
+    while not done.is_set():
+        with Library.open(data_dir, writer=False) as reader:
+            assert len(reader) == 50
+            opened += 1
+    thread.join()
+    assert not errors
+    assert opened > 0
