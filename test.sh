@@ -3,6 +3,6 @@
 set -eu
 cd "$(dirname "$0")"
 scripts/setup.sh test
-.venv/bin/ruff check readinglist tests benchmarks scripts
+.venv/bin/ruff check .
 .venv/bin/mypy
 exec env QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest "$@"
