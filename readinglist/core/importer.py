@@ -247,7 +247,7 @@ def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
         guid=guid if not arxiv else None,
         pdf_url=pdf,
         published=_iso_from_struct(entry.get("published_parsed")),
-        updated=_iso_from_struct(entry["updated_parsed"] if "updated_parsed" in entry else None),
+        updated=_iso_from_struct(entry["updated_parsed"] if "updated_parsed" in entry else None),  # noqa: SIM401 (.get falls back to published, with a DeprecationWarning)
         categories=tuple(dict.fromkeys(c for c in categories if c)),
         journal_ref=journal_ref,
         announce_type=announce_type.lower() if isinstance(announce_type, str) else None,
