@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+from feedparser.exceptions import CharacterEncodingOverride
 
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import IncomingPaper
@@ -32,6 +33,7 @@ class ParsedFeed:
     papers: tuple[IncomingPaper, ...]
     warnings: tuple[str, ...] = ()
     link: str | None = None
+    total_results: int | None = None  # arXiv API (opensearch:totalResults): how many match the query in all
 
 
 # ---- text ------------------------------------------------------------------------------------------------------
@@ -182,13 +184,32 @@ def _doi(entry: Mapping[str, Any], url: str | None) -> str | None:
         doi = normalize_doi(entry.get(field))
         if doi:
             return doi
-    for candidate in (entry.get("id"), url):
-        if candidate and ("doi.org/" in candidate or "/doi/" in candidate or "/content/10." in candidate):
-            doi = normalize_doi(candidate)
+    for candidate in (entry.get("id"), url, *_related_links(entry)):
+        if not isinstance(candidate, str):
+            continue
+        if "doi.org/" in candidate or "/doi/" in candidate or "/content/10." in candidate or "doi=10." in candidate:
+            doi = normalize_doi(candidate.split("doi=", 1)[-1] if "doi=10." in candidate else candidate)
             if doi:
                 # bioRxiv links end in the version: .../10.1101/2025.04.07.647590v1?rss=1
-                return re.sub(r"v\d+$", "", doi.split("?")[0])
+                return re.sub(r"v\d+$", "", doi.split("?")[0].split("&")[0])
+        m = _NATURE_ARTICLE.match(candidate)
+        if m:
+            # Nature's article ids are the suffix of their DOIs under the 10.1038 prefix.
+            return normalize_doi(f"10.1038/{m.group(1)}")
     return None
+
+
+_NATURE_ARTICLE = re.compile(r"^https?://(?:www\.)?nature\.com/articles/([A-Za-z0-9.\-]+?)/?(?:[?#].*)?$")
+
+
+def _related_links(entry: Mapping[str, Any]) -> list[str]:
+    out = []
+    for link in entry.get("links") or ():
+        if isinstance(link, Mapping) and (link.get("title") == "doi" or link.get("rel") == "related"):
+            href = link.get("href")
+            if isinstance(href, str):
+                out.append(href)
+    return out
 
 
 def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
@@ -219,6 +240,8 @@ def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
     if arxiv is not None:
         url = f"https://arxiv.org/abs/{arxiv.id}"
         pdf = pdf or f"https://arxiv.org/pdf/{arxiv}"
+        if pdf.startswith("http://arxiv.org/"):
+            pdf = "https://" + pdf[len("http://") :]
         if doi and doi.startswith("10.48550/"):
             doi = None
     categories = []
@@ -234,6 +257,9 @@ def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
     comment = one_line(entry.get("arxiv_comment"))
     if comment:
         extra["comment"] = comment
+    license_url = safe_url(entry.get("rights")) if arxiv is not None else None
+    if license_url:
+        extra["license"] = license_url
     if not title and not (arxiv or doi or url or guid):
         return None
     return IncomingPaper(
@@ -259,9 +285,10 @@ def parse_feed(
     data: bytes, *, name: str, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ParsedFeed:
     """Parse feed bytes into papers. Raises FeedError (naming `name`) when nothing usable is in them."""
-    response_headers = dict(headers or {})
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if url:
         response_headers.setdefault("content-location", url)
+    charset_warning = _fix_declared_charset(data, response_headers)
     try:
         parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=True)
     except Exception as exc:  # feedparser raises on some inputs instead of setting bozo (FIELD-NOTES)
@@ -290,8 +317,12 @@ def parse_feed(
         else:
             papers.append(paper)
     warnings = []
-    if bozo and entries:
+    if charset_warning:
+        warnings.append(f"{name}: {charset_warning}")
+    if bozo and entries and not isinstance(parsed.get("bozo_exception"), CharacterEncodingOverride):
         warnings.append(f"{name}: the feed has errors ({parsed.get('bozo_exception')}); read what could be read")
+    elif bozo and entries:
+        warnings.append(f"{name}: {parsed.get('bozo_exception')}")
     if skipped:
         warnings.append(f"{name}: {skipped} entries without a title or identifier were skipped")
     return ParsedFeed(
@@ -299,7 +330,34 @@ def parse_feed(
         papers=tuple(papers),
         warnings=tuple(warnings),
         link=safe_url(feed_info.get("link")),
+        total_results=_int_or_none(feed_info.get("opensearch_totalresults")),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+_SINGLE_BYTE = re.compile(r"^(?:us-?ascii|ascii|iso-?8859-\d+|latin-?1|l1|windows-125\d|cp125\d)$", re.IGNORECASE)
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([^;\"'\s]+)[\"']?", re.IGNORECASE)
+
+
+def _fix_declared_charset(data: bytes, headers: dict[str, str]) -> str | None:
+    """Servers often label UTF-8 feeds as Latin-1 or ASCII. Non-ASCII bytes that decode as UTF-8 are almost
+    never meant as Latin-1 (the pairs would be mojibake such as "Ã¶"), so trust the bytes over the label."""
+    content_type = headers.get("content-type", "")
+    m = _CHARSET.search(content_type)
+    if not m or not _SINGLE_BYTE.match(m.group(1)) or data.isascii():
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    headers["content-type"] = content_type[: m.start()] + "; charset=utf-8" + content_type[m.end() :]
+    return f"the server labels the feed as {m.group(1)} but it is UTF-8; read as UTF-8"
 
 
 def read_feed_file(path: Path) -> ParsedFeed:

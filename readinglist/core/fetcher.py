@@ -1,0 +1,377 @@
+"""Polite, bounded HTTP downloads of feeds: timeouts, conditional requests, redirects, size cap, human errors.
+
+feedparser has no timeouts by design (FIELD-NOTES), so every byte comes through here first. Redirects are followed
+by hand so that credentials never leave the feed's own origin and so that only a chain of permanent redirects
+(301/308) moves a subscription to a new address.
+"""
+
+from __future__ import annotations
+
+import enum
+import http
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from readinglist import __version__
+from readinglist.core.credentials import Credential, redact
+
+USER_AGENT = f"readinglist/{__version__} (+https://github.com/readinglist)"
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+
+_HINTS: dict[int, str] = {
+    400: "the server did not understand the request; check the feed's address",
+    401: "check the feed's credentials",
+    403: "the server refuses access to this feed; check the address or the credentials",
+    404: "there is no feed at this address; check the URL",
+    405: "the server does not allow reading this address",
+    406: "the server will not send this address as a feed",
+    407: "a proxy asks for credentials",
+    408: "the server gave up waiting; will retry later",
+    410: "the feed was removed for good; consider unsubscribing",
+    429: "the server asks to slow down",
+    451: "the feed is unavailable for legal reasons",
+    500: "the server failed; will retry later",
+    502: "a gateway in front of the server failed; will retry later",
+    503: "the server is unavailable for now",
+    504: "a gateway in front of the server timed out; will retry later",
+}
+
+
+class FetchStatus(enum.Enum):
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one download gave: the body and validators, or a human error; never raises for network trouble."""
+
+    url: str
+    status: FetchStatus
+    http_status: int | None = None
+    body: bytes = field(default=b"", repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    final_url: str | None = None
+    moved_to: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is FetchStatus.OK
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80 if scheme == "http" else None)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at a week."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else time.time()
+    return min(max(0.0, when.timestamp() - current), MAX_RETRY_AFTER)
+
+
+def describe_wait(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} hours"
+    return f"{round(seconds / 86400)} days"
+
+
+def describe_status(code: int, *, retry_after: float | None = None, had_credentials: bool = False) -> str:
+    """A human sentence for an HTTP error status: "401 Unauthorized: check the feed's credentials"."""
+    try:
+        phrase = http.HTTPStatus(code).phrase
+    except ValueError:
+        phrase = "Client Error" if 400 <= code < 500 else "Server Error" if code >= 500 else "Unexpected Answer"
+    hint = _HINTS.get(code)
+    if code == 401:
+        hint = (
+            "the server rejected the credentials; check the feed's user name and password"
+            if had_credentials
+            else "the feed needs credentials; check the feed's credentials"
+        )
+    if hint is None:
+        hint = "the server refused the request" if code < 500 else "the server failed; will retry later"
+    if code in (429, 503):
+        hint += f"; will retry in {describe_wait(retry_after)}" if retry_after else "; will retry later"
+    return f"{code} {phrase}: {hint}"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _describe_exception(exc: Exception, url: str, fetcher: FeedFetcher) -> str:
+    host = _host(url)
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return f"could not connect to {host} within {fetcher.connect_timeout:g} seconds"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer within {fetcher.read_timeout:g} seconds"
+    text = str(exc)
+    low = text.lower()
+    if isinstance(exc, httpx.ConnectError):
+        if "certificate" in low or "ssl" in low or "tls" in low:
+            return f"the secure connection to {host} failed ({text}); the server's certificate may be invalid"
+        if "name or service not known" in low or "nodename" in low or "getaddrinfo" in low or "name resolution" in low:
+            return f"the server {host} was not found; check the address and the network"
+        if "refused" in low:
+            return f"{host} refused the connection; the server may be down"
+        return f"could not connect to {host} ({text})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{host} broke off the connection ({text})"
+    if isinstance(exc, httpx.DecodingError):
+        return f"{host} sent a compressed body that could not be decompressed"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return "not a valid web address (only http and https are fetched)"
+    if isinstance(exc, httpx.HTTPError):
+        return f"the download from {host} failed ({type(exc).__name__}: {text})"
+    return f"the download from {host} failed ({type(exc).__name__})"
+
+
+class FeedFetcher:
+    """One HTTP client shared by every download of a refresh; `fetch` is safe to call from several threads."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        total_timeout: float = 120.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_redirects: int = 5,
+        max_connections: int = 8,
+        user_agent: str = USER_AGENT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.total_timeout = total_timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.user_agent = user_agent
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "application/atom+xml, application/rss+xml, application/rdf+xml, application/xml;q=0.9, "
+                "text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
+                "Accept-Encoding": "gzip, deflate",
+            },
+            trust_env=False,
+            transport=transport,
+        )
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._client.close()
+
+    def __enter__(self) -> FeedFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        credential: Credential | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FetchResult:
+        """GET `url`. Network trouble, HTTP errors, oversized bodies and cancellation come back as results."""
+        started = time.monotonic()
+        secrets = credential.secrets() if credential else ()
+        try:
+            return self._fetch(url, etag, last_modified, credential, cancel, started)
+        except Exception as exc:  # an unexpected failure of one download is that feed's error, never a crash
+            message = redact(_describe_exception(exc, url, self), secrets)
+            return FetchResult(url, FetchStatus.ERROR, error=message, elapsed=time.monotonic() - started)
+
+    def _fetch(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        credential: Credential | None,
+        cancel: threading.Event | None,
+        started: float,
+    ) -> FetchResult:
+        if not is_web_url(url):
+            return FetchResult(url, FetchStatus.ERROR, error="not a web address: only http and https feeds are fetched")
+        home = origin(url)
+        current = url
+        moved_to: str | None = None
+        permanent_chain = True
+        for _hop in range(self.max_redirects + 1):
+            if cancel is not None and cancel.is_set():
+                return FetchResult(url, FetchStatus.CANCELLED, error="cancelled", elapsed=time.monotonic() - started)
+            headers: dict[str, str] = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            auth: httpx.BasicAuth | None = None
+            # Credentials go only to the feed's own origin (same scheme, host and port), never along a redirect.
+            send_credentials = credential is not None and origin(current) == home
+            if credential is not None and send_credentials:
+                if credential.token:
+                    headers.update(credential.headers())
+                elif credential.username or credential.password:
+                    auth = httpx.BasicAuth(credential.username, credential.password)
+            with self._client.stream("GET", current, headers=headers, auth=auth) as response:
+                code = response.status_code
+                if code in _REDIRECTS and response.headers.get("location"):
+                    target = urljoin(str(response.url), response.headers["location"].strip())
+                    if not is_web_url(target):
+                        return FetchResult(
+                            url,
+                            FetchStatus.ERROR,
+                            http_status=code,
+                            error=f"{code} redirect to an address that is not http(s); not followed",
+                            elapsed=time.monotonic() - started,
+                        )
+                    if permanent_chain and code in _PERMANENT:
+                        # Moving a feed that has credentials to another origin would send them there next time.
+                        if credential is None or origin(target) == home:
+                            moved_to = target
+                    else:
+                        permanent_chain = False
+                    current = target
+                    continue
+                return self._answer(url, response, moved_to, etag, last_modified, send_credentials, cancel, started)
+        return FetchResult(
+            url,
+            FetchStatus.ERROR,
+            error=f"more than {self.max_redirects} redirects; the feed's address may be wrong",
+            elapsed=time.monotonic() - started,
+        )
+
+    def _answer(
+        self,
+        url: str,
+        response: httpx.Response,
+        moved_to: str | None,
+        etag: str | None,
+        last_modified: str | None,
+        sent_credentials: bool,
+        cancel: threading.Event | None,
+        started: float,
+    ) -> FetchResult:
+        code = response.status_code
+        deadline = started + self.total_timeout
+
+        def result(status: FetchStatus, **kw: Any) -> FetchResult:
+            return FetchResult(
+                url,
+                status,
+                http_status=code,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                final_url=str(response.url),
+                moved_to=moved_to,
+                elapsed=time.monotonic() - started,
+                **kw,
+            )
+
+        if code == 304:
+            return result(FetchStatus.NOT_MODIFIED, etag=etag, last_modified=last_modified)
+        if code >= 400 or code < 200 or code == 204 or code in _REDIRECTS:
+            retry_after = parse_retry_after(response.headers.get("retry-after")) if code in (429, 503) else None
+            if code in _REDIRECTS:
+                error = f"{code} redirect without a new address"
+            elif code == 204:
+                error = "204 No Content: the server sent nothing"
+            else:
+                error = describe_status(code, retry_after=retry_after, had_credentials=sent_credentials)
+            return result(FetchStatus.ERROR, retry_after=retry_after, error=error)
+        body, problem = self._read_body(response, cancel, deadline)
+        if problem == "cancelled":
+            return result(FetchStatus.CANCELLED, error="cancelled")
+        if problem:
+            return result(FetchStatus.ERROR, error=problem)
+        return result(
+            FetchStatus.OK,
+            body=body,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+        )
+
+    def _read_body(
+        self, response: httpx.Response, cancel: threading.Event | None, deadline: float
+    ) -> tuple[bytes, str | None]:
+        cap = self.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            return b"", f"the feed is larger than {_mb(cap)} ({_mb(int(declared))}); not downloaded"
+        chunks: list[bytes] = []
+        size = 0
+        # iter_bytes decompresses: the cap bounds what we hold in memory, so a gzip bomb stops at the cap too.
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                return b"", f"the feed is larger than {_mb(cap)}; the download was stopped"
+            chunks.append(chunk)
+            if cancel is not None and cancel.is_set():
+                return b"", "cancelled"
+            if time.monotonic() > deadline:
+                host = _host(str(response.url))
+                return b"", f"{host} sent the feed too slowly (over {self.total_timeout:g} seconds); stopped"
+        return b"".join(chunks), None
+
+
+def _mb(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def http_date(ts: float | None = None) -> str:
+    """An RFC 7231 date, for tests and servers."""
+    when = datetime.fromtimestamp(ts if ts is not None else time.time(), UTC)
+    return when.strftime("%a, %d %b %Y %H:%M:%S GMT")

@@ -1,0 +1,296 @@
+"""The kinds of subscription and how each is downloaded and read: feeds, arXiv API queries, Hugging Face daily papers.
+
+Downloading (`download`) runs on worker threads and never parses; reading (`read_download`) runs on the one thread
+that parses and writes. An arXiv query pages through the API with `start`/`max_results`, at least 3 seconds between
+calls to arXiv (its rule), shared by every query of a refresh through one `RateLimiter`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from readinglist.core.credentials import Credential
+from readinglist.core.fetcher import FeedFetcher, FetchResult, FetchStatus
+from readinglist.core.identity import parse_arxiv_id
+from readinglist.core.importer import FeedError, ParsedFeed, one_line, parse_feed, plain_text, safe_url
+from readinglist.core.models import IncomingPaper
+
+ARXIV_API = "https://export.arxiv.org/api/query"
+ARXIV_RSS = "https://rss.arxiv.org/rss/"
+ARXIV_MIN_INTERVAL = 3.0
+ARXIV_PAGE_SIZE = 100
+ARXIV_MAX_RESULTS = 200
+HF_DAILY = "https://huggingface.co/api/daily_papers"
+
+
+class FeedKind(enum.Enum):
+    RSS = "rss"
+    ARXIV_QUERY = "arxiv-query"
+    HF_DAILY = "hf-daily"
+
+
+class RateLimiter:
+    """At least `interval` seconds between the starts of successive calls, across threads. Clock and sleep are
+    injectable so tests run without waiting."""
+
+    def __init__(
+        self,
+        interval: float = ARXIV_MIN_INTERVAL,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self.waits: list[float] = []
+
+    def wait(self, cancel: threading.Event | None = None) -> bool:
+        """Block until the next call may start. False if cancelled while waiting."""
+        with self._lock:
+            now = self._clock()
+            delay = 0.0 if self._last is None else self._last + self.interval - now
+            if delay > 0:
+                self.waits.append(delay)
+                if self._sleep is not None:
+                    self._sleep(delay)
+                elif cancel is not None:
+                    if cancel.wait(delay):
+                        return False
+                else:
+                    time.sleep(delay)
+                now = self._clock() if self._sleep is None else now + delay
+            self._last = now
+        return not (cancel is not None and cancel.is_set())
+
+
+# ---- kinds and addresses ------------------------------------------------------------------------------------
+
+_ARXIV_CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z\-]+)?(?:\+[a-z][a-z\-]*(?:\.[A-Za-z\-]+)?)*$")
+_ARXIV_QUERY_FIELDS = re.compile(r"\b(?:ti|au|abs|co|jr|cat|rn|id|all):", re.IGNORECASE)
+
+
+def guess_kind(url: str) -> FeedKind:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "export.arxiv.org" and parts.path.startswith("/api/query"):
+        return FeedKind.ARXIV_QUERY
+    if host == "huggingface.co" and parts.path.rstrip("/") == "/api/daily_papers":
+        return FeedKind.HF_DAILY
+    return FeedKind.RSS
+
+
+def looks_like_arxiv_query(text: str) -> bool:
+    return bool(_ARXIV_QUERY_FIELDS.search(text)) and "://" not in text
+
+
+def looks_like_arxiv_categories(text: str) -> bool:
+    """`cs.CL` or `cs.CL+stat.ML`: the categories of an arXiv RSS feed."""
+    return bool(_ARXIV_CATEGORY.match(text)) and "." in text
+
+
+def arxiv_rss_url(categories: str) -> str:
+    return ARXIV_RSS + categories
+
+
+def arxiv_query_url(query: str) -> str:
+    """The API address of a saved search, newest submissions first."""
+    params = {"search_query": query.strip(), "sortBy": "submittedDate", "sortOrder": "descending"}
+    return f"{ARXIV_API}?{urlencode(params)}"
+
+
+def hf_daily_url(day: date | None = None) -> str:
+    return HF_DAILY if day is None else f"{HF_DAILY}?{urlencode({'date': day.isoformat()})}"
+
+
+def with_params(url: str, **params: Any) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += [(k, str(v)) for k, v in params.items()]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def is_arxiv_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "arxiv.org" or host.endswith(".arxiv.org")
+
+
+# ---- downloading --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """The pages one subscription gave in one refresh (one, or several for an API query)."""
+
+    pages: tuple[FetchResult, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def first(self) -> FetchResult:
+        return self.pages[0]
+
+    @property
+    def status(self) -> FetchStatus:
+        return self.pages[0].status
+
+
+_TOTAL = re.compile(rb"<(?:\w+:)?totalResults[^>]*>\s*(\d+)\s*<", re.IGNORECASE)
+_ENTRY = re.compile(rb"<entry[\s>]")
+
+
+def download(
+    kind: FeedKind,
+    url: str,
+    fetcher: FeedFetcher,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    credential: Credential | None = None,
+    cancel: threading.Event | None = None,
+    limiter: RateLimiter | None = None,
+    page_size: int = ARXIV_PAGE_SIZE,
+    max_results: int = ARXIV_MAX_RESULTS,
+) -> Download:
+    if kind is not FeedKind.ARXIV_QUERY:
+        result = fetcher.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
+        return Download((result,))
+    limiter = limiter or RateLimiter()
+    pages: list[FetchResult] = []
+    start = 0
+    while start < max_results:
+        if not limiter.wait(cancel):
+            pages.append(FetchResult(url, FetchStatus.CANCELLED, error="cancelled"))
+            break
+        size = min(page_size, max_results - start)
+        result = fetcher.fetch(with_params(url, start=start, max_results=size), credential=credential, cancel=cancel)
+        pages.append(result)
+        if not result.ok:
+            break
+        # Only enough of a look to know whether to page on; the parse happens on the parsing thread.
+        m = _TOTAL.search(result.body[:4096])
+        total = int(m.group(1)) if m else 0
+        count = len(_ENTRY.findall(result.body))
+        start += count
+        if count == 0 or start >= total:
+            break
+    warnings: tuple[str, ...] = ()
+    if len(pages) > 1 and not pages[-1].ok:
+        failed = pages.pop()
+        warnings = (f"stopped after {len(pages)} pages of results: {failed.error}",)
+    return Download(tuple(pages), warnings)
+
+
+# ---- reading --------------------------------------------------------------------------------------------------
+
+
+def read_download(kind: FeedKind, dl: Download, *, name: str) -> ParsedFeed:
+    """Parse what was downloaded. Raises FeedError naming the feed when nothing usable is in it."""
+    if kind is FeedKind.HF_DAILY:
+        first = dl.first
+        return parse_hf_daily(first.body, name=name)
+    parsed = [parse_feed(p.body, name=name, url=p.final_url or p.url, headers=p.headers) for p in dl.pages if p.ok]
+    if not parsed:
+        raise FeedError(f"{name}: nothing was downloaded")
+    if len(parsed) == 1 and not dl.warnings:
+        return parsed[0]
+    first_feed = parsed[0]
+    papers = tuple(p for feed in parsed for p in feed.papers)
+    warnings = tuple(w for feed in parsed for w in feed.warnings) + tuple(f"{name}: {w}" for w in dl.warnings)
+    return ParsedFeed(
+        title=first_feed.title,
+        papers=papers,
+        warnings=warnings,
+        link=first_feed.link,
+        total_results=first_feed.total_results,
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]00:?00)?$", value.strip())
+    return f"{m.group(1)}Z" if m else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def hf_entry_to_paper(entry: Any) -> IncomingPaper | None:
+    if not isinstance(entry, dict):
+        return None
+    raw = entry.get("paper")
+    paper: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    arxiv = parse_arxiv_id(str(paper.get("id") or ""))
+    title = one_line(str(paper.get("title") or entry.get("title") or ""))
+    if arxiv is None or not title:
+        return None
+    authors = []
+    for author in paper.get("authors") or ():
+        if isinstance(author, dict) and isinstance(author.get("name"), str):
+            name = one_line(author["name"])
+            if name:
+                authors.append(name)
+    extra: dict[str, Any] = {}
+    upvotes = _count(paper.get("upvotes"))
+    if upvotes is not None:
+        extra["upvotes"] = upvotes
+    comments = _count(entry.get("numComments"))
+    if comments is not None:
+        extra["comment_count"] = comments
+    code = safe_url(paper.get("githubRepo"))
+    if code:
+        extra["code_repository"] = code
+    project = safe_url(paper.get("projectPage"))
+    if project:
+        extra["project_page"] = project
+    return IncomingPaper(
+        title=title,
+        authors=tuple(dict.fromkeys(authors)),
+        abstract=plain_text(str(paper.get("summary") or "")),
+        arxiv_id=arxiv.id,
+        arxiv_version=arxiv.version,
+        url=f"https://arxiv.org/abs/{arxiv.id}",
+        pdf_url=f"https://arxiv.org/pdf/{arxiv}",
+        published=_iso(paper.get("publishedAt")),
+        extra=extra,
+    )
+
+
+def parse_hf_daily(data: bytes, *, name: str) -> ParsedFeed:
+    """The Hugging Face daily-papers JSON: a list of entries, each with a `paper` whose `id` is an arXiv id."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        looks_html = data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
+        raise FeedError(
+            f"{name}: this is a web page, not the daily papers data" if looks_html else f"{name}: not valid JSON"
+        ) from None
+    if isinstance(doc, dict) and isinstance(doc.get("error"), str):
+        raise FeedError(f"{name}: the server answered with an error ({one_line(doc['error'])[:200]})")
+    if not isinstance(doc, list):
+        raise FeedError(f"{name}: not a list of daily papers")
+    papers: list[IncomingPaper] = []
+    skipped = 0
+    for entry in doc:
+        try:
+            paper = hf_entry_to_paper(entry)
+        except Exception:  # one odd entry must not cost the rest
+            paper = None
+        if paper is None:
+            skipped += 1
+        else:
+            papers.append(paper)
+    warnings = (f"{name}: {skipped} entries without an arXiv id or title were skipped",) if skipped else ()
+    return ParsedFeed(title="Hugging Face daily papers", papers=tuple(papers), warnings=warnings)
