@@ -131,8 +131,8 @@ class CredentialStore:
         """Whether a real keyring backend answers (a read of an entry that need not exist)."""
         try:
             self._keyring().get_password(self.service, "readinglist:probe")
-        except keyring.errors.NoKeyringError as exc:
-            self.unavailable_reason = f"{_NO_KEYRING_HINT} ({_describe(exc)})"
+        except keyring.errors.NoKeyringError:
+            self.unavailable_reason = _NO_KEYRING_HINT
             return False
         except Exception as exc:  # a locked or broken backend is as unusable as none
             self.unavailable_reason = f"the system keyring cannot be used ({_describe(exc)}); nothing was saved"
@@ -144,8 +144,8 @@ class CredentialStore:
         """Store durably in the keyring. Raises KeyringUnavailableError (no backend) or CredentialError."""
         try:
             self._keyring().set_password(self.service, self._account(feed_id), credential.to_json())
-        except keyring.errors.NoKeyringError as exc:
-            self.unavailable_reason = f"{_NO_KEYRING_HINT} ({_describe(exc)})"
+        except keyring.errors.NoKeyringError:
+            self.unavailable_reason = _NO_KEYRING_HINT
             raise KeyringUnavailableError(self.unavailable_reason) from None
         except Exception as exc:
             raise CredentialError(f"the system keyring refused to store the credentials ({_describe(exc)})") from None
@@ -175,8 +175,8 @@ class CredentialStore:
             return session
         try:
             secret = self._keyring().get_password(self.service, self._account(feed_id))
-        except keyring.errors.NoKeyringError as exc:
-            self.unavailable_reason = f"{_NO_KEYRING_HINT} ({_describe(exc)})"
+        except keyring.errors.NoKeyringError:
+            self.unavailable_reason = _NO_KEYRING_HINT
             return None
         except Exception as exc:
             raise CredentialError(f"the system keyring could not be read ({_describe(exc)})") from None

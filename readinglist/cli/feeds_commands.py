@@ -1,0 +1,436 @@
+"""Commands for subscriptions: `feeds add|list|remove|rename|set|import-opml|export-opml` and `refresh`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from readinglist.app import App
+from readinglist.core.credentials import Credential, CredentialError, CredentialStore
+from readinglist.core.feeds import (
+    ANNOUNCE_TYPES,
+    DEFAULT_ANNOUNCE_TYPES,
+    FeedKind,
+    FeedListing,
+    FeedRegistry,
+    FeedRegistryError,
+    FeedSpec,
+    RefreshOutcome,
+    RefreshProgress,
+    RefreshSummary,
+    refresh_feeds,
+    subscribe,
+    unsubscribe,
+)
+from readinglist.core.fetcher import FeedFetcher
+from readinglist.core.opml import export_opml, import_opml_file
+
+
+def register(sub: Any) -> None:
+    feeds = sub.add_parser("feeds", help="manage subscriptions (arXiv, Hugging Face, journal feeds)")
+    fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+
+    p = fsub.add_parser("add", help="subscribe to a feed, an arXiv query or Hugging Face daily papers")
+    p.add_argument("url", metavar="URL",
+                   help="feed address; or arXiv categories (cs.CL+stat.ML), or an arXiv query with --kind arxiv-query")
+    p.add_argument("--name", metavar="N", help="name shown for the feed (default: from the feed)")
+    p.add_argument("--group", metavar="G", default="", help="group (folder) of the feed; nest with /")
+    p.add_argument("--kind", choices=[k.value for k in FeedKind], help="what the address is (default: guessed)")
+    p.add_argument("--interval", metavar="TIME", help="refresh interval: 30m, 2h, 1d (default 1h; arXiv 1d)")
+    p.add_argument("--announce-types", metavar="TYPES",
+                   help="arXiv announce types that add papers, comma-separated "
+                   f"(default {','.join(DEFAULT_ANNOUNCE_TYPES)})")
+    _credential_options(p)
+    p.set_defaults(handler=cmd_add)
+
+    p = fsub.add_parser("list", help="list subscriptions with their status")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_list)
+
+    p = fsub.add_parser("remove", help="unsubscribe (papers already in the library stay)")
+    p.add_argument("feed", metavar="FEED", help="feed name, id or URL")
+    p.set_defaults(handler=cmd_remove)
+
+    p = fsub.add_parser("rename", help="rename a feed")
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(handler=cmd_rename)
+
+    p = fsub.add_parser("set", help="change a feed's interval, announce types, group, address or credentials")
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("--interval", metavar="TIME", help="refresh interval: 30m, 2h, 1d")
+    p.add_argument("--announce-types", metavar="TYPES",
+                   help=f"arXiv announce types that add papers ({', '.join(ANNOUNCE_TYPES)}), comma-separated; "
+                   "'default' for the default")
+    p.add_argument("--group", metavar="G", help="group (folder); '' for none")
+    p.add_argument("--url", metavar="URL", help="a new address")
+    p.add_argument("--max-results", type=int, metavar="N", help="arXiv queries: how many results to read")
+    _credential_options(p)
+    p.add_argument("--forget-credentials", action="store_true", help="delete the feed's credentials from the keyring")
+    p.set_defaults(handler=cmd_set)
+
+    p = fsub.add_parser("import-opml", help="subscribe to the feeds of an OPML file from another reader")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(handler=cmd_import_opml)
+
+    p = fsub.add_parser("export-opml", help="write all subscriptions (with groups) as OPML; never credentials")
+    p.add_argument("file", metavar="FILE", help="the file to write, - for standard output")
+    p.set_defaults(handler=cmd_export_opml)
+
+    p = sub.add_parser("refresh", help="download feeds and add their new papers")
+    p.add_argument("feeds", nargs="*", metavar="FEED", help="feed names, ids or URLs (default: all)")
+    p.add_argument("--due", action="store_true", help="only the feeds whose interval has passed")
+    p.add_argument("--jobs", type=int, default=4, metavar="N", help="downloads at once (default 4)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for a server to answer (default 30)")
+    p.add_argument("--verbose", "-v", action="store_true", help="also show each feed's warnings")
+    _credential_options(p, run_only=True)
+    p.set_defaults(handler=cmd_refresh)
+
+
+def _credential_options(p: argparse.ArgumentParser, *, run_only: bool = False) -> None:
+    where = "for this run only (one FEED)" if run_only else "stored in the system keyring"
+    p.add_argument("--username", metavar="U", help=f"HTTP user name, {where}")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--password-stdin", action="store_true", help=f"read the password from standard input, {where}")
+    secret.add_argument("--token-stdin", action="store_true",
+                        help=f"read a token (sent as 'Authorization: Bearer') from standard input, {where}")
+
+
+# ---- helpers -------------------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 60}
+
+
+def parse_duration(text: str) -> int:
+    """`30m`, `2h`, `1d`, `1w`, `90s`; a bare number is minutes."""
+    m = _DURATION.match(text)
+    if not m:
+        raise FeedRegistryError(f"{text!r} is not a duration (try 30m, 2h or 1d)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def format_duration(seconds: int) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _types(text: str | None) -> tuple[str, ...] | None:
+    if text is None or text.strip().lower() == "default":
+        return None
+    return tuple(t for t in re.split(r"[,\s]+", text) if t)
+
+
+def _read_secret(stream: TextIO) -> str:
+    secret = stream.read()
+    secret = secret[:-1] if secret.endswith("\n") else secret
+    secret = secret[:-1] if secret.endswith("\r") else secret
+    if not secret:
+        raise FeedRegistryError("nothing was read from standard input")
+    return secret
+
+
+def _credential_from_args(args: argparse.Namespace) -> Credential | None:
+    if args.token_stdin:
+        return Credential(token=_read_secret(sys.stdin))
+    if args.password_stdin:
+        if not args.username:
+            raise FeedRegistryError("--password-stdin needs --username")
+        return Credential(username=args.username, password=_read_secret(sys.stdin))
+    if args.username:
+        raise FeedRegistryError("--username needs --password-stdin (passwords are never taken on the command line)")
+    return None
+
+
+def _credential_failure(exc: CredentialError) -> FeedRegistryError:
+    return FeedRegistryError(str(exc))
+
+
+def _when(text: str | None) -> str:
+    return text.replace("T", " ").replace("Z", " UTC")[:20].rstrip() if text else "never"
+
+
+def listing_json(item: FeedListing) -> dict[str, Any]:
+    f = item.feed
+    return {
+        "id": f.id,
+        "name": f.name,
+        "url": f.url,
+        "group": f.group,
+        "kind": f.kind.value,
+        "status": f.status.value,
+        "interval": f.interval,
+        "announce_types": list(f.adding_types),
+        "credentials": f.auth or None,
+        "last_success": f.last_success,
+        "last_attempt": f.last_attempt,
+        "last_error": f.last_error,
+        "failures": f.failures,
+        "next_due": f.next_due,
+        "papers": item.papers,
+        "unread": item.unread,
+    }
+
+
+# ---- commands --------------------------------------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace, app: App) -> int:
+    credential = _credential_from_args(args)
+    spec = FeedSpec(
+        url=args.url,
+        name=args.name,
+        group=args.group,
+        kind=FeedKind(args.kind) if args.kind else None,
+        interval=parse_duration(args.interval) if args.interval else None,
+        announce_types=_types(args.announce_types),
+    )
+    credentials = CredentialStore()
+    with app.open_library() as library:
+        registry = FeedRegistry(library.store)
+        try:
+            done = subscribe(registry, spec, credentials=credentials, credential=credential)
+        except CredentialError as exc:
+            raise _credential_failure(exc) from None
+    feed = done.feed
+    print(f"subscribed to {feed.name} ({feed.kind.value}, every {format_duration(feed.interval)}): {feed.url}")
+    if done.credential_saved:
+        print("credentials saved in the system keyring")
+    if done.credential_saved is False:
+        print(
+            f"readinglist: warning: {credentials.unavailable_reason or done.warning}. The feed was added without "
+            f"them; give the credentials for one run with "
+            f"`readinglist refresh {feed.id} --username U --password-stdin`",
+            file=sys.stderr,
+        )
+    print(f"fetch it now with: readinglist refresh {feed.id}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        items = FeedRegistry(library.store).listing(library)
+    if args.json:
+        for item in items:
+            sys.stdout.write(orjson.dumps(listing_json(item)).decode("utf-8") + "\n")
+        return 0
+    if not items:
+        print("no subscriptions yet: add one with `readinglist feeds add URL`", file=sys.stderr)
+        return 0
+    out = sys.stdout
+    for item in items:
+        f = item.feed
+        group = f"[{f.group}] " if f.group else ""
+        due = _when(f.next_due) if f.next_due else "now"
+        out.write(
+            f"{f.id}  {group}{f.name}\n"
+            f"    {f.url}\n"
+            f"    {f.status.value}, last success {_when(f.last_success)}, {item.papers} papers "
+            f"({item.unread} unread), every {format_duration(f.interval)}, next {due}\n"
+        )
+        if f.last_error:
+            failures = f" ({f.failures} failures in a row)" if f.failures > 1 else ""
+            out.write(f"    last error{failures}: {f.last_error}\n")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, app: App) -> int:
+    credentials = CredentialStore()
+    with app.open_library() as library:
+        registry = FeedRegistry(library.store)
+        feed = registry.resolve(args.feed)
+        try:
+            unsubscribe(registry, feed.id, credentials=credentials)
+        except CredentialError as exc:
+            print(f"readinglist: warning: {exc}", file=sys.stderr)
+        kept = library.feed_counts().get(feed.id, 0)
+    print(f"unsubscribed from {feed.name}" + (f"; its {kept} papers stay in the library" if kept else ""))
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace, app: App) -> int:
+    with app.open_library() as library:
+        registry = FeedRegistry(library.store)
+        feed = registry.resolve(args.feed)
+        new = registry.update(feed.id, name=args.name)
+    print(f"renamed {feed.name!r} to {new.name!r}")
+    return 0
+
+
+def cmd_set(args: argparse.Namespace, app: App) -> int:
+    credential = _credential_from_args(args)
+    changes: dict[str, Any] = {}
+    if args.interval:
+        changes["interval"] = parse_duration(args.interval)
+    if args.announce_types is not None:
+        changes["announce_types"] = _types(args.announce_types)
+    if args.group is not None:
+        changes["group"] = args.group
+    if args.url:
+        changes["url"] = args.url
+    if args.max_results is not None:
+        changes["max_results"] = args.max_results
+    if not changes and credential is None and not args.forget_credentials:
+        raise FeedRegistryError("nothing to change (see `readinglist feeds set --help`)")
+    credentials = CredentialStore()
+    messages = []
+    with app.open_library() as library:
+        registry = FeedRegistry(library.store)
+        feed = registry.resolve(args.feed)
+        if "url" in changes:
+            from readinglist.core.credentials import split_credentials
+
+            changes["url"], from_url = split_credentials(changes["url"])
+            credential = credential or from_url
+        try:
+            if args.forget_credentials:
+                credentials.delete(feed.id)
+                changes["auth"] = ""
+                messages.append("credentials deleted from the keyring")
+            if credential is not None:
+                if credentials.save_or_remember(feed.id, credential):
+                    messages.append("credentials saved in the system keyring")
+                else:
+                    messages.append(f"warning: {credentials.unavailable_reason}")
+                changes["auth"] = credential.kind
+        except CredentialError as exc:
+            raise _credential_failure(exc) from None
+        if changes:
+            feed = registry.update(feed.id, **changes)
+    print(
+        f"{feed.name}: every {format_duration(feed.interval)}, announce types {','.join(feed.adding_types)}, "
+        f"group {feed.group or '(none)'}, {feed.url}"
+    )
+    for message in messages:
+        print(message)
+    return 0
+
+
+def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
+    credentials = CredentialStore()
+    with app.open_library() as library:
+        result = import_opml_file(FeedRegistry(library.store), Path(args.file), credentials=credentials)
+    for title, reason in result.skipped:
+        print(f"readinglist: skipped {title}: {reason}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"readinglist: warning: {warning}", file=sys.stderr)
+    print(f"{args.file}: {result.summary()}")
+    return 0
+
+
+def cmd_export_opml(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        feeds = FeedRegistry(library.store).feeds()
+    data = export_opml(feeds)
+    if args.file == "-":
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    path = Path(args.file)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    print(f"{len(feeds)} feeds written to {path}")
+    return 0
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; silent when the stream is not one."""
+
+    def __init__(self, stream: TextIO, *, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.live = stream.isatty()
+        self._drawn = False
+
+    def __call__(self, p: RefreshProgress) -> None:
+        if p.last is not None and p.last.outcome is RefreshOutcome.FAILED:
+            self.clear()
+            self.stream.write(f"readinglist: {p.last.name}: {p.last.error}\n")
+        if not self.live or p.total == 0:
+            return
+        filled = int(self.width * p.done / p.total)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {p.done}/{p.total} feeds, {p.new_papers} new papers")
+        self.stream.flush()
+        self._drawn = True
+
+    def clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r" + " " * (self.width + 50) + "\r")
+            self._drawn = False
+
+
+def cmd_refresh(args: argparse.Namespace, app: App) -> int:
+    credential = _credential_from_args(args)
+    if credential is not None and len(args.feeds) != 1:
+        raise FeedRegistryError("credentials for this run need exactly one FEED")
+    credentials = CredentialStore()
+    bar = ProgressBar(sys.stderr)
+    cancel = threading.Event()
+    with app.open_library() as library:
+        registry = FeedRegistry(library.store)
+        ids = [registry.resolve(t).id for t in args.feeds] if args.feeds else None
+        if not ids and len(registry) == 0:
+            print("no subscriptions yet: add one with `readinglist feeds add URL`", file=sys.stderr)
+            return 0
+        if credential is not None and ids:
+            credentials.remember_for_session(ids[0], credential)
+            if not registry.get(ids[0]).auth:
+                registry.update(ids[0], auth=credential.kind)
+        outcome: dict[str, RefreshSummary | BaseException] = {}
+
+        def run() -> None:
+            try:
+                with FeedFetcher(read_timeout=args.timeout, connect_timeout=min(args.timeout, 10.0)) as fetcher:
+                    outcome["summary"] = refresh_feeds(
+                        library,
+                        registry,
+                        feed_ids=ids,
+                        due_only=args.due,
+                        fetcher=fetcher,
+                        credentials=credentials,
+                        progress=bar,
+                        cancel=cancel,
+                        max_workers=max(1, args.jobs),
+                    )
+            except BaseException as exc:  # handed to the main thread, which reports it
+                outcome["error"] = exc
+
+        # The refresh owns the library on its own thread, so that Ctrl-C here can cancel it cleanly.
+        worker = threading.Thread(target=run, name="readinglist-refresh")
+        worker.start()
+        interrupted = False
+        while worker.is_alive():
+            try:
+                worker.join(0.2)
+            except KeyboardInterrupt:
+                interrupted = True
+                cancel.set()
+        bar.clear()
+        if "error" in outcome:
+            raise outcome["error"]
+        summary = outcome["summary"]
+        assert isinstance(summary, RefreshSummary)
+    if args.verbose:
+        for result in summary.results:
+            for warning in result.warnings:
+                print(f"readinglist: warning: {warning}", file=sys.stderr)
+    for result in summary.results:
+        if result.outcome is RefreshOutcome.WAITING:
+            print(f"readinglist: {result.name}: {result.error}", file=sys.stderr)
+        if result.moved_to:
+            print(f"readinglist: {result.name} moved permanently to {result.moved_to}; address updated",
+                  file=sys.stderr)
+    print(summary.summary())
+    if interrupted:
+        return 130
+    return 1 if summary.failed else 0
