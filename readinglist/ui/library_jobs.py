@@ -1,0 +1,374 @@
+"""Work run on the library thread, and the plain data it hands the window: list rows, states, sidebar counts.
+
+Every function here takes the Library first and runs on the worker thread (ui/worker.py). What it returns is
+immutable or handed over for good (tuples, strings, frozen dataclasses, fresh lists), so the window keeps it and
+never touches the library. No Qt here: these are testable, and timeable, on their own.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter, PaperState, StateChange
+
+# ---- what the window is showing ----------------------------------------------------------------------------
+
+VIEW_LABELS: dict[ListFilter, str] = {
+    ListFilter.UNREAD: "Inbox",
+    ListFilter.TODAY: "Today",
+    ListFilter.STARRED: "Starred",
+    ListFilter.NOTED: "With notes",
+    ListFilter.UPDATED: "Updated",
+    ListFilter.ALL: "All papers",
+    ListFilter.READ: "Read",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """One entry of the sidebar: a smart view, a feed or a tag. Saved in the settings as "kind:name"."""
+
+    kind: str  # "view", "feed" or "tag"
+    name: str
+
+    @property
+    def label(self) -> str:
+        if self.kind == "view":
+            return VIEW_LABELS[ListFilter(self.name)]
+        return self.name
+
+    def to_text(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    @classmethod
+    def from_text(cls, text: str | None) -> Selection:
+        kind, _, name = (text or "").partition(":")
+        if kind == "view" and name in {f.value for f in ListFilter}:
+            return cls("view", name)
+        if kind in ("feed", "tag") and name:
+            return cls(kind, name)
+        return INBOX
+
+    def query_args(self) -> dict[str, Any]:
+        if self.kind == "view":
+            return {"view": ListFilter(self.name)}
+        return {self.kind: self.name}
+
+
+INBOX = Selection("view", ListFilter.UNREAD.value)
+
+
+class PaperRow(NamedTuple):
+    """A paper's content as the list and the paper pane show it.
+
+    The strings and lists are the library's own objects, shared, not copied: a row costs one tuple, not a second
+    copy of the abstract, at 100,000 papers. The library replaces these values on a change, never mutates them.
+    """
+
+    key: str
+    title: str
+    authors: Sequence[str]
+    source: str
+    date: str
+    abstract: str
+    published: str
+    updated: str
+    first_seen: str
+    content_updated: str
+    categories: Sequence[str]
+    feeds: Sequence[str]
+    arxiv_id: str
+    arxiv_version: int
+    doi: str
+    url: str
+    pdf_url: str
+    journal_ref: str
+    extra: Mapping[str, Any]
+
+    @property
+    def abs_url(self) -> str:
+        """The paper's landing page, chosen as `Paper.abs_url` chooses it."""
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return self.url
+
+
+class RowState(NamedTuple):
+    """The user's state on one paper, as the window shows it."""
+
+    starred: bool = False
+    read: bool = False
+    note: str = ""
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_state(cls, state: PaperState) -> RowState:
+        return cls(state.starred, state.read, state.note, state.tags)
+
+
+DEFAULT_STATE = RowState()
+_EMPTY: Mapping[str, Any] = {}
+
+
+def row_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> PaperRow:
+    # The hot loop of opening a view (100,000 calls): no NamedTuple.__new__ frame, one .get per field.
+    get = doc.get
+    feeds = get("feeds") or ()
+    published = get("published") or ""
+    updated = get("updated") or ""
+    first_seen = get("first_seen") or ""
+    row: PaperRow = _new(
+        PaperRow,
+        (
+            doc["key"],
+            get("title") or "",
+            get("authors") or (),
+            feeds[0] if feeds else "",
+            (published or updated or first_seen)[:10],  # `paper_date`, inlined
+            get("abstract") or "",
+            published,
+            updated,
+            first_seen,
+            get("content_updated") or "",
+            get("categories") or (),
+            feeds,
+            get("arxiv_id") or "",
+            get("arxiv_version") or 0,
+            get("doi") or "",
+            get("url") or "",
+            get("pdf_url") or "",
+            get("journal_ref") or "",
+            get("extra") or _EMPTY,
+        ),
+    )
+    return row
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Building 100,000 rows allocates 100,000 tuples; the cyclic GC would walk the whole library several times
+    meanwhile (FIELD-NOTES: the collector, not the work, is most of such loops). Pause it, as the store's load does."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> RowState:
+    get = doc.get
+    state: RowState = _new(
+        RowState, (bool(get("starred")), bool(get("read")), get("note") or "", tuple(get("tags") or ()))
+    )
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRows:
+    """The papers of one sidebar entry, newest first, with the user's state on those that have any."""
+
+    selection: Selection
+    rows: list[PaperRow]
+    states: dict[str, RowState]
+    library_size: int
+
+
+def view_rows(lib: Library, selection: Selection) -> ViewRows:
+    with gc_paused():
+        keys = lib.query(**selection.query_args())
+        doc, state_doc = lib.doc, lib.state_doc
+        rows = [row_from_doc(doc(k)) for k in keys]
+        states = {}
+        for k in keys:
+            st = state_doc(k)
+            if st:
+                states[k] = state_from_doc(st)
+    return ViewRows(selection, rows, states, len(lib))
+
+
+def states_of(lib: Library, keys: Iterable[str]) -> dict[str, RowState]:
+    return {k: RowState.from_state(lib.state(k)) for k in keys if k in lib}
+
+
+# ---- the sidebar ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarCounts:
+    papers: int
+    views: Mapping[str, int]  # ListFilter value -> papers in that view
+    feeds: tuple[tuple[str, int], ...]  # (feed, unread papers), by name
+    tags: tuple[tuple[str, int], ...]  # (tag, papers), by name
+
+    @property
+    def unread(self) -> int:
+        return self.views.get(ListFilter.UNREAD.value, 0)
+
+
+def today_cutoff(now: datetime | None = None) -> str:
+    """The start of "Today" as `Library.query` computes it: the last 24 hours."""
+    return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+
+
+class _Share(NamedTuple):
+    """What one paper adds to the sidebar's counts."""
+
+    read: bool
+    starred: bool
+    noted: bool
+    today: bool
+    updated: bool
+    tags: Sequence[str]
+    feeds: Sequence[str]
+
+
+class SidebarTracker:
+    """The sidebar's counts, kept on the library thread: one pass over the library, then a delta per change.
+
+    A full pass costs about half a second at 100,000 papers; a star must not, so a state change recounts only the
+    papers it touched: their share of the counts before the change is taken away and their share after it added.
+    Owned by the library thread: the window creates it and hands it to jobs, and never calls it itself.
+    """
+
+    RECOUNT_AFTER = timedelta(minutes=10)  # "Today" slides with the clock
+
+    def __init__(self) -> None:
+        self._counted_at: datetime | None = None
+        self._today = ""
+        self._papers = 0
+        self._views: Counter[str] = Counter()
+        self._feeds: dict[str, int] = {}
+        self._tags: Counter[str] = Counter()
+
+    def _share(self, lib: Library, key: str) -> _Share:
+        doc = lib.doc(key)
+        st = lib.state_doc(key)
+        return _Share(
+            read=bool(st.get("read")),
+            starred=bool(st.get("starred")),
+            noted=bool(st.get("note")),
+            # Few papers pass the first tests; the library's own rule decides for those.
+            today=doc.get("first_seen", "") >= self._today and lib.matches(ListFilter.TODAY, key, today=self._today),
+            updated=bool(doc.get("content_updated")) and lib.matches(ListFilter.UPDATED, key),
+            tags=st.get("tags") or (),
+            feeds=doc.get("feeds") or (),
+        )
+
+    def _add(self, share: _Share, sign: int) -> None:
+        views, feeds = self._views, self._feeds
+        if share.read:
+            views[ListFilter.READ.value] += sign
+            for f in share.feeds:
+                feeds.setdefault(f, 0)
+        else:
+            views[ListFilter.UNREAD.value] += sign
+            for f in share.feeds:
+                feeds[f] = feeds.get(f, 0) + sign
+        if share.starred:
+            views[ListFilter.STARRED.value] += sign
+        if share.noted:
+            views[ListFilter.NOTED.value] += sign
+        if share.today:
+            views[ListFilter.TODAY.value] += sign
+        if share.updated:
+            views[ListFilter.UPDATED.value] += sign
+        for t in share.tags:
+            self._tags[t] += sign
+            if self._tags[t] <= 0:
+                del self._tags[t]
+
+    def recount(self, lib: Library) -> SidebarCounts:
+        now = datetime.now(UTC)
+        self._counted_at, self._today = now, today_cutoff(now)
+        self._views, self._feeds, self._tags = Counter(), {}, Counter()
+        with gc_paused():
+            for key in lib.keys():  # noqa: SIM118 - the Library, not a dict
+                self._add(self._share(lib, key), 1)
+        self._papers = len(lib)
+        return self.snapshot()
+
+    def current(self, lib: Library) -> SidebarCounts:
+        """The counts, recounted first when the library grew or "Today" has slid too far since the last pass."""
+        if (
+            self._counted_at is None
+            or self._papers != len(lib)
+            or datetime.now(UTC) - self._counted_at > self.RECOUNT_AFTER
+        ):
+            return self.recount(lib)
+        return self.snapshot()
+
+    def change(self, lib: Library, keys: Iterable[str], apply: Callable[[], StateChange]) -> StateChange:
+        """Run `apply` (a state change of `keys`) and move the counts by what it changed."""
+        if self._counted_at is None:
+            return apply()
+        keys = [k for k in dict.fromkeys(keys) if k in lib]
+        before = [self._share(lib, k) for k in keys]
+        change = apply()
+        for share in before:
+            self._add(share, -1)
+        for key in keys:
+            self._add(self._share(lib, key), 1)
+        return change
+
+    def snapshot(self) -> SidebarCounts:
+        views = {f.value: max(0, self._views.get(f.value, 0)) for f in ListFilter}
+        views[ListFilter.ALL.value] = self._papers
+        return SidebarCounts(
+            papers=self._papers,
+            views=views,
+            feeds=tuple(sorted(self._feeds.items(), key=lambda kv: kv[0].casefold())),
+            tags=tuple(sorted(self._tags.items(), key=lambda kv: kv[0].casefold())),
+        )
+
+
+# ---- changes -----------------------------------------------------------------------------------------------
+
+# The fields of a state that change together: a value and the time it was set.
+_FIELD_GROUPS = (("starred", "starred_at"), ("read", "read_at"), ("note", "note_at"), ("tags", "tags_at"))
+
+
+def undo_change(lib: Library, change: StateChange) -> StateChange:
+    """Put back what `change` changed, field by field: a star undone leaves a note written since untouched.
+
+    A field changed again since (by another change) is left as it is now.
+    """
+    wanted: list[PaperState] = []
+    for before, after in zip(change.before, change.after, strict=True):
+        if before.key not in lib:
+            continue
+        current = lib.state(before.key)
+        fields: dict[str, Any] = {}
+        for value, at in _FIELD_GROUPS:
+            if getattr(before, value) != getattr(after, value) and getattr(current, value) == getattr(after, value):
+                fields[value] = getattr(before, value)
+                fields[at] = getattr(before, at)
+        if fields:
+            wanted.append(replace(current, **fields))
+    return lib.put_states(wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHits:
+    text: str
+    keys: AbstractSet[str] | None  # None: the text has no words, so nothing is filtered
+
+
+def search(lib: Library, text: str) -> SearchHits:
+    return SearchHits(text, lib.search(text))
+
+
+def prepare_search(lib: Library) -> None:
+    """Bring the search index up to date now, off the keystroke path: the first search is then as fast as the rest."""
+    lib.search("")

@@ -1,0 +1,41 @@
+"""Links out of the window: only http(s) ever leaves, and only to the system browser.
+
+Abstracts and notes are untrusted text (feedparser's sanitizer kept `<img src="javascript:...">`, FIELD-NOTES),
+so every text browser here loads nothing by itself and hands http(s) links to the desktop, nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_url(url: str | QUrl) -> bool:
+    q = url if isinstance(url, QUrl) else QUrl(url)
+    return q.isValid() and q.scheme().lower() in WEB_SCHEMES and bool(q.host())
+
+
+def open_in_browser(url: str | QUrl) -> bool:
+    """Open a web page in the user's browser; anything but an http(s) URL is refused."""
+    if not is_web_url(url):
+        return False
+    return bool(QDesktopServices.openUrl(url if isinstance(url, QUrl) else QUrl(url)))
+
+
+class SafeTextBrowser(QTextBrowser):
+    """Shows rich text and Markdown, loads no resource at all (no remote images, no local files), and opens
+    http(s) links in the system browser instead of navigating."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(open_in_browser)
+
+    def loadResource(self, type: int, name: QUrl) -> Any:
+        return None

@@ -1,0 +1,74 @@
+"""Starting the window: the Qt application, the one-window-per-library check, and the exit status."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from readinglist.app import RESOURCES, App
+from readinglist.ui.main_window import APP_TITLE, MainWindow
+from readinglist.ui.single_instance import SingleInstance
+
+ICON = RESOURCES / "readinglist.svg"
+DESKTOP_FILE_NAME = "readinglist"  # resources/readinglist.desktop
+
+
+def app_icon() -> QIcon:
+    # An SVG icon: Qt draws it at whatever size and scale the screen asks for, sharp on high-DPI screens.
+    return QIcon(str(ICON))
+
+
+def application() -> QApplication:
+    """The one QApplication of the process (pytest-qt's, when it made one first)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    # Fractional scale factors (125%, 150%) as the screen has them, instead of rounding to 1x or 2x.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    qapp = QApplication(sys.argv[:1] or ["readinglist"])
+    qapp.setApplicationName("readinglist")
+    qapp.setApplicationDisplayName(APP_TITLE)
+    qapp.setDesktopFileName(DESKTOP_FILE_NAME)
+    qapp.setWindowIcon(app_icon())
+    return qapp
+
+
+def run_window(app: App) -> int:
+    """Open the window on `app`'s library and run until it closes. 0 when all went well, 1 when the library
+    could not be opened (the user was told why in a message box)."""
+    qapp = application()
+    instance = SingleInstance(app.data_dir)
+    if instance.ask_running_window():
+        print(
+            f"readinglist: the window for {app.data_dir} is already open; it was brought to the front", file=sys.stderr
+        )
+        return 0
+    instance.listen()
+
+    window = MainWindow(app, icon=app_icon())
+    instance.activated.connect(window.bring_to_front)
+    failures: list[str] = []
+
+    def fatal(message: str) -> None:
+        failures.append(message)
+        QMessageBox.critical(window, APP_TITLE, f"The library could not be opened.\n\n{message}")
+        window.close()
+
+    window.fatal_error.connect(fatal)
+    # Ctrl+C in the terminal closes the window properly (saving), instead of being ignored until an event.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    heartbeat = QTimer(interval=300)
+    heartbeat.timeout.connect(lambda: None)  # lets Python run its signal handlers while Qt waits
+    heartbeat.start()
+    window.show()
+    try:
+        status = qapp.exec()
+    finally:
+        heartbeat.stop()
+        instance.close()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return 1 if failures else status

@@ -1,0 +1,844 @@
+"""The main window: sidebar, paper list and paper pane, wired to the library thread.
+
+Reading goes one way: the library thread sends plain rows and counts, the window shows them. Changing goes the
+other: the window shows the change at once (optimistic), then asks the library thread to make it durable; the
+answer confirms it, or, if the write failed, puts the old state back and says why in the status bar.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from readinglist import __version__
+from readinglist.app import App
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter, StateChange
+from readinglist.core.search import query_words
+from readinglist.core.storage import StoreError
+from readinglist.ui import library_jobs as jobs
+from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
+from readinglist.ui.links import open_in_browser
+from readinglist.ui.paper_list import PaperListView
+from readinglist.ui.paper_model import PaperTableModel
+from readinglist.ui.paper_view import PaperPane
+from readinglist.ui.settings import MARK_READ_DELAY_MS, MARK_READ_LABELS, MarkReadMode, WindowSettings
+from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
+from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
+from readinglist.ui.welcome import WelcomeView
+from readinglist.ui.worker import LibraryWorker
+
+APP_TITLE = "Reading List"
+CONFIRM_MARK_ALL_ABOVE = 50
+SEARCH_MIN_PREFIX = 3  # a word being typed is searched from its third letter (see _search_query)
+PAGE_OPENING, PAGE_WELCOME, PAGE_MAIN = range(3)
+EMPTY_VIEW_TEXT = {
+    ListFilter.UNREAD.value: "Nothing unread. Well done.",
+    ListFilter.TODAY.value: "No new papers in the last 24 hours.",
+    ListFilter.STARRED.value: "No starred papers yet. Press S on a paper to star it.",
+    ListFilter.NOTED.value: "No notes yet. Press E on a paper to write one.",
+    ListFilter.UPDATED.value: "No paper has a new version since you read it.",
+    ListFilter.READ.value: "Nothing read yet.",
+}
+
+
+@dataclass
+class UndoEntry:
+    """One undoable change. `change` is filled in on the library thread by the job that makes the change, before
+    any later job runs, so an undo submitted right after always finds it."""
+
+    label: str
+    change: StateChange | None = None
+
+
+def _search_query(text: str, *, final: bool) -> str:
+    """The words to search for while the user types.
+
+    A word still being typed (the last one, with no space after it) counts from its third letter: one or two
+    letters as a prefix match nearly every paper, which tells the user nothing and costs a full scan of the index
+    (a third of a second at 100,000 papers). A space or Enter makes any word count.
+    """
+    words = query_words(text)
+    if words and not final and not text[-1:].isspace() and len(words[-1]) < SEARCH_MIN_PREFIX:
+        words = words[:-1]
+    return " ".join(words)
+
+
+class MainWindow(QMainWindow):
+    view_loaded = Signal(str)  # the list shows the rows of this view (Selection text)
+    search_applied = Signal(str)  # the list shows the papers matching this query ("" for no search)
+    fatal_error = Signal(str)  # the library cannot be opened; the message is worded for the user
+
+    def __init__(self, app: App, *, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.app = app
+        self.settings = WindowSettings(app.data_dir)
+        self.worker = LibraryWorker(app.open_library, self)
+        self._tracker = SidebarTracker()  # lives on the library thread: only jobs call it
+        self._selection = Selection.from_text(self.settings.selection())
+        self._shown_selection: Selection | None = None
+        self._restore_key: str | None = self.settings.current_key() or None
+        self._undo: list[UndoEntry] = []
+        self._pending_writes: Counter[str] = Counter()  # key -> state changes submitted and not yet answered
+        self._view_serial = 0
+        self._auto_read_pending: list[str] = []
+        self._auto_read_busy = False
+        self._search_wanted = ""
+        self._search_applied = ""
+        self._search_busy = False
+        self._counts: SidebarCounts | None = None
+        self._mark_read = self.settings.mark_read()
+        self._syncing_sidebar = False
+        self._closed = False
+        self._sheet: ShortcutSheet | None = None
+
+        self.setWindowTitle(APP_TITLE)
+        # A fixed minimum: left to the layouts, it changes as pages switch, and every change is a round trip
+        # to the window system (and a warning from the offscreen platform the tests run on).
+        self.setMinimumSize(760, 480)
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self.actions_by_name = make_actions(self)
+        self._build_ui(icon)
+        self._build_menus()
+        self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_DELAY_MS, timeout=self._read_timer_fired)
+        self._read_timer_key: str | None = None
+        self._restore_window()
+        self._sync_actions()
+
+        self.worker.opened.connect(self._library_opened)
+        self.worker.open_failed.connect(self._library_failed)
+        self.worker.job_failed.connect(self._job_failed)
+        self.worker.start()
+
+    # ---- building ------------------------------------------------------------------------------------------
+
+    def _build_ui(self, icon: QIcon | None) -> None:
+        a = self.actions_by_name
+        self.sidebar_model = SidebarModel(self)
+        self.sidebar = QTreeView()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setModel(self.sidebar_model)
+        self.sidebar.setHeaderHidden(True)
+        self.sidebar.setRootIsDecorated(False)
+        self.sidebar.setItemsExpandable(False)
+        self.sidebar.setIndentation(10)
+        self.sidebar.setUniformRowHeights(True)
+        self.sidebar.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.sidebar.setFrameShape(QFrame.Shape.NoFrame)
+        # A source list: the window's colour behind it, a little air between entries.
+        self.sidebar.setStyleSheet(
+            "QTreeView#sidebar { background: palette(window); } QTreeView#sidebar::item { padding: 3px 0px; }"
+        )
+        self.sidebar.header().setStretchLastSection(False)
+        self.sidebar.header().setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        self.sidebar.header().setSectionResizeMode(COL_COUNT, QHeaderView.ResizeMode.ResizeToContents)
+        self.sidebar.expandAll()
+        self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
+        self.sidebar_model.modelReset.connect(self._sidebar_reset)
+
+        self.model = PaperTableModel(self)
+        self.list = PaperListView(self.model)
+        self.list.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.list.open_requested.connect(self.action_open)
+        self.list.star_clicked.connect(self._toggle_star)
+
+        self.view_title = QLabel()
+        self.view_title.setObjectName("viewTitle")
+        font = self.view_title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.view_title.setFont(font)
+        self.view_count = QLabel()
+        self.view_count.setObjectName("viewCount")
+        self.view_count.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search this view: title, authors, abstract, note   ( / )")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._search_edited)
+        self.search.returnPressed.connect(self._search_entered)
+
+        heading = QHBoxLayout()
+        heading.setContentsMargins(0, 0, 0, 0)
+        heading.addWidget(self.view_title)
+        heading.addSpacing(8)
+        heading.addWidget(self.view_count, 0, Qt.AlignmentFlag.AlignBaseline)
+        heading.addStretch(1)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(8, 8, 0, 0)
+        middle_layout.setSpacing(6)
+        middle_layout.addLayout(heading)
+        middle_layout.addWidget(self.search)
+        middle_layout.addWidget(self.list, 1)
+
+        self.pane = PaperPane([a["star"], a["toggle_read"], a["edit_note"], a["tag"], a["open"], a["open_pdf"]])
+        self.pane.note_edited.connect(self._save_note)
+        self.pane.tags_added.connect(self._add_tags)
+        self.pane.tag_removed.connect(self._remove_tag)
+        self.pane.done_tagging.connect(self._focus_list)
+        self.pane.notes.editing_stopped.connect(self._sync_actions)
+
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split.setObjectName("mainSplitter")
+        self.main_split.addWidget(self.sidebar)
+        self.main_split.addWidget(middle)
+        self.main_split.addWidget(self.pane)
+        self.main_split.setStretchFactor(0, 0)
+        self.main_split.setStretchFactor(1, 3)
+        self.main_split.setStretchFactor(2, 2)
+        self.main_split.setSizes([190, 690, 400])
+
+        self.welcome = WelcomeView(self._welcome_actions(), icon)
+        self.opening = QLabel("Opening the library…")
+        self.opening.setObjectName("openingMessage")
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.opening.setWordWrap(True)
+        self.opening.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.opening)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.main_split)
+        self.setCentralWidget(self.stack)
+        self.statusBar().setSizeGripEnabled(True)
+
+    def _welcome_actions(self) -> list[QAction]:
+        # Phase 2 puts "Add a feed…" and "Import OPML…" first, once readinglist.core.feeds and opml exist.
+        return [self.actions_by_name["load_sample"]]
+
+    def _build_menus(self) -> None:
+        menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
+        previous_menu = ""
+        for spec in ACTIONS:
+            action = self.actions_by_name[spec.name]
+            menu = menus[spec.menu]
+            if spec.menu == previous_menu and spec.name in ("next", "star", "mark_all_read"):
+                menu.addSeparator()
+            previous_menu = spec.menu
+            menu.addAction(action)
+            self.addAction(action)  # shortcuts work even while the menu bar is hidden (a Mac-less offscreen run)
+            action.triggered.connect(getattr(self, f"action_{spec.name}"))
+        # The views, one key each, in the sidebar's order.
+        go = menus["Go"]
+        go.addSeparator()
+        self.view_actions: list[QAction] = []
+        for n, view in enumerate(VIEW_ORDER, start=1):
+            selection = Selection("view", view.value)
+            action = QAction(selection.label, self)
+            action.setObjectName(f"action_view_{view.value}")
+            action.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            action.triggered.connect(lambda _=False, s=selection: self.show_view(s))
+            go.addAction(action)
+            self.addAction(action)
+            self.view_actions.append(action)
+        # How opening a paper marks it read.
+        view_menu = menus["View"]
+        submenu = view_menu.addMenu("Mark as Read When &Opened")
+        group = QActionGroup(self)
+        self.mark_read_actions: dict[MarkReadMode, QAction] = {}
+        for mode, label in MARK_READ_LABELS.items():
+            action = QAction(label, self, checkable=True)
+            action.setObjectName(f"action_mark_read_{mode.value}")
+            action.setChecked(mode == self._mark_read)
+            action.triggered.connect(lambda _=False, m=mode: self.set_mark_read_mode(m))
+            group.addAction(action)
+            submenu.addAction(action)
+            self.mark_read_actions[mode] = action
+
+    # ---- settings ------------------------------------------------------------------------------------------
+
+    def _restore_window(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        main = self.settings.splitter("main")
+        if main is not None:
+            self.main_split.restoreState(main)
+        pane = self.settings.splitter("pane")
+        if pane is not None:
+            self.pane.splitter.restoreState(pane)
+        header = self.settings.header()
+        if header is not None:
+            self.list.horizontalHeader().restoreState(header)
+        column, order = self.settings.sort()
+        if column >= 0:
+            self.list.sortByColumn(column, order)
+
+    def _save_settings(self) -> None:
+        self.settings.save_window(
+            geometry=self.saveGeometry(),
+            splitters={"main": self.main_split.saveState(), "pane": self.pane.splitter.saveState()},
+            header=self.list.horizontalHeader().saveState(),
+        )
+        self.settings.save_place(
+            selection=self._selection.to_text(),
+            current_key=self.pane.key or self._restore_key,
+            sort=(self.model.sort_column, self.model.sort_order),
+        )
+        self.settings.sync()
+
+    def set_mark_read_mode(self, mode: MarkReadMode) -> None:
+        self._mark_read = mode
+        self.mark_read_actions[mode].setChecked(True)
+        self.settings.set_mark_read(mode)
+        self._read_timer.stop()
+
+    @property
+    def mark_read_mode(self) -> MarkReadMode:
+        return self._mark_read
+
+    # ---- the library thread's answers ----------------------------------------------------------------------
+
+    def _library_opened(self, papers: int) -> None:
+        self._load_view(self._selection)
+        self._refresh_counts()
+        # The search index catches up with the library now, not on the first keystroke.
+        self.worker.submit(jobs.prepare_search, label="prepare search")
+
+    def _library_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, (StoreError, OSError)) else f"{type(exc).__name__}: {exc}"
+        self.opening.setText(f"The library could not be opened.\n\n{message}")
+        self.fatal_error.emit(message)
+
+    def _job_failed(self, label: str, exc: BaseException) -> None:
+        self.statusBar().showMessage(f"Could not {label}: {exc}")
+
+    # ---- views ---------------------------------------------------------------------------------------------
+
+    @property
+    def selection(self) -> Selection:
+        return self._selection
+
+    def show_view(self, selection: Selection) -> None:
+        if selection != self._selection or self._shown_selection != selection:
+            self._load_view(selection)
+
+    def reload_view(self) -> None:
+        """Fetch the current view again, keeping the user's place (after an import, or a refresh in phase 2)."""
+        self._load_view(self._selection)
+
+    def _load_view(self, selection: Selection) -> None:
+        self._view_serial += 1
+        serial = self._view_serial
+        self._selection = selection
+        self._select_in_sidebar(selection)
+        self.view_title.setText(selection.label)
+        self.worker.submit(
+            lambda lib: jobs.view_rows(lib, selection),
+            lambda rows: self._view_rows_loaded(serial, rows),
+            label="load the list",
+        )
+
+    def _view_rows_loaded(self, serial: int, view: ViewRows) -> None:
+        if serial != self._view_serial:
+            return  # the user has moved on to another view meanwhile
+        if view.library_size == 0:
+            self.stack.setCurrentIndex(PAGE_WELCOME)
+            self._shown_selection = None
+            self.model.set_rows([], {})
+            self._sync_actions()
+            return
+        first = self.stack.currentIndex() != PAGE_MAIN
+        self.stack.setCurrentIndex(PAGE_MAIN)
+        same = view.selection == self._shown_selection
+        with self.list.keeping_position() if same else nullcontext():
+            self.model.set_rows(view.rows, view.states)
+        self._shown_selection = view.selection
+        if not same:
+            self.list.scrollToTop()
+        if self._restore_key is not None:
+            row = self.model.row_of(self._restore_key)
+            self._restore_key = None
+            if row is not None:
+                self.list.select_row(row)
+                self.list.scrollTo(self.model.index(row, 1), QTreeView.ScrollHint.PositionAtCenter)
+        self._sync_pane_to_list()
+        self._update_view_header()
+        if first:
+            self._focus_list()
+        self.view_loaded.emit(view.selection.to_text())
+
+    def _sync_pane_to_list(self) -> None:
+        # A model reset drops the current index without a signal: after one, the pane follows the list by hand.
+        key = self.list.current_key()
+        if key != self.pane.key:
+            self._show_current(key)
+
+    def _update_view_header(self) -> None:
+        shown, total = self.model.rowCount(), self.model.view_size
+        noun = "paper" if total == 1 else "papers"
+        if self.model.searching:
+            self.view_count.setText(f"{shown:,} of {total:,} {noun} match")
+            self.list.empty_text = f"No paper in {self._selection.label} matches “{self._search_applied}”."
+        else:
+            self.view_count.setText(f"{total:,} {noun}")
+            self.list.empty_text = EMPTY_VIEW_TEXT.get(self._selection.name, "No papers here.")
+        self.list.viewport().update()
+
+    def _refresh_counts(self) -> None:
+        tracker = self._tracker
+        self.worker.submit(tracker.current, self._set_counts, label="count the papers")
+
+    def _set_counts(self, counts: SidebarCounts) -> None:
+        self._counts = counts
+        self.sidebar_model.set_counts(counts)
+        self.pane.set_known_tags(name for name, _ in counts.tags)
+        self.setWindowTitle(f"{APP_TITLE} — {counts.unread:,} unread" if counts.papers else APP_TITLE)
+
+    @property
+    def counts(self) -> SidebarCounts | None:
+        return self._counts
+
+    def _select_in_sidebar(self, selection: Selection) -> None:
+        index = self.sidebar_model.index_of(selection)
+        self._syncing_sidebar = True
+        try:
+            if index.isValid():
+                self.sidebar.setCurrentIndex(index)
+            else:
+                self.sidebar.selectionModel().clearSelection()
+        finally:
+            self._syncing_sidebar = False
+
+    def _sidebar_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing_sidebar or not current.isValid():
+            return
+        selection = current.siblingAtColumn(COL_NAME).data(SELECTION_ROLE)
+        if isinstance(selection, Selection) and selection != self._selection:
+            self._load_view(selection)
+
+    def _sidebar_reset(self) -> None:
+        self.sidebar.expandAll()
+        self._select_in_sidebar(self._selection)
+
+    # ---- the current paper ---------------------------------------------------------------------------------
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_current(self.model.key_at(current.row()) if current.isValid() else None)
+
+    def _show_current(self, key: str | None) -> None:
+        if key is not None and key == self.pane.key:
+            self.pane.update_state(self.model.state(key))
+            self._sync_actions()
+            return
+        row_number = self.model.row_of(key) if key is not None else None
+        if key is None or row_number is None:
+            self.pane.show_paper(None)
+        else:
+            self.pane.show_paper(self.model.row_at(row_number), self.model.state(key))
+        self._paper_opened(key)
+        self._sync_actions()
+
+    def _paper_opened(self, key: str | None) -> None:
+        self._read_timer.stop()
+        if key is None or self.model.state(key).read or self._mark_read is MarkReadMode.NEVER:
+            return
+        if self._mark_read is MarkReadMode.IMMEDIATELY:
+            self._auto_read(key)
+        else:
+            self._read_timer_key = key
+            self._read_timer.start()
+
+    def _read_timer_fired(self) -> None:
+        key = self._read_timer_key
+        if key is not None and key == self.pane.key:
+            self._auto_read(key)
+
+    def _sync_actions(self) -> None:
+        a = self.actions_by_name
+        on_list = self.stack.currentIndex() == PAGE_MAIN
+        row = self.pane.row
+        state = self.model.state(row.key) if row else jobs.DEFAULT_STATE
+        for name in ("star", "toggle_read", "edit_note", "tag"):
+            a[name].setEnabled(row is not None)
+        a["open"].setEnabled(row is not None and bool(row.abs_url))
+        a["open_pdf"].setEnabled(row is not None and bool(row.pdf_url))
+        for name in ("next", "previous", "next_unread", "mark_all_read", "search"):
+            a[name].setEnabled(on_list)
+        for action in self.view_actions:
+            action.setEnabled(on_list)
+        with QSignalBlocker(a["star"]), QSignalBlocker(a["toggle_read"]):
+            a["star"].setChecked(state.starred)
+            a["toggle_read"].setChecked(state.read)
+        a["star"].setText("Un&star" if state.starred else "&Star")
+        a["star"].setIconText("★ Starred" if state.starred else "☆ Star")
+        a["toggle_read"].setText("Mark &Unread" if state.read else "Mark &Read")
+        a["toggle_read"].setIconText("Mark Unread" if state.read else "Mark Read")
+        undo = a["undo"]
+        undo.setEnabled(bool(self._undo))
+        undo.setText(f"&Undo {self._undo[-1].label}" if self._undo else "&Undo")
+
+    def _focus_list(self) -> None:
+        self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # ---- changing state ------------------------------------------------------------------------------------
+
+    def _change_state(
+        self,
+        label: str,
+        optimistic: Mapping[str, RowState],
+        apply: Callable[[Library], StateChange],
+        *,
+        undoable: bool = True,
+    ) -> None:
+        """Show `optimistic` now, make the change durable on the library thread, and keep it for undo."""
+        keys = list(optimistic)
+        self._show_states(optimistic)
+        entry = UndoEntry(label) if undoable else None
+        if entry is not None:
+            self._undo.append(entry)
+        self._pending_writes.update(keys)
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            change = tracker.change(lib, keys, lambda: apply(lib))
+            if entry is not None:
+                entry.change = change
+            return change, tracker.current(lib)
+
+        self.worker.submit(
+            job,
+            lambda result: self._change_done(keys, entry, result),
+            failed=lambda exc: self._change_failed(keys, entry, exc),
+            label=label.lower(),
+        )
+        self._sync_actions()
+
+    def _written(self, keys: Sequence[str]) -> None:
+        self._pending_writes.subtract(keys)
+        for key in keys:
+            if self._pending_writes[key] <= 0:
+                del self._pending_writes[key]
+
+    def _change_done(
+        self, keys: Sequence[str], entry: UndoEntry | None, result: tuple[StateChange, SidebarCounts]
+    ) -> None:
+        change, counts = result
+        self._written(keys)
+        self._apply_change(change)
+        self._set_counts(counts)
+        if entry is not None and not change.after and entry in self._undo:
+            self._undo.remove(entry)  # nothing changed (already so): nothing to undo
+            self._sync_actions()
+
+    def _change_failed(self, keys: Sequence[str], entry: UndoEntry | None, exc: BaseException) -> None:
+        self._written(keys)
+        if entry is not None and entry in self._undo:
+            self._undo.remove(entry)
+        self.statusBar().showMessage(f"Not saved: {exc}")
+        # Put back what the library holds.
+        self.worker.submit(lambda lib: jobs.states_of(lib, keys), self._show_states, label="reload the state")
+
+    def _apply_change(self, change: StateChange) -> None:
+        """The library's word on what a change did; a key with a newer change still in flight keeps its newer look."""
+        fresh = {s.key: RowState.from_state(s) for s in change.after if s.key not in self._pending_writes}
+        self._show_states(fresh)
+
+    def _show_states(self, states: Mapping[str, RowState]) -> None:
+        self.model.set_states(states)
+        key = self.pane.key
+        if key is not None and key in states:
+            self.pane.update_state(states[key])
+            self._sync_actions()
+
+    def _auto_read(self, key: str) -> None:
+        state = self.model.state(key)
+        if state.read:
+            return
+        self._show_states({key: state._replace(read=True)})
+        self._auto_read_pending.append(key)
+        self._pending_writes[key] += 1  # from now: an answer about this paper must not show it unread again
+        self._flush_auto_read()
+
+    def _flush_auto_read(self, *, force: bool = False) -> None:
+        # Papers opened in quick succession (holding J) are marked read in one write, not one write each.
+        if (self._auto_read_busy and not force) or not self._auto_read_pending:
+            return
+        keys, self._auto_read_pending = self._auto_read_pending, []
+        self._auto_read_busy = True
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            return tracker.change(lib, keys, lambda: lib.set_read(keys, True)), tracker.current(lib)
+
+        def done(result: tuple[StateChange, SidebarCounts]) -> None:
+            self._auto_read_busy = False
+            self._change_done(keys, None, result)
+            self._flush_auto_read()
+
+        def failed(exc: BaseException) -> None:
+            self._auto_read_busy = False
+            self._change_failed(keys, None, exc)
+
+        self.worker.submit(job, done, failed=failed, label="mark as read")
+
+    def _toggle_star(self, key: str) -> None:
+        state = self.model.state(key)
+        new = state._replace(starred=not state.starred)
+        self._change_state(
+            "Star" if new.starred else "Unstar", {key: new}, lambda lib: lib.set_starred([key], new.starred)
+        )
+
+    def _save_note(self, key: str, text: str) -> None:
+        # The note editor has its own undo (Ctrl+Z while typing); saves are not window-level undo steps.
+        state = self.model.state(key)
+        self._change_state(
+            "Note", {key: state._replace(note=text)}, lambda lib: lib.set_note(key, text), undoable=False
+        )
+
+    def _add_tags(self, key: str, tags: list[str]) -> None:
+        state = self.model.state(key)
+        merged = tuple(dict.fromkeys([*state.tags, *tags]))
+        if merged == state.tags:
+            return
+        label = f"Tag “{tags[0]}”" if len(tags) == 1 else "Tags"
+        self._change_state(label, {key: state._replace(tags=merged)}, lambda lib: lib.add_tags([key], tags))
+
+    def _remove_tag(self, key: str, tag: str) -> None:
+        state = self.model.state(key)
+        kept = tuple(t for t in state.tags if t != tag)
+        self._change_state(
+            f"Untag “{tag}”", {key: state._replace(tags=kept)}, lambda lib: lib.remove_tags([key], [tag])
+        )
+
+    # ---- search --------------------------------------------------------------------------------------------
+
+    def _search_edited(self, text: str) -> None:
+        self._search_for(_search_query(text, final=False))
+
+    def _search_entered(self) -> None:
+        self._search_for(_search_query(self.search.text(), final=True))
+        self._focus_list()
+
+    def _search_for(self, query: str) -> None:
+        self._search_wanted = query
+        if not query:
+            if self._search_applied or self.model.searching:
+                self._apply_search(jobs.SearchHits("", None))
+            return
+        if query == self._search_applied and not self._search_busy:
+            self.search_applied.emit(query)  # nothing to redo: "gr" + "a" waits for a third letter
+            return
+        if not self._search_busy:
+            self._submit_search(query)
+
+    def _submit_search(self, query: str) -> None:
+        # One search at a time: keystrokes that come meanwhile are folded into the next one.
+        self._search_busy = True
+        self.worker.submit(lambda lib: jobs.search(lib, query), self._search_done, label="search")
+
+    def _search_done(self, hits: jobs.SearchHits) -> None:
+        self._search_busy = False
+        if hits.text == self._search_wanted:
+            self._apply_search(hits)
+        elif self._search_wanted and self._search_wanted != self._search_applied:
+            self._submit_search(self._search_wanted)
+        elif self._search_wanted == self._search_applied:
+            self.search_applied.emit(self._search_applied)
+
+    def _apply_search(self, hits: jobs.SearchHits) -> None:
+        self._search_applied = hits.text
+        with self.list.keeping_position():
+            self.model.set_search_hits(hits.keys)
+        self._sync_pane_to_list()
+        self._update_view_header()
+        self.search_applied.emit(hits.text)
+
+    def search_idle(self) -> bool:
+        """The list shows the result of what is typed (benchmarks and tests wait on this)."""
+        return not self._search_busy and self._search_wanted == self._search_applied
+
+    # ---- actions (menu, keys, buttons) ---------------------------------------------------------------------
+
+    def action_load_sample(self) -> None:
+        action = self.actions_by_name["load_sample"]
+        action.setEnabled(False)
+        self.statusBar().showMessage("Loading the sample papers…")
+        app = self.app
+
+        def done(summary: str) -> None:
+            action.setEnabled(True)
+            self.statusBar().showMessage(f"Sample papers: {summary}", 8000)
+            self.reload_view()
+            self._refresh_counts()
+
+        def failed(exc: BaseException) -> None:
+            action.setEnabled(True)
+            self.statusBar().showMessage(f"Could not load the sample papers: {exc}")
+
+        self.worker.submit(app.load_sample, done, failed=failed, label="load the sample papers")
+
+    def action_quit(self) -> None:
+        self.close()
+
+    def action_undo(self) -> None:
+        if not self._undo:
+            self.statusBar().showMessage("Nothing to undo", 3000)
+            return
+        entry = self._undo.pop()
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            change = entry.change
+            if change is None or not change.after:
+                return StateChange((), ()), tracker.current(lib)
+            return tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change)), tracker.current(lib)
+
+        def done(result: tuple[StateChange, SidebarCounts]) -> None:
+            self._apply_change(result[0])
+            self._set_counts(result[1])
+            self.statusBar().showMessage(f"Undone: {entry.label}", 4000)
+
+        self.worker.submit(job, done, label=f"undo {entry.label}")
+        self._sync_actions()
+
+    def action_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def action_next(self) -> None:
+        row = self.list.current_row()
+        self.list.select_row(0 if row is None else row + 1)
+
+    def action_previous(self) -> None:
+        row = self.list.current_row()
+        self.list.select_row(0 if row is None else row - 1)
+
+    def action_next_unread(self) -> None:
+        row = self.list.current_row()
+        start = 0 if row is None else row + 1
+
+        def unread(_row: Any, state: RowState) -> bool:
+            return not state.read
+
+        found = self.model.find(start, 1, unread)
+        if found is None and start > 0:
+            found = self.model.find(0, 1, unread)  # wrap around to the top
+        if found is None or found == row:
+            self.statusBar().showMessage("No other unread paper in this view", 3000)
+            return
+        self.list.select_row(found)
+
+    def action_back(self) -> None:
+        focus = QApplication.focusWidget()
+        if self.pane.notes.editing:
+            self.pane.notes.stop_editing()
+        elif focus is self.pane.tag_bar.edit:
+            self.pane.tag_bar.edit.clear()
+        elif focus is not self.search and self.search.text():
+            self.search.clear()  # Esc back on the list, with a search on: the whole view again
+        self._focus_list()
+
+    def action_star(self) -> None:
+        if self.pane.key is not None:
+            self._toggle_star(self.pane.key)
+
+    def action_toggle_read(self) -> None:
+        key = self.pane.key
+        if key is None:
+            return
+        state = self.model.state(key)
+        self._read_timer.stop()
+        if key in self._auto_read_pending:  # M decides over a read-on-open not yet written
+            self._auto_read_pending.remove(key)
+            self._written([key])
+        new = state._replace(read=not state.read)
+        label = "Mark Read" if new.read else "Mark Unread"
+        self._change_state(label, {key: new}, lambda lib: lib.set_read([key], new.read))
+
+    def action_edit_note(self) -> None:
+        if self.pane.key is not None:
+            self.pane.notes.start_editing()
+            self._sync_actions()
+
+    def action_tag(self) -> None:
+        if self.pane.key is not None:
+            self.pane.tag_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def action_open(self) -> None:
+        row = self.pane.row
+        if row is None:
+            return
+        if not open_in_browser(row.abs_url):
+            self.statusBar().showMessage("This paper has no web page to open", 4000)
+
+    def action_open_pdf(self) -> None:
+        row = self.pane.row
+        if row is not None and not open_in_browser(row.pdf_url):
+            self.statusBar().showMessage("This paper has no PDF link", 4000)
+
+    def action_mark_all_read(self) -> None:
+        keys = [k for k in self.model.shown_keys() if not self.model.state(k).read]
+        if not keys:
+            self.statusBar().showMessage("Every paper listed is read already", 3000)
+            return
+        n = len(keys)
+        if n > CONFIRM_MARK_ALL_ABOVE and not self.confirm(
+            "Mark All as Read",
+            f"Mark the {n:,} unread papers listed in {self._selection.label} as read?\n\nCtrl+Z undoes it.",
+        ):
+            return
+        optimistic = {k: self.model.state(k)._replace(read=True) for k in keys}
+        self._change_state(f"Mark {n:,} as Read", optimistic, lambda lib: lib.set_read(keys, True))
+        self.statusBar().showMessage(f"Marked {n:,} papers as read · Ctrl+Z undoes it", 6000)
+
+    def action_shortcuts(self) -> None:
+        if self._sheet is None:
+            views = [
+                ("Go", f"Ctrl+{n}", f"Show {Selection('view', v.value).label}") for n, v in enumerate(VIEW_ORDER, 1)
+            ]
+            self._sheet = ShortcutSheet(sheet_html(self.actions_by_name.values(), views), self)
+        self._sheet.show()
+        self._sheet.raise_()
+
+    def action_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_TITLE}",
+            f"<b>{APP_TITLE}</b> {__version__}<br>A reading list for research papers.<br><br>"
+            f"Library: <code>{self.app.data_dir}</code>",
+        )
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def bring_to_front(self) -> None:
+        """Another launch on this library asked for the window."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    # ---- closing -------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed:
+            self._closed = True
+            self.pane.flush()  # the note typed in the last second
+            self._flush_auto_read(force=True)
+            self._save_settings()
+            self.worker.close()  # waits for every write already asked for
+        super().closeEvent(event)

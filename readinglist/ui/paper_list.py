@@ -1,0 +1,139 @@
+"""The list of papers: a table view that keeps the user's place when the rows under it change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QHeaderView, QTableView, QWidget
+
+from readinglist.ui.paper_model import (
+    COL_AUTHORS,
+    COL_DATE,
+    COL_SOURCE,
+    COL_STAR,
+    COL_TITLE,
+    PaperTableModel,
+)
+
+DEFAULT_WIDTHS = {COL_STAR: 30, COL_AUTHORS: 160, COL_SOURCE: 120, COL_DATE: 92}
+
+
+class PaperListView(QTableView):
+    open_requested = Signal()  # Enter on a row, or a double click
+    star_clicked = Signal(str)  # a click in the star column: the paper's key
+
+    def __init__(self, model: PaperTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paperList")
+        self.setModel(model)
+        self.empty_text = ""
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setAlternatingRowColors(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setTabKeyNavigation(False)
+        rows = self.verticalHeader()
+        rows.hide()
+        # Fixed heights: the view never measures 100,000 rows, and a row's place is row × height.
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionsMovable(True)
+        header.setFirstSectionMovable(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_STAR, QHeaderView.ResizeMode.Fixed)
+        header.setMinimumSectionSize(28)
+        for column, width in DEFAULT_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setSortIndicator(COL_DATE, Qt.SortOrder.DescendingOrder)
+        self.setSortingEnabled(True)
+        self.doubleClicked.connect(lambda _index: self.open_requested.emit())
+        self.clicked.connect(self._on_clicked)
+
+    def paper_model(self) -> PaperTableModel:
+        model = self.model()
+        assert isinstance(model, PaperTableModel)
+        return model
+
+    def current_row(self) -> int | None:
+        index = self.currentIndex()
+        return index.row() if index.isValid() else None
+
+    def current_key(self) -> str | None:
+        row = self.current_row()
+        return None if row is None else self.paper_model().key_at(row)
+
+    def select_row(self, row: int) -> None:
+        """Make `row` current and selected, and scroll just enough to show it."""
+        model = self.paper_model()
+        if not 0 <= row < model.rowCount():
+            return
+        index = model.index(row, COL_TITLE)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.selectionModel().setCurrentIndex(index, flags)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def clear_current(self) -> None:
+        self.selectionModel().clear()
+
+    @contextmanager
+    def keeping_position(self) -> Iterator[None]:
+        """Around a change of rows: the same paper stays selected and the same paper stays at the top."""
+        model = self.paper_model()
+        current = self.current_key()
+        top = self.rowAt(0)
+        top_key = model.key_at(top) if top >= 0 else None
+        offset = self.rowViewportPosition(top) if top >= 0 else 0
+        yield
+        self.updateGeometries()  # the scroll range must fit the new rows before the position is set
+        current_row = model.row_of(current) if current is not None else None
+        if current_row is not None:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.selectionModel().setCurrentIndex(model.index(current_row, COL_TITLE), flags)
+        top_row = model.row_of(top_key) if top_key is not None else None
+        if top_row is not None:
+            self.verticalScrollBar().setValue(top_row * self.verticalHeader().defaultSectionSize() - offset)
+        elif current_row is not None:
+            self.scrollTo(model.index(current_row, COL_TITLE), QAbstractItemView.ScrollHint.PositionAtCenter)
+        else:
+            self.scrollToTop()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        if self.currentIndex().isValid():
+            super().focusInEvent(event)
+            return
+        # Qt makes the first row current when an item view gets focus: that would open (and mark read) a paper
+        # the user never chose. With no current paper, the list only takes focus; J or N starts reading.
+        QAbstractScrollArea.focusInEvent(self, event)
+        self.viewport().update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.open_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.paper_model().rowCount() or not self.empty_text:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text)
+        painter.end()
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.isValid() and index.column() == COL_STAR:
+            self.star_clicked.emit(self.paper_model().key_at(index.row()))

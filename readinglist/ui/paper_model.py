@@ -1,0 +1,284 @@
+"""The paper list: a table model over the rows of one view, sorted and narrowed by search in Python.
+
+At 100,000 rows a QSortFilterProxyModel calls `data()` once per row to sort (17.7 s by title, FIELD-NOTES); a
+Python sort of the row list takes a few hundredths of a second. So the model holds the view's rows in the current
+order (`_all`) and the rows shown (`_rows`: `_all` narrowed by the search), and nothing else stands between it and
+the view. A state change redraws one row; only a different set of rows resets the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+
+from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
+
+COL_STAR, COL_TITLE, COL_AUTHORS, COL_SOURCE, COL_DATE = range(5)
+COLUMN_COUNT = 5
+HEADERS = ("★", "Title", "Authors", "Source", "Date")
+HEADER_TIPS = ("Starred (S)", "Title", "First authors", "The feed the paper came from", "Published, else first seen")
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the paper key (str)
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the PaperRow
+STATE_ROLE = Qt.ItemDataRole.UserRole + 3  # the RowState
+
+STAR_COLOR = QColor(0xE0, 0x9B, 0x00)  # reads on light and dark backgrounds alike
+ROWS_FOR_ONE_SIGNAL = 64  # above this many changed rows, one dataChanged over their span beats one per row
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def short_authors(authors: Iterable[str], first: int = 3) -> str:
+    """ "Vaswani, Shazeer, Parmar et al.": surnames of the first authors, as a list column can hold them."""
+    authors = list(authors)
+    names = []
+    for name in authors[:first]:
+        name = name.strip()
+        if "et al" in name:  # some journals give one string: "A. Smith et al."
+            return name
+        surname = name.split(",")[0] if "," in name else name.rsplit(" ", 1)[-1]
+        names.append(surname)
+    text = ", ".join(names)
+    return text + " et al." if len(authors) > first else text
+
+
+def _date_key(row: PaperRow) -> str:
+    return row.published or row.updated or row.first_seen
+
+
+class PaperTableModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._all: list[PaperRow] = []  # the view's rows, in the current order
+        self._rows: list[PaperRow] = []  # the rows shown: `_all` narrowed by the search (the same list if none)
+        self._states: dict[str, RowState] = {}  # only papers with some state; the rest are DEFAULT_STATE
+        self._hits: AbstractSet[str] | None = None
+        self._sort_column = COL_DATE
+        self._sort_order = Qt.SortOrder.DescendingOrder
+        self._index: dict[str, int] | None = None  # key -> row in `_rows`, built when first needed
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # ---- Qt's model interface -------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else COLUMN_COUNT
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_TITLE:
+                return row.title
+            if col == COL_STAR:
+                return "★" if self._state(row.key).starred else "☆"
+            if col == COL_AUTHORS:
+                return short_authors(row.authors)
+            if col == COL_SOURCE:
+                return row.source
+            return row.date
+        if role == Qt.ItemDataRole.FontRole:
+            return None if self._state(row.key).read else self._bold
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STAR:
+            if self._state(row.key).starred:
+                return STAR_COLOR
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_STAR, COL_DATE):
+            return int(Qt.AlignmentFlag.AlignCenter if col == COL_STAR else Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_TITLE:
+                return row.title
+            if col == COL_AUTHORS and row.authors:
+                return ", ".join(row.authors)
+            if col == COL_SOURCE and row.feeds:
+                return "\n".join(row.feeds)
+            if col == COL_STAR:
+                return "Starred" if self._state(row.key).starred else "Not starred (S to star)"
+            return None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            state = self._state(row.key)
+            if col == COL_STAR:
+                return "starred" if state.starred else "not starred"
+            if col == COL_TITLE:
+                return row.title if state.read else f"unread: {row.title}"
+            return None
+        if role == KEY_ROLE:
+            return row.key
+        if role == ROW_ROLE:
+            return row
+        if role == STATE_ROLE:
+            return self._state(row.key)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < COLUMN_COUNT:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < COLUMN_COUNT:
+            return
+        self._sort_column, self._sort_order = column, order
+        if not self._all:
+            return
+        # The order changes, not the set: move the persistent indexes (selection, current) with their rows.
+        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        persistent = self.persistentIndexList()
+        held = [(self._rows[p.row()].key, p.column()) for p in persistent]
+        self._sort_rows(self._all)
+        if self._rows is not self._all:
+            self._sort_rows(self._rows)
+        self._index = None
+        moved = [self.index(self.row_of(key) or 0, col) for key, col in held]
+        self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+
+    # ---- what the window asks ------------------------------------------------------------------------------
+
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    @property
+    def sort_order(self) -> Qt.SortOrder:
+        return self._sort_order
+
+    @property
+    def view_size(self) -> int:
+        """Papers in the view before the search narrows it."""
+        return len(self._all)
+
+    @property
+    def searching(self) -> bool:
+        return self._hits is not None
+
+    def row_of(self, key: str) -> int | None:
+        if self._index is None:
+            self._index = {r.key: i for i, r in enumerate(self._rows)}
+        return self._index.get(key)
+
+    def key_at(self, row: int) -> str:
+        return self._rows[row].key
+
+    def row_at(self, row: int) -> PaperRow:
+        return self._rows[row]
+
+    def state(self, key: str) -> RowState:
+        return self._states.get(key, DEFAULT_STATE)
+
+    _state = state
+
+    def shown_keys(self) -> list[str]:
+        return [r.key for r in self._rows]
+
+    def find(self, start: int, step: int, test: Callable[[PaperRow, RowState], bool]) -> int | None:
+        """The first row from `start` (included) going by `step` whose paper passes `test`."""
+        row = start
+        while 0 <= row < len(self._rows):
+            r = self._rows[row]
+            if test(r, self._states.get(r.key, DEFAULT_STATE)):
+                return row
+            row += step
+        return None
+
+    # ---- changes -------------------------------------------------------------------------------------------
+
+    def set_rows(self, rows: list[PaperRow], states: Mapping[str, RowState]) -> None:
+        """Show a view's rows. The same papers again (a reload) keep their places; different ones reset."""
+        if self._all and len(rows) == len(self._all) and {r.key for r in rows} == {r.key for r in self._all}:
+            fresh = {r.key: r for r in rows}
+            self._all[:] = [fresh[r.key] for r in self._all]
+            if self._rows is not self._all:
+                self._rows[:] = [fresh[r.key] for r in self._rows]
+            self._states = dict(states)
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMN_COUNT - 1))
+            self.sort(self._sort_column, self._sort_order)  # a new title may move a row; the set stays
+            return
+        self.beginResetModel()
+        self._all = list(rows)
+        self._sort_rows(self._all)
+        self._states = dict(states)
+        self._rows = self._narrow(self._all)
+        self._index = None
+        self.endResetModel()
+
+    def set_search_hits(self, hits: AbstractSet[str] | None) -> None:
+        """Narrow the view to these keys (None: show the whole view). The set changes, so the model resets."""
+        if hits is None and self._hits is None:
+            return
+        self.beginResetModel()
+        self._hits = hits
+        self._rows = self._narrow(self._all)
+        self._index = None
+        self.endResetModel()
+
+    def set_state(self, key: str, state: RowState) -> None:
+        """The user's state on one paper changed: redraw its row, and nothing else."""
+        self.set_states({key: state})
+
+    def set_states(self, states: Mapping[str, RowState]) -> None:
+        changed: list[int] = []
+        for key, state in states.items():
+            if self._states.get(key, DEFAULT_STATE) == state:
+                continue
+            if state == DEFAULT_STATE:
+                self._states.pop(key, None)
+            else:
+                self._states[key] = state
+            row = self.row_of(key)
+            if row is not None:
+                changed.append(row)
+        if not changed:
+            return
+        last = COLUMN_COUNT - 1
+        if len(changed) > ROWS_FOR_ONE_SIGNAL:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last))
+            return
+        for row in changed:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+
+    # ---- helpers -------------------------------------------------------------------------------------------
+
+    def _narrow(self, rows: list[PaperRow]) -> list[PaperRow]:
+        hits = self._hits
+        if hits is None:
+            return rows
+        return [r for r in rows if r.key in hits]
+
+    def _sort_rows(self, rows: list[PaperRow]) -> None:
+        column = self._sort_column
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if column == COL_DATE:
+            rows.sort(key=_date_key, reverse=descending)
+            return
+        # Newest first among equals: sort by date, then (stable) by the column.
+        rows.sort(key=_date_key, reverse=True)
+        if column == COL_TITLE:
+            rows.sort(key=lambda r: r.title.casefold(), reverse=descending)
+        elif column == COL_AUTHORS:
+            rows.sort(key=lambda r: short_authors(r.authors, 1).casefold(), reverse=descending)
+        elif column == COL_SOURCE:
+            rows.sort(key=lambda r: r.source.casefold(), reverse=descending)
+        else:
+            states = self._states
+            # Starred first when descending, as the star column reads.
+            rows.sort(key=lambda r: r.key in states and states[r.key].starred, reverse=descending)

@@ -1,0 +1,93 @@
+"""The window's own settings, kept in the data folder (DATA/window.ini), never in the user's global Qt settings.
+
+A library folder carries its window with it: a second library (`--sample`, `--data-dir`) has its own view,
+selection and geometry, and tests on a temporary folder touch nothing in the real home.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+
+SETTINGS_FILE = "window.ini"
+
+
+class MarkReadMode(enum.Enum):
+    IMMEDIATELY = "immediately"
+    DELAYED = "delayed"
+    NEVER = "never"
+
+
+MARK_READ_DELAY_MS = 3000
+MARK_READ_LABELS = {
+    MarkReadMode.IMMEDIATELY: "&Immediately",
+    MarkReadMode.DELAYED: f"After &{MARK_READ_DELAY_MS // 1000} Seconds",
+    MarkReadMode.NEVER: "&Never (M marks read)",
+}
+
+
+class WindowSettings:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / SETTINGS_FILE
+        self._q = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def _bytes(self, name: str) -> QByteArray | None:
+        value = self._q.value(name)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def _str(self, name: str, default: str = "") -> str:
+        value = self._q.value(name, default)
+        return value if isinstance(value, str) else default
+
+    def _int(self, name: str, default: int) -> int:
+        try:
+            return int(self._q.value(name, default))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return default
+
+    # Qt's own blobs: geometry, splitter positions, column widths and order.
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    def splitter(self, name: str) -> QByteArray | None:
+        return self._bytes(f"window/splitter-{name}")
+
+    def header(self) -> QByteArray | None:
+        return self._bytes("list/header")
+
+    def selection(self) -> str:
+        return self._str("list/view", "view:unread")
+
+    def current_key(self) -> str:
+        return self._str("list/current")
+
+    def sort(self) -> tuple[int, Qt.SortOrder]:
+        column = self._int("list/sort-column", -1)
+        order = Qt.SortOrder.AscendingOrder if self._int("list/sort-order", 1) == 0 else Qt.SortOrder.DescendingOrder
+        return column, order
+
+    def mark_read(self) -> MarkReadMode:
+        try:
+            return MarkReadMode(self._str("reading/mark-read", MarkReadMode.IMMEDIATELY.value))
+        except ValueError:
+            return MarkReadMode.IMMEDIATELY
+
+    def save_window(self, *, geometry: QByteArray, splitters: dict[str, QByteArray], header: QByteArray) -> None:
+        self._q.setValue("window/geometry", geometry)
+        for name, state in splitters.items():
+            self._q.setValue(f"window/splitter-{name}", state)
+        self._q.setValue("list/header", header)
+
+    def save_place(self, *, selection: str, current_key: str | None, sort: tuple[int, Qt.SortOrder]) -> None:
+        self._q.setValue("list/view", selection)
+        self._q.setValue("list/current", current_key or "")
+        self._q.setValue("list/sort-column", sort[0])
+        self._q.setValue("list/sort-order", 0 if sort[1] == Qt.SortOrder.AscendingOrder else 1)
+
+    def set_mark_read(self, mode: MarkReadMode) -> None:
+        self._q.setValue("reading/mark-read", mode.value)
+
+    def sync(self) -> None:
+        self._q.sync()

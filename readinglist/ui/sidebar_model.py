@@ -1,0 +1,200 @@
+"""The sidebar: smart views, feeds and tags with their counts, as a two-level tree model (section, entry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
+
+from readinglist.core.models import ListFilter
+from readinglist.ui.library_jobs import INBOX, VIEW_LABELS, Selection, SidebarCounts
+
+COL_NAME, COL_COUNT = range(2)
+SELECTION_ROLE = Qt.ItemDataRole.UserRole + 1  # the Selection of an entry; None for a section
+
+VIEW_ORDER = (
+    ListFilter.UNREAD,
+    ListFilter.TODAY,
+    ListFilter.STARRED,
+    ListFilter.NOTED,
+    ListFilter.UPDATED,
+    ListFilter.ALL,
+    ListFilter.READ,
+)
+VIEW_TIPS = {
+    ListFilter.UNREAD: "Papers you have not read yet",
+    ListFilter.TODAY: "Papers first seen in the last 24 hours",
+    ListFilter.STARRED: "Papers you starred",
+    ListFilter.NOTED: "Papers you wrote a note on",
+    ListFilter.UPDATED: "Papers with a new version since you read them",
+    ListFilter.ALL: "Every paper in the library",
+    ListFilter.READ: "Papers you have read",
+}
+SECTIONS = ("Views", "Feeds", "Tags")
+EMPTY_TEXT = ("", "No feeds yet", "No tags yet")
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    selection: Selection | None  # None: the placeholder of an empty section
+    label: str
+    count: int
+    tip: str
+
+
+def _entries(counts: SidebarCounts | None) -> tuple[list[Entry], list[Entry], list[Entry]]:
+    views = [
+        Entry(
+            Selection("view", f.value),
+            VIEW_LABELS[f],
+            counts.views.get(f.value, 0) if counts else 0,
+            VIEW_TIPS[f],
+        )
+        for f in VIEW_ORDER
+    ]
+    feeds = [
+        Entry(Selection("feed", name), name, unread, f"{name}: {unread} unread")
+        for name, unread in (counts.feeds if counts else ())
+    ]
+    tags = [
+        Entry(Selection("tag", name), name, n, f"{n} papers tagged {name}")
+        for name, n in (counts.tags if counts else ())
+    ]
+    return views, feeds, tags
+
+
+class SidebarModel(QAbstractItemModel):
+    """Top-level rows are the sections; their children the entries. An entry's internal id is its section + 1."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._sections: tuple[list[Entry], ...] = _entries(None)
+        self._counts: SidebarCounts | None = None
+        self._section_font = QFont()
+        self._section_font.setBold(True)
+        self._section_font.setPointSizeF(self._section_font.pointSizeF() * 0.85)
+
+    # ---- Qt's model interface -------------------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        return self.createIndex(row, column, parent.row() + 1)
+
+    def parent(self, index: Index) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(int(index.internalId()) - 1, 0, 0)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(SECTIONS)
+        if parent.internalId() != 0 or parent.column() != 0:
+            return 0
+        return max(1, len(self._sections[parent.row()]))  # an empty section shows its placeholder
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 2
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        entry = self._entry(index)
+        if entry is None or entry.selection is None:
+            return Qt.ItemFlag.ItemIsEnabled
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry = self._entry(index)
+        col = index.column()
+        if entry is None:  # a section header
+            if role == Qt.ItemDataRole.DisplayRole and col == COL_NAME:
+                return SECTIONS[index.row()].upper()
+            if role == Qt.ItemDataRole.FontRole:
+                return self._section_font
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None
+        if entry.selection is None:  # the placeholder of an empty section
+            if role == Qt.ItemDataRole.DisplayRole and col == COL_NAME:
+                return entry.label
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_NAME:
+                return entry.label
+            return f"{entry.count:,}" if entry.count else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return entry.tip
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_COUNT:
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.FontRole and col == COL_COUNT and entry.selection == INBOX:
+            font = QFont()
+            font.setBold(entry.count > 0)
+            return font
+        if role == SELECTION_ROLE:
+            return entry.selection
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 2:
+            return ("Name", "Papers")[section]
+        return None
+
+    # ---- what the window asks ------------------------------------------------------------------------------
+
+    @property
+    def counts(self) -> SidebarCounts | None:
+        return self._counts
+
+    def set_counts(self, counts: SidebarCounts) -> None:
+        """New counts. The same entries: their count cells redraw. A feed or tag came or went: the model resets."""
+        sections = _entries(counts)
+        self._counts = counts
+        same = all(
+            [e.selection for e in old] == [e.selection for e in new]
+            for old, new in zip(self._sections, sections, strict=True)
+        )
+        if not same:
+            self.beginResetModel()
+            self._sections = sections
+            self.endResetModel()
+            return
+        old_sections, self._sections = self._sections, sections
+        for s, (old, new) in enumerate(zip(old_sections, sections, strict=True)):
+            for row, (a, b) in enumerate(zip(old, new, strict=True)):
+                if a != b:
+                    parent = self.index(s, 0)
+                    self.dataChanged.emit(self.index(row, COL_NAME, parent), self.index(row, COL_COUNT, parent))
+
+    def index_of(self, selection: Selection) -> QModelIndex:
+        for s, entries in enumerate(self._sections):
+            for row, entry in enumerate(entries):
+                if entry.selection == selection:
+                    return self.index(row, COL_NAME, self.index(s, 0))
+        return QModelIndex()
+
+    def selections(self) -> list[Selection]:
+        """Every selectable entry, top to bottom."""
+        return [e.selection for entries in self._sections for e in entries if e.selection is not None]
+
+    # ---- helpers -------------------------------------------------------------------------------------------
+
+    def _entry(self, index: Index) -> Entry | None:
+        section = int(index.internalId())
+        if section == 0:
+            return None
+        entries = self._sections[section - 1]
+        if not entries:
+            return Entry(None, EMPTY_TEXT[section - 1], 0, "")
+        return entries[index.row()]
