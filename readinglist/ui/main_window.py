@@ -376,6 +376,7 @@ class MainWindow(QMainWindow):
                 self.list.scrollTo(self.model.index(row, 1), QTreeView.ScrollHint.PositionAtCenter)
         self._sync_pane_to_list()
         self._update_view_header()
+        self._sync_actions()
         if first:
             self._focus_list()
         self.view_loaded.emit(view.selection.to_text())
@@ -505,6 +506,10 @@ class MainWindow(QMainWindow):
     ) -> None:
         """Show `optimistic` now, make the change durable on the library thread, and keep it for undo."""
         keys = list(optimistic)
+        if any(k in optimistic for k in self._auto_read_pending):
+            # The library sees the user's changes in the user's order: a read-on-open still waiting goes first,
+            # so that M right after opening is undone back to read, as the user saw it.
+            self._flush_auto_read(force=True)
         self._show_states(optimistic)
         entry = UndoEntry(label) if undoable else None
         if entry is not None:
@@ -761,9 +766,6 @@ class MainWindow(QMainWindow):
             return
         state = self.model.state(key)
         self._read_timer.stop()
-        if key in self._auto_read_pending:  # M decides over a read-on-open not yet written
-            self._auto_read_pending.remove(key)
-            self._written([key])
         new = state._replace(read=not state.read)
         label = "Mark Read" if new.read else "Mark Unread"
         self._change_state(label, {key: new}, lambda lib: lib.set_read([key], new.read))
@@ -811,7 +813,7 @@ class MainWindow(QMainWindow):
             ]
             self._sheet = ShortcutSheet(sheet_html(self.actions_by_name.values(), views), self)
         self._sheet.show()
-        self._sheet.raise_()
+        self._sheet.activateWindow()
 
     def action_about(self) -> None:
         QMessageBox.about(

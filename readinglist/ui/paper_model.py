@@ -140,7 +140,8 @@ class PaperTableModel(QAbstractTableModel):
         if not self._all:
             return
         # The order changes, not the set: move the persistent indexes (selection, current) with their rows.
-        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        # No arguments: PySide6 6.12 crashes converting a parents list and sort hint passed from Python.
+        self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         held = [(self._rows[p.row()].key, p.column()) for p in persistent]
         self._sort_rows(self._all)
@@ -149,7 +150,7 @@ class PaperTableModel(QAbstractTableModel):
         self._index = None
         moved = [self.index(self.row_of(key) or 0, col) for key, col in held]
         self.changePersistentIndexList(persistent, moved)
-        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutChanged.emit()
 
     # ---- what the window asks ------------------------------------------------------------------------------
 

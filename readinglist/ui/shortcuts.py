@@ -132,4 +132,5 @@ class ShortcutSheet(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(browser)
         layout.addWidget(buttons)
+        self.setMinimumSize(480, 360)  # fixed, not left to the layout (see MainWindow.setMinimumSize)
         self.resize(720, 640)

@@ -1,0 +1,147 @@
+"""The item models under Qt's own model tester, and the promises the list makes about redrawing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFont
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from readinglist.core.library import Library
+from readinglist.ui import library_jobs as jobs
+from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts
+from readinglist.ui.paper_model import (
+    COL_DATE,
+    COL_STAR,
+    COL_TITLE,
+    COLUMN_COUNT,
+    KEY_ROLE,
+    ROW_ROLE,
+    PaperTableModel,
+    short_authors,
+)
+from readinglist.ui.sidebar_model import COL_COUNT, SELECTION_ROLE, SidebarModel
+
+
+def sample_rows(sample_dir: Path) -> jobs.ViewRows:
+    with Library.open(sample_dir) as lib:
+        keys = lib.query()
+        lib.set_read(keys[:10], True)
+        lib.set_starred(keys[5:8], True)
+        lib.add_tags(keys[:2], ["ml"])
+        return jobs.view_rows(lib, Selection("view", "all"))
+
+
+def test_paper_model_passes_the_model_tester_through_every_change(qtmodeltester: ModelTester, sample_dir: Path) -> None:
+    model = PaperTableModel()
+    qtmodeltester.check(model)  # empty
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 60 and model.columnCount() == COLUMN_COUNT
+    for column in range(COLUMN_COUNT):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            model.sort(column, order)
+            qtmodeltester.check(model)
+    keys = model.shown_keys()
+    model.set_search_hits(set(keys[::3]))
+    qtmodeltester.check(model)
+    assert model.rowCount() == 20
+    model.set_states({k: RowState(starred=True) for k in keys[:30]})
+    qtmodeltester.check(model)
+    model.set_search_hits(set())
+    qtmodeltester.check(model)
+    model.set_search_hits(None)
+    model.set_rows(view.rows[:5], view.states)
+    qtmodeltester.check(model)
+
+
+def test_paper_model_roles(sample_dir: Path) -> None:
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states)
+    model.sort(COL_DATE, Qt.SortOrder.DescendingOrder)
+    unread = next(r for r in range(60) if not model.state(model.key_at(r)).read)
+    read = next(r for r in range(60) if model.state(model.key_at(r)).read)
+    starred = next(r for r in range(60) if model.state(model.key_at(r)).starred)
+    font = model.data(model.index(unread, COL_TITLE), Qt.ItemDataRole.FontRole)
+    assert isinstance(font, QFont) and font.bold()  # unread in bold
+    assert model.data(model.index(read, COL_TITLE), Qt.ItemDataRole.FontRole) is None
+    assert model.data(model.index(starred, COL_STAR)) == "★"
+    assert model.data(model.index(unread, COL_TITLE), KEY_ROLE) == model.key_at(unread)
+    assert model.data(model.index(unread, COL_TITLE), ROW_ROLE) is model.row_at(unread)
+
+
+def test_a_state_change_redraws_one_row_and_the_same_set_never_resets(qtbot: QtBot, sample_dir: Path) -> None:
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states)
+    key = model.key_at(7)
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): changed.append((a.row(), a.column(), b.row(), b.column())))
+    state = model.state(key)
+    model.set_state(key, state._replace(starred=not state.starred))
+    assert changed == [(7, 0, 7, COLUMN_COUNT - 1)]
+
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.set_rows(list(reversed(view.rows)), view.states)  # the same papers again: no reset
+    assert not resets
+    model.set_rows(view.rows[:-1], view.states)  # one paper fewer: a reset
+    assert resets == [True]
+
+
+def test_sorting_keeps_the_selected_paper(qtbot: QtBot, sample_dir: Path) -> None:
+    from readinglist.ui.paper_list import PaperListView
+
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states)
+    table = PaperListView(model)
+    qtbot.addWidget(table)
+    table.select_row(12)
+    key = table.current_key()
+    table.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert table.current_key() == key
+    titles = [model.row_at(r).title.casefold() for r in range(60)]
+    assert titles == sorted(titles)
+    table.sortByColumn(COL_STAR, Qt.SortOrder.DescendingOrder)
+    assert table.current_key() == key
+    assert [model.state(model.key_at(r)).starred for r in range(3)] == [True] * 3
+
+
+def test_sidebar_model_passes_the_model_tester(qtmodeltester: ModelTester) -> None:
+    model = SidebarModel()
+    qtmodeltester.check(model)
+    counts = SidebarCounts(
+        papers=10,
+        views={"unread": 7, "today": 0, "starred": 2, "noted": 1, "updated": 0, "all": 10, "read": 3},
+        feeds=(("arXiv cs.CL", 5), ("Nature", 2)),
+        tags=(("ml", 3),),
+    )
+    model.set_counts(counts)
+    qtmodeltester.check(model)
+    inbox = model.index_of(jobs.INBOX)
+    assert inbox.isValid() and inbox.data() == "Inbox"
+    assert inbox.siblingAtColumn(COL_COUNT).data() == "7"
+    assert inbox.data(SELECTION_ROLE) == jobs.INBOX
+    assert not (model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsSelectable)  # section headers
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.set_counts(SidebarCounts(10, {**counts.views, "unread": 6}, counts.feeds, counts.tags))
+    assert not resets and inbox.siblingAtColumn(COL_COUNT).data() == "6"
+    model.set_counts(SidebarCounts(10, counts.views, counts.feeds, (("ml", 3), ("to read", 1))))
+    assert resets == [True]
+    qtmodeltester.check(model)
+    assert [s.to_text() for s in model.selections()][-2:] == ["tag:ml", "tag:to read"]
+    assert model.parent(QModelIndex()) == QModelIndex()
+
+
+def test_short_authors() -> None:
+    assert short_authors([]) == ""
+    assert short_authors(["Ashish Vaswani", "Noam Shazeer"]) == "Vaswani, Shazeer"
+    assert short_authors(["A B", "C D", "E F", "G H"]) == "B, D, F et al."
+    assert short_authors(["Smith, J.", "Doe, A."]) == "Smith, Doe"
+    assert short_authors(["J. Smith et al."]) == "J. Smith et al."

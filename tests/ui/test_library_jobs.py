@@ -1,0 +1,121 @@
+"""The work the window sends to the library thread, tested without a window."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtGui import QPalette
+
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter
+from readinglist.ui import library_jobs as jobs
+from readinglist.ui import refcount_guard
+from readinglist.ui.library_jobs import Selection, SidebarTracker
+from readinglist.ui.main_window import _search_query
+from readinglist.ui.paper_view import paper_html, paper_links
+
+
+def test_view_rows_follow_the_library_query(sample_dir: Path) -> None:
+    with Library.open(sample_dir) as lib:
+        keys = lib.query()
+        lib.set_read(keys[:4], True)
+        lib.set_note(keys[1], "a note")
+        view = jobs.view_rows(lib, jobs.INBOX)
+        assert [r.key for r in view.rows] == lib.query(view=ListFilter.UNREAD)
+        assert view.library_size == 60
+        row = view.rows[0]
+        paper = lib.get(row.key)
+        assert (row.title, tuple(row.authors), row.abstract, row.abs_url) == (
+            paper.title,
+            paper.authors,
+            paper.abstract,
+            paper.abs_url,
+        )
+        assert jobs.view_rows(lib, Selection("view", "read")).states[keys[1]].note == "a note"
+
+
+def test_counts_kept_by_deltas_equal_a_full_recount(sample_dir: Path) -> None:
+    rng = random.Random(4)
+    with Library.open(sample_dir) as lib:
+        keys = lib.query()
+        tracker = SidebarTracker()
+        tracker.recount(lib)
+        for _ in range(60):
+            picked = rng.sample(keys, rng.randint(1, 5))
+            kind = rng.choice(["star", "read", "note", "tag", "untag", "undo"])
+            if kind == "star":
+                change = tracker.change(lib, picked, lambda p=picked: lib.set_starred(p, rng.random() < 0.6))
+            elif kind == "read":
+                change = tracker.change(lib, picked, lambda p=picked: lib.set_read(p, rng.random() < 0.7))
+            elif kind == "note":
+                change = tracker.change(lib, picked[:1], lambda p=picked: lib.set_note(p[0], rng.choice(["", "x"])))
+            elif kind == "tag":
+                change = tracker.change(lib, picked, lambda p=picked: lib.add_tags(p, [rng.choice("abc")]))
+            elif kind == "untag":
+                change = tracker.change(lib, picked, lambda p=picked: lib.remove_tags(p, [rng.choice("abc")]))
+            else:
+                change = tracker.change(lib, picked, lambda p=picked: lib.set_starred(p, True))
+                tracker.change(lib, change.keys, lambda c=change: jobs.undo_change(lib, c))
+            del change
+            assert tracker.snapshot() == SidebarTracker().recount(lib)
+        stats = lib.stats()
+        counts = tracker.snapshot()
+        assert (counts.unread, counts.views["starred"], counts.views["noted"]) == (
+            stats.unread,
+            stats.starred,
+            stats.noted,
+        )
+        assert dict(counts.tags) == stats.tags
+
+
+def test_undo_puts_back_only_what_the_change_changed(sample_dir: Path) -> None:
+    with Library.open(sample_dir) as lib:
+        key = lib.query()[0]
+        star = lib.set_starred([key], True)
+        lib.set_note(key, "written after the star")
+        lib.set_read([key], True)
+        jobs.undo_change(lib, star)
+        state = lib.state(key)
+        assert (state.starred, state.note, state.read) == (False, "written after the star", True)
+        # A field changed again since is left as it is now.
+        unread = lib.set_read([key], False)
+        lib.set_read([key], True)
+        assert not jobs.undo_change(lib, unread).after
+        assert lib.state(key).read
+
+
+def test_the_search_waits_for_a_third_letter_of_the_word_being_typed() -> None:
+    assert _search_query("t", final=False) == ""
+    assert _search_query("tr", final=False) == ""
+    assert _search_query("tra", final=False) == "tra"
+    assert _search_query("transformer a", final=False) == "transformer"
+    assert _search_query("transformer att", final=False) == "transformer att"
+    assert _search_query("rl ", final=False) == "rl"  # a space ends the word
+    assert _search_query("rl", final=True) == "rl"  # so does Enter
+    assert _search_query("  ", final=True) == ""
+
+
+def test_the_pane_shows_feed_text_as_text_and_links_only_to_the_web(sample_dir: Path) -> None:
+    with Library.open(sample_dir) as lib:
+        row = jobs.view_rows(lib, jobs.INBOX).rows[0]
+    hostile = row._replace(
+        title="<b>bold</b> & <script>alert(1)</script>",
+        abstract='See <img src="javascript:alert(1)"> and <a href="file:///etc/passwd">this</a>',
+        pdf_url="javascript:alert(1)",
+        url="file:///etc/passwd",
+        extra={"code_url": "https://github.com/x/y", "project_page": "ftp://example.org", "comment": "12 pages"},
+    )
+    html = paper_html(hostile, QPalette())
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<img src="javascript' not in html and "&lt;img" in html
+    links = paper_links(hostile)
+    assert all(url.startswith(("https://", "http://")) for _, url in links)
+    assert ("Code", "https://github.com/x/y") in links
+    assert "Comment: 12 pages" in html
+
+
+def test_the_refcount_guard_applies_only_where_pyside_has_the_bug() -> None:
+    assert refcount_guard.affected((3, 11), "6.12.0")
+    assert not refcount_guard.affected((3, 12), "6.12.0")
+    assert not refcount_guard.affected((3, 11), "6.11.3")

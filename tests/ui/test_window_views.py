@@ -1,0 +1,234 @@
+"""What the window shows: the welcome view, views and counts, search, and the place it keeps across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from uitools import WindowFactory, read_library, reopen, wait_idle
+
+from readinglist.core.search import query_words
+from readinglist.ui.library_jobs import Selection
+from readinglist.ui.main_window import PAGE_MAIN, PAGE_WELCOME, MainWindow
+from readinglist.ui.paper_model import COL_AUTHORS, COL_TITLE
+from readinglist.ui.settings import MarkReadMode
+from readinglist.ui.shortcuts import ACTIONS
+from readinglist.ui.single_instance import SingleInstance
+
+
+def type_search(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, text)
+    wait_idle(qtbot, window)
+
+
+def test_first_run_shows_the_welcome_view_and_loads_the_sample_papers(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(data_dir)
+    assert window.stack.currentIndex() == PAGE_WELCOME
+    assert window.windowTitle() == "Reading List"
+    buttons = {b.text(): b for b in window.welcome.buttons}
+    # Phase 1 offers only what works: the sample. No button that does nothing.
+    assert list(buttons) == ["Load Sample Papers"]
+    assert not window.actions_by_name["next"].isEnabled()
+
+    qtbot.mouseClick(buttons["Load Sample Papers"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == PAGE_MAIN, timeout=5000)
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 60
+    assert window.counts is not None and window.counts.unread == 60
+    assert window.windowTitle() == "Reading List — 60 unread"
+    assert "60 new" in window.statusBar().currentMessage()
+    assert window.view_title.text() == "Inbox" and window.view_count.text() == "60 papers"
+    with read_library(data_dir) as lib:
+        assert len(lib) == 60
+
+
+def test_search_narrows_the_list_as_you_type_and_escape_brings_it_back(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)
+    type_search(qtbot, window, "di")
+    assert window.model.rowCount() == 60  # two letters: nothing narrowed yet
+    type_search(qtbot, window, "ffusion")
+    shown = window.model.rowCount()
+    assert 0 < shown < 60
+    assert window.view_count.text() == f"{shown} of 60 papers match"
+    for row in range(shown):
+        paper = window.model.row_at(row)
+        text = f"{paper.title} {paper.abstract}".casefold()
+        assert any(w.startswith("diffusion") for w in query_words(text))
+
+    type_search(qtbot, window, " guided")  # a second word narrows further
+    assert 0 < window.model.rowCount() <= shown
+
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)  # from the search box: back to the list, search kept
+    assert QApplication.focusWidget() is window.list
+    assert window.model.searching
+    qtbot.keyClick(window.list, Qt.Key.Key_Escape)  # again: the whole view
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 60 and not window.model.searching
+
+
+def test_search_finds_notes_and_stays_within_the_view(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    with read_library(sample_dir) as lib:
+        keys = lib.query()
+    from readinglist.core.library import Library
+
+    with Library.open(sample_dir) as lib:
+        lib.set_note(keys[0], "zebrafish mentioned in passing")
+        lib.set_note(keys[1], "zebrafish again")
+        lib.set_starred([keys[1]], True)
+    window = open_window(sample_dir)
+    type_search(qtbot, window, "zebrafish")
+    assert sorted(window.model.shown_keys()) == sorted(keys[:2])
+    window.show_view(Selection("view", "starred"))
+    wait_idle(qtbot, window)
+    assert window.model.shown_keys() == [keys[1]]
+    assert window.view_count.text() == "1 of 1 paper match"
+    type_search(qtbot, window, " nothing-like-this")
+    assert window.model.rowCount() == 0
+    assert "matches" in window.list.empty_text
+
+
+def test_views_from_the_sidebar_and_the_keyboard(qtbot: QtBot, sample_dir: Path, open_window: WindowFactory) -> None:
+    with read_library(sample_dir) as lib:
+        keys = lib.query()
+    from readinglist.core.library import Library
+
+    with Library.open(sample_dir) as lib:
+        lib.set_starred(keys[:3], True)
+        lib.set_read(keys[:5], True)
+    window = open_window(sample_dir)
+    counts = window.counts
+    assert counts is not None
+    assert (counts.views["unread"], counts.views["starred"], counts.views["read"]) == (55, 3, 5)
+    assert counts.feeds == (("Sample papers", 55),)
+    qtbot.keyClick(window.list, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # Starred
+    wait_idle(qtbot, window)
+    assert window.view_title.text() == "Starred" and window.model.rowCount() == 3
+    feed = window.sidebar_model.index_of(Selection("feed", "Sample papers"))
+    rect = window.sidebar.visualRect(feed)
+    qtbot.mouseClick(window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    wait_idle(qtbot, window)
+    assert window.selection == Selection("feed", "Sample papers") and window.model.rowCount() == 60
+    window.show_view(Selection("view", "noted"))
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert window.list.empty_text.startswith("No notes yet")
+
+
+def test_closing_and_reopening_keeps_view_selection_sort_columns_and_geometry(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir, mark_read=MarkReadMode.NEVER)
+    window.show_view(Selection("view", "all"))
+    wait_idle(qtbot, window)
+    window.list.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    window.list.horizontalHeader().resizeSection(COL_AUTHORS, 111)
+    window.resize(780, 520)  # the offscreen screen is 800 × 600: restoreGeometry keeps a window on it
+    window.list.select_row(30)
+    key = window.pane.key
+    titles = [window.model.row_at(r).title.casefold() for r in range(window.model.rowCount())]
+    assert titles == sorted(titles)
+
+    window = reopen(window, open_window)
+    assert window.selection == Selection("view", "all")
+    assert window.pane.key == key and window.list.current_key() == key
+    assert window.model.sort_column == COL_TITLE and window.model.sort_order == Qt.SortOrder.AscendingOrder
+    assert [window.model.row_at(r).title.casefold() for r in range(window.model.rowCount())] == titles
+    assert window.list.horizontalHeader().sectionSize(COL_AUTHORS) == 111
+    assert (window.width(), window.height()) == (780, 520)
+    assert (sample_dir / "window.ini").is_file()  # in the data folder, not the user's Qt settings
+
+
+def test_a_reload_keeps_the_selected_paper_and_the_scroll_position(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir, mark_read=MarkReadMode.NEVER)
+    window.resize(1000, 500)
+    window.list.select_row(45)
+    window.list.scrollTo(window.model.index(40, COL_TITLE), window.list.ScrollHint.PositionAtTop)
+    top = window.list.rowAt(0)
+    key = window.pane.key
+    resets: list[bool] = []
+    window.model.modelReset.connect(lambda: resets.append(True))
+    window.reload_view()  # the same papers again (a refresh that found nothing new)
+    wait_idle(qtbot, window)
+    assert not resets  # the same set: no reset, so nothing jumps
+    assert window.pane.key == key and window.list.rowAt(0) == top
+
+    type_search(qtbot, window, "language")  # a different set: reset, and the place is kept where it can be
+    assert resets
+    if key in window.model.shown_keys():
+        assert window.list.current_key() == key
+    qtbot.keyClick(window.list, Qt.Key.Key_Escape)
+    wait_idle(qtbot, window)
+    assert window.list.current_key() == key
+
+
+def test_a_second_window_on_the_same_library_is_refused_plainly(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    open_window(sample_dir)
+    second = open_window(sample_dir, wait=False)
+    with qtbot.waitSignal(second.fatal_error, timeout=5000) as blocker:
+        pass
+    assert "in use by another readinglist process" in blocker.args[0]
+    assert "in use" in second.opening.text()
+
+
+def test_a_second_launch_brings_the_first_window_forward(qtbot: QtBot, data_dir: Path) -> None:
+    first = SingleInstance(data_dir)
+    assert not first.ask_running_window()  # nobody there yet
+    assert first.listen()
+    second = SingleInstance(data_dir)
+    with qtbot.waitSignal(first.activated, timeout=3000):
+        assert second.ask_running_window()
+    first.close()
+    other = SingleInstance(data_dir / "elsewhere")
+    assert not other.ask_running_window()
+
+
+def test_question_mark_lists_every_action_with_its_keys(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)
+    qtbot.keyClick(window.list, Qt.Key.Key_Question)
+    sheet = window._sheet
+    assert sheet is not None and sheet.isVisible()
+    qtbot.addWidget(sheet)
+    text = sheet.findChild(type(window.pane.details)).toPlainText()
+    for spec in ACTIONS:
+        assert spec.text.replace("&", "") in text or spec.name in ("star", "toggle_read")
+    for key in ("J", "K", "N", "Space", "S", "M", "E", "T", "O", "Enter", "/", "Esc", "Ctrl+Z", "Shift+A"):
+        assert key in text, key
+    # The menus show the same keys.
+    assert window.actions_by_name["star"].shortcut().toString() == "S"
+
+
+def test_clicking_the_star_column_stars(qtbot: QtBot, sample_dir: Path, open_window: WindowFactory) -> None:
+    window = open_window(sample_dir, mark_read=MarkReadMode.NEVER)
+    rect = window.list.visualRect(window.model.index(2, 0))
+    qtbot.mouseClick(window.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    wait_idle(qtbot, window)
+    assert window.model.state(window.model.key_at(2)).starred
+    assert window.counts is not None and window.counts.views["starred"] == 1
+
+
+@pytest.mark.parametrize("width", [760, 1600])
+def test_the_window_lays_out_at_small_and_large_sizes(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory, width: int
+) -> None:
+    window = open_window(sample_dir)
+    window.resize(width, 600)
+    window.list.select_row(0)
+    qtbot.wait(10)
+    assert window.list.columnWidth(COL_TITLE) > 100  # the title always has room
+    assert window.list.indexAt(QPoint(5, 5)).isValid()
