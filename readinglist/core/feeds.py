@@ -11,6 +11,7 @@ touches papers or the user's state.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import secrets
 import threading
@@ -57,6 +58,7 @@ DEFAULT_ANNOUNCE_TYPES = ("new", "cross")
 UPDATE_TYPES = frozenset({"replace", "replace-cross", "absonly"})
 BACKOFF_FIRST = 15 * 60
 BACKOFF_MAX = 24 * 3600
+COMMIT_EVERY = 2.0
 
 
 class FeedRegistryError(FeedError):
@@ -637,12 +639,17 @@ def refresh_feeds(
     limiter: RateLimiter | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     arxiv_page_size: int = ARXIV_PAGE_SIZE,
+    commit_every: float = COMMIT_EVERY,
 ) -> RefreshSummary:
     """Refresh feeds (all, the ids given, or those due) into the library; call it on the library's thread.
 
     Downloads run on up to `max_workers` threads; parsing and writing happen here, one feed at a time. `progress`
     is called here after each feed. Setting `cancel` stops promptly: feeds not yet done come back CANCELLED and
     nothing half-written is left. Returns one result per feed, in completion order.
+
+    Writes are grouped: the feeds read within `commit_every` seconds share one transaction (their papers and their
+    status together), so a segment of the library that many feeds touch is written once, not once per feed. A
+    crash loses at most the last group, whole; the next refresh fetches those feeds again.
     """
     started = time.monotonic()
     cancel = cancel or threading.Event()
@@ -689,6 +696,20 @@ def refresh_feeds(
     limiter = limiter or RateLimiter()
     executor = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="readinglist-download")
     futures: dict[Future[_Job], Feed] = {}
+    group = _WriteGroup(library, commit_every)
+
+    def settle() -> None:
+        """Commit the open group; if that fails, its feeds failed: nothing of theirs was saved."""
+        error = group.commit()
+        if error is None:
+            return
+        for index in group.members:
+            r = results[index]
+            message = f"{r.name}: the papers could not be saved ({error})"
+            results[index] = replace(r, outcome=RefreshOutcome.FAILED, new=(), updated=(), error=message)
+            pending_status[r.feed_id] = _failure_fields(registry.get(r.feed_id), now, message, None)
+        group.members.clear()
+
     try:
         for feed in to_fetch:
             futures[executor.submit(_download_job, feed, fetcher, credentials, cancel, limiter, arxiv_page_size)] = feed
@@ -701,11 +722,22 @@ def refresh_feeds(
                     continue
                 feed = futures[future]
                 job = future.result() if not future.cancelled() else _Job(feed, None, error="cancelled")
-                report(_process(library, registry, job, clock(), pending_status))
+                if job.download is not None and job.download.first.ok:
+                    group.open()
+                result = _process(library, registry, job, clock(), pending_status)
+                if result.outcome is RefreshOutcome.UPDATED:
+                    group.members.append(len(results))
+                report(result)
+                if group.due():
+                    settle()
         for future in remaining:  # only when cancelled
             future.cancel()
             feed = futures[future]
             report(FeedRefreshResult(feed.id, feed.name, RefreshOutcome.CANCELLED, error="cancelled"))
+        settle()
+    except BaseException:
+        group.rollback()
+        raise
     finally:
         try:
             if pending_status:
@@ -724,6 +756,50 @@ def refresh_feeds(
             if own_fetcher:
                 fetcher.close()
     return RefreshSummary(tuple(results), cancelled=cancel.is_set(), elapsed=time.monotonic() - started)
+
+
+class _WriteGroup:
+    """One store transaction spanning the writes of several feeds, opened on demand and committed on time."""
+
+    def __init__(self, library: Library, interval: float) -> None:
+        self.library = library
+        self.interval = interval
+        self.members: list[int] = []
+        self._tx: contextlib.AbstractContextManager[None] | None = None
+        self._opened = 0.0
+        self._last_commit = 0.0
+
+    def open(self) -> None:
+        if self._tx is None:
+            self._tx = self.library.store.transaction()
+            self._tx.__enter__()
+            self._opened = time.monotonic()
+
+    def due(self) -> bool:
+        # At least `interval`, and at least twice what the last commit took: writing stays under a third of the
+        # time even when every group touches many segments of a large library.
+        wait_for = max(self.interval, 2 * self._last_commit)
+        return self._tx is not None and time.monotonic() - self._opened >= wait_for
+
+    def commit(self) -> StoreError | None:
+        tx, self._tx = self._tx, None
+        if tx is None:
+            return None
+        started = time.monotonic()
+        try:
+            tx.__exit__(None, None, None)
+        except StoreError as exc:
+            return exc  # the store went back to what is on disk, and the library with it (on_reload)
+        finally:
+            self._last_commit = time.monotonic() - started
+        self.members.clear()
+        return None
+
+    def rollback(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            error = RuntimeError("refresh interrupted")
+            tx.__exit__(RuntimeError, error, None)
 
 
 def _close_after(executor: ThreadPoolExecutor, fetcher: FeedFetcher) -> None:
