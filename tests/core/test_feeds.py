@@ -683,3 +683,22 @@ def test_hostile_feeds_do_nothing_harmful(server: FeedServer, library: Library, 
         assert len(paper.title) < 200
         for url in (paper.url, paper.pdf_url, paper.abs_url):
             assert url is None or url.startswith(("http://", "https://"))
+
+
+def test_search_finds_refreshed_papers_without_a_full_reindex(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server.routes["/cl"] = Route(body=CL)
+    server.routes["/lg"] = Route(body=LG)
+    add(registry, server.url("/cl"))
+    add(registry, server.url("/lg"))
+    assert library.search("anything") == set()  # the index exists and is current before the refresh
+    run(library, registry, fetcher)
+
+    def no_full_sync() -> int:
+        raise AssertionError("the refresh left the search index behind")
+
+    monkeypatch.setattr(library, "sync_search_index", no_full_sync)
+    assert library.search("gradient noise") == {library.resolve("2509.13555")}
+    assert library.search("mixture experts") == {library.resolve("2509.13332")}
