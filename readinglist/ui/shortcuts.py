@@ -43,7 +43,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "back", "&Back to the List", "Go", ("Esc",), tip="Leave the note, tags or search; Esc again clears search"
     ),
     ActionSpec("star", "&Star", "Paper", ("S",), tip="Star or unstar the paper", checkable=True),
-    ActionSpec("toggle_read", "&Read", "Paper", ("M",), tip="Mark the paper read or unread", checkable=True),
+    ActionSpec("toggle_read", "Mark &Read", "Paper", ("M",), tip="Mark the paper read or unread"),
     ActionSpec(
         "edit_note", "&Edit Note", "Paper", ("E",), tip="Write the paper's note (Markdown; saves itself)", short="Note"
     ),
@@ -102,11 +102,14 @@ def sheet_html(actions: Iterable[QAction], extra_rows: Iterable[tuple[str, str, 
         if spec is None:
             continue
         keys = [_key_text(k) for k in (*spec.keys, *spec.also)]
-        rows[spec.menu].append((" or ".join(keys), action.text().replace("&", ""), spec.tip))
+        rows[spec.menu].append((" or ".join(keys), spec.text.replace("&", ""), spec.tip))
     for menu, keys, text in extra_rows:
         rows.setdefault(menu, []).append((keys, text, ""))
     e = html.escape
-    out = ["<table cellspacing='0' cellpadding='4' width='100%'>"]
+    out = [
+        "<h3>Keyboard shortcuts</h3><p>Every action is also in the menus, with its key shown.</p>",
+        "<table cellspacing='0' cellpadding='4' width='100%'>",
+    ]
     for menu, entries in rows.items():
         if not entries:
             continue

@@ -1,0 +1,156 @@
+"""Write screenshots of the window's main views to docs/screenshots/, offscreen, from a temporary library.
+
+    .venv/bin/python scripts/screenshots.py [OUT_DIR]
+
+welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
+preview), shortcuts.png (the `?` sheet) and triage-dark.png (the triage view in a dark palette). Nothing outside a
+temporary folder is read or written, apart from the PNG files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+from readinglist.app import App
+from readinglist.core.library import Library
+from readinglist.ui.main import app_icon, application
+from readinglist.ui.main_window import MainWindow
+from readinglist.ui.settings import MarkReadMode, WindowSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+SIZE = (1280, 800)
+
+NOTE = """## Why it matters
+
+Pre-training **for retrieval itself** instead of borrowing BERT's objective:
+- representative-word prediction as the pre-training task
+- strong zero- and low-resource results
+
+Compare with *RetroMAE v2* before the reading group. Code: [Albert-Ma/PROP](https://github.com/Albert-Ma/PROP)
+"""
+
+
+def settle(qapp: QApplication, window: MainWindow, until: Callable[[], bool] = lambda: True) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        qapp.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        if window.worker.pending == 0 and window.search_idle() and until():
+            break
+    for _ in range(5):  # timers of 0 ms, layouts, the preview's short delay
+        qapp.processEvents()
+        time.sleep(0.05)
+    qapp.processEvents()
+
+
+def open_window(qapp: QApplication, data_dir: Path) -> MainWindow:
+    window = MainWindow(App(data_dir), icon=app_icon())
+    window.resize(*SIZE)
+    window.show()
+    settle(qapp, window, lambda: window.stack.currentIndex() != 0)
+    return window
+
+
+def shot(widget: QWidget, name: str, out: Path) -> None:
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def sample_library(data_dir: Path) -> list[str]:
+    """The bundled sample, part way through a morning's triage: some read, some starred, a tag, a note."""
+    app = App(data_dir)
+    with app.open_library() as lib:
+        app.load_sample(lib)
+        keys = [str(k) for k in lib.query()]
+        lib.set_read(keys[:6] + keys[8:10], True)
+        lib.set_starred([keys[0], keys[3], keys[9]], True)
+        lib.add_tags([keys[0], keys[3]], ["retrieval"])
+        lib.add_tags([keys[0]], ["reading group"])
+        lib.set_note(keys[0], NOTE)
+    settings = WindowSettings(data_dir)
+    settings.set_mark_read(MarkReadMode.NEVER)  # the screenshots choose what is read, not the selection
+    settings.sync()
+    return keys
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#2b2d31",
+        QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1f2023",
+        QPalette.ColorRole.AlternateBase: "#26282c",
+        QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#35373c",
+        QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.Highlight: "#3d6fd1",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#8ab4f8",
+        QPalette.ColorRole.PlaceholderText: "#9a9ca3",
+        QPalette.ColorRole.ToolTipBase: "#35373c",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6",
+    }
+    for role, color in colors.items():
+        p.setColor(role, QColor(color))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#76787e"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#76787e"))
+    return p
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]).resolve() if argv else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    qapp = application()
+    with tempfile.TemporaryDirectory(prefix="readinglist-shots-") as tmp:
+        window = open_window(qapp, Path(tmp) / "empty")
+        shot(window, "welcome", out)
+        window.close()
+
+        data_dir = Path(tmp) / "sample"
+        keys = sample_library(data_dir)
+        window = open_window(qapp, data_dir)
+        window.show_view(window.selection.from_text("view:all"))
+        settle(qapp, window)
+        window.list.select_row(window.model.row_of(keys[0]) or 0)
+        window.list.setFocus()
+        settle(qapp, window)
+        shot(window, "triage", out)
+
+        window.list.select_row(window.model.row_of(keys[3]) or 0)
+        window.action_edit_note()
+        window.pane.notes.editor.setPlainText("Same idea as PROP, applied to **dense** retrieval:\n\n- read §3 first\n")
+        settle(qapp, window)
+        shot(window, "note-editor", out)
+        window.action_back()
+
+        window.action_shortcuts()
+        settle(qapp, window)
+        assert window._sheet is not None
+        shot(window._sheet, "shortcuts", out)
+        window._sheet.close()
+
+        qapp.setStyle("Fusion")
+        qapp.setPalette(dark_palette())
+        window.list.select_row(window.model.row_of(keys[0]) or 0)
+        settle(qapp, window)
+        shot(window, "triage-dark", out)
+        window.close()
+        with Library.open(data_dir, writer=False) as lib:  # the note typed above was saved on close
+            assert "dense" in lib.state(keys[3]).note
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
