@@ -9,7 +9,7 @@ from typing import Any
 
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
-from readinglist.cli import feeds_commands, library_commands
+from readinglist.cli import export_commands, feeds_commands, library_commands
 from readinglist.core.importer import FeedError
 from readinglist.core.library import UnknownPaperError
 from readinglist.core.storage import StoreError
@@ -17,7 +17,7 @@ from readinglist.core.storage import StoreError
 Handler = Callable[[argparse.Namespace, App], int]
 
 # Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
-COMMAND_MODULES: list[Any] = [library_commands, feeds_commands]
+COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands]
 
 
 class CommandError(Exception):

@@ -1,0 +1,93 @@
+"""The `export` command: any set of papers the user can name, as BibTeX, RIS, CSL-JSON, Markdown or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from readinglist.app import App
+from readinglist.core.export import ExportError, ExportFormat, export_papers, write_atomically, write_markdown_folder
+from readinglist.core.feeds import FeedRegistry, FeedRegistryError
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export papers as BibTeX, RIS, CSL-JSON, Markdown or CSV",
+        description="Export papers (all of them, or the ones the options name) to standard output or a file.",
+    )
+    p.add_argument("keys", nargs="*", metavar="KEY", help="only these papers (keys, arXiv ids or DOIs)")
+    p.add_argument("--format", "-f", required=True, choices=[f.value for f in ExportFormat],
+                   help="bibtex, ris, csljson (for pandoc, Zotero, citeproc), markdown, or csv")
+    views = p.add_mutually_exclusive_group()
+    for name in ("starred", "unread", "read", "noted", "updated"):
+        views.add_argument(f"--{name}", dest="view", action="store_const", const=ListFilter(name),
+                           help=f"only {name} papers")
+    p.add_argument("--tag", metavar="T", help="only papers tagged T")
+    p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
+    p.add_argument("--search", metavar="Q", help="only papers whose title, authors, abstract or note match Q")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE (replaced atomically) instead of standard output")
+    p.add_argument("--notes", action=argparse.BooleanOptionalAction, default=None,
+                   help="include your notes (default: yes for markdown and csv; no for bibtex, ris and csljson, "
+                        "which are often shared; in BibTeX they go into `annote`)")
+    p.add_argument("--per-paper", action="store_true",
+                   help="markdown only: one note per paper, named by citation key, in the folder given by -o "
+                        "(for an Obsidian or Logseq vault)")
+    p.set_defaults(handler=cmd_export, view=ListFilter.ALL)
+
+
+def _feed_source(library: Library, text: str) -> str:
+    """What papers record as their source for the feed the user named: a subscription's id (named by id, name or
+    address), else the text itself (the title of an imported feed file)."""
+    try:
+        return FeedRegistry(library.store).resolve(text).id
+    except FeedRegistryError:
+        return text
+
+
+def _fail(message: str) -> int:
+    print(f"readinglist: error: {message}", file=sys.stderr)
+    return 1
+
+
+def cmd_export(args: argparse.Namespace, app: App) -> int:
+    fmt = ExportFormat(args.format)
+    if args.per_paper and (fmt is not ExportFormat.MARKDOWN or not args.output):
+        return _fail("--per-paper needs --format markdown and -o FOLDER")
+    with app.open_library(writer=False) as library:
+        subset = [library.resolve(k) for k in args.keys] if args.keys else None
+        feed = _feed_source(library, args.feed) if args.feed else None
+        keys = library.query(view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset)
+        if subset is not None:
+            chosen = set(keys)
+            keys = [k for k in dict.fromkeys(subset) if k in chosen]  # in the order the user named them
+        if not keys:
+            print("readinglist: no papers match; nothing was exported", file=sys.stderr)
+            return 1
+        try:
+            if args.per_paper:
+                notes = True if args.notes is None else args.notes
+                paths = write_markdown_folder(library, keys, Path(args.output), include_notes=notes)
+                print(f"exported {len(paths)} papers as Markdown notes into {args.output}", file=sys.stderr)
+                return 0
+            text = export_papers(library, keys, fmt, include_notes=args.notes)
+            if args.output:
+                path = write_atomically(Path(args.output), text)
+                print(f"exported {len(keys)} papers as {fmt.label} to {path}", file=sys.stderr)
+                return 0
+        except ExportError as exc:
+            return _fail(str(exc))
+    # As bytes where possible: UTF-8 whatever the console's encoding, and RIS's CRLF untouched on Windows.
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:
+        sys.stdout.write(text)
+        return 0
+    sys.stdout.flush()
+    binary.write(text.encode("utf-8"))
+    binary.flush()
+    return 0

@@ -1,0 +1,440 @@
+"""One-file backups of everything (papers, the user's state, feeds) and merging such a file into a library.
+
+An archive is a zip file (stdlib, readable anywhere, and notes and abstracts compress about fourfold) holding:
+
+    readinglist-archive.json   what this is: format, version, library schema, counts, when and what wrote it
+    papers.json                every paper document as stored, in a flat list (the segment layout is not kept:
+                               the library it is merged into has its own)
+    states.json                every state document as stored, timestamps included, so merges can compare them
+    parts/<name>.json          every other part of the store, raw (feeds, and whatever later issues add)
+
+Credentials live in the keyring and never in the store, so they cannot be in an archive; as a second line of
+defence, user:password@ in URLs and values of keys that name secrets are removed from the raw parts.
+
+A restore merges: papers missing here are added with their key, dates and sources; papers present on both sides
+are joined (sources, identifiers, the newer version's content); states are merged field by field, the newer
+timestamp winning, so no star, read mark or note edited on either side is lost.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb.table import Document
+
+from readinglist import __version__
+from readinglist.core.export import write_atomically
+from readinglist.core.feeds import PART as FEEDS_PART
+from readinglist.core.identity import normalize_url
+from readinglist.core.library import PAPERS, SEGMENT_SIZE, Library, UnknownPaperError, state_from_doc
+from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now
+
+ARCHIVE_FORMAT = "readinglist-archive"
+ARCHIVE_VERSION = 1
+META = "readinglist-archive.json"
+PAPERS_MEMBER = "papers.json"
+STATES_MEMBER = "states.json"
+PARTS_PREFIX = "parts/"
+
+# Parts the library itself owns, merged paper by paper; every other part is carried raw.
+_LIBRARY_PARTS = ("papers-", "state-")
+_PART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|api[_-]?key|credential|authorization|cookie", re.I)
+_URL_USERINFO = re.compile(r"^(https?://)[^/@\s]*@", re.IGNORECASE)
+
+Doc = dict[str, Any]
+
+
+class ArchiveError(Exception):
+    """An archive that cannot be read or merged, worded for the user and naming the file. Nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """The validated content of an archive file."""
+
+    path: Path
+    created: str
+    schema: int
+    papers: tuple[Doc, ...]
+    states: tuple[Doc, ...]
+    parts: Mapping[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSummary:
+    path: Path
+    papers: int
+    states: int
+    parts: tuple[str, ...]
+    bytes: int
+
+    def summary(self) -> str:
+        extra = f", {', '.join(self.parts)}" if self.parts else ""
+        size = f"{self.bytes / 1e6:.1f} MB" if self.bytes >= 100_000 else f"{max(1, round(self.bytes / 1e3))} KB"
+        return f"{self.papers} papers, your state on {self.states}{extra} ({size})"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreSummary:
+    path: Path
+    papers_added: int
+    papers_merged: int
+    states_changed: int
+    parts_added: tuple[str, ...]
+    parts_merged: tuple[str, ...]
+    safety_backup: str | None
+
+    def summary(self) -> str:
+        parts = [f"{self.papers_added} papers added", f"{self.papers_merged} already here",
+                 f"your state changed on {self.states_changed}"]  # fmt: skip
+        if self.parts_added:
+            parts.append(f"added {', '.join(self.parts_added)}")
+        if self.parts_merged:
+            parts.append(f"merged {', '.join(self.parts_merged)}")
+        return ", ".join(parts)
+
+
+# ---- writing ------------------------------------------------------------------------------------------------------
+
+
+def _is_library_part(part: str) -> bool:
+    return part.startswith(_LIBRARY_PARTS)
+
+
+def scrub_secrets(value: Any) -> Any:
+    """A copy of `value` without credentials: user:password@ taken out of URLs, secret-named keys dropped."""
+    if isinstance(value, dict):
+        return {k: scrub_secrets(v) for k, v in value.items() if not (_SECRET_KEY.search(k) and isinstance(v, str))}
+    if isinstance(value, list):
+        return [scrub_secrets(v) for v in value]
+    if isinstance(value, str) and "@" in value:
+        return _URL_USERINFO.sub(r"\1", value)
+    return value
+
+
+def archive_bytes(library: Library) -> tuple[bytes, BackupSummary]:
+    """The archive of `library` as bytes (built in memory, so that it reaches the disk only through one atomic
+    write), and what is in it. The summary's path is empty."""
+    store = library.store
+    papers: list[Doc] = []
+    states: list[Doc] = []
+    parts: dict[str, Any] = {}
+    for part in sorted(store.parts()):
+        if part.startswith("papers-"):
+            papers.extend(store.table(part, PAPERS).values())
+        elif part.startswith("state-"):
+            for table in store.loaded_part(part) or {}:
+                states.extend(store.table(part, table).values())
+        elif _PART_NAME.match(part):
+            parts[part] = scrub_secrets(store.loaded_part(part) or {})
+    meta = {
+        "format": ARCHIVE_FORMAT,
+        "version": ARCHIVE_VERSION,
+        "schema": store.schema,
+        "created": utc_now(),
+        "written_by": f"readinglist {__version__}",
+        "generation": store.generation,
+        "papers": len(papers),
+        "states": len(states),
+        "parts": sorted(parts),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        zf.writestr(META, orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+        zf.writestr(PAPERS_MEMBER, orjson.dumps(papers))
+        zf.writestr(STATES_MEMBER, orjson.dumps(states))
+        for name, data in parts.items():
+            zf.writestr(f"{PARTS_PREFIX}{name}.json", orjson.dumps(data))
+    blob = buffer.getvalue()
+    return blob, BackupSummary(Path(), len(papers), len(states), tuple(sorted(parts)), len(blob))
+
+
+def write_archive(library: Library, path: Path) -> BackupSummary:
+    """Write the whole library to one archive file, atomically and readable by the user only (it holds notes).
+    Raises ExportError naming the file when it cannot be written; no partial file is ever left."""
+    blob, summary = archive_bytes(library)
+    written = write_atomically(Path(path), blob, private=True)
+    return replace(summary, path=written)
+
+
+# ---- reading ------------------------------------------------------------------------------------------------------
+
+
+def read_archive(path: Path) -> Archive:
+    """Read and check an archive. Raises ArchiveError naming the file for anything but a readinglist archive
+    this version understands."""
+    path = Path(path)
+
+    def bad(reason: str) -> ArchiveError:
+        return ArchiveError(f"cannot restore from {path}: {reason}; nothing was changed")
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if META not in names:
+                raise bad("it is not a readinglist archive (those are written by `readinglist backup --to`)")
+            meta = orjson.loads(zf.read(META))
+            if not isinstance(meta, dict) or meta.get("format") != ARCHIVE_FORMAT:
+                raise bad("it is not a readinglist archive")
+            version, schema = meta.get("version"), meta.get("schema")
+            if not isinstance(version, int) or not isinstance(schema, int):
+                raise bad("its description is malformed")
+            if version > ARCHIVE_VERSION or schema > SCHEMA_VERSION:
+                raise bad("it was written by a newer readinglist; upgrade readinglist to restore it")
+            papers = orjson.loads(zf.read(PAPERS_MEMBER))
+            states = orjson.loads(zf.read(STATES_MEMBER))
+            parts: dict[str, dict[str, Any]] = {}
+            for name in sorted(names):
+                if name.startswith(PARTS_PREFIX) and name.endswith(".json"):
+                    part = name[len(PARTS_PREFIX) : -len(".json")]
+                    if not _PART_NAME.match(part) or _is_library_part(part):
+                        raise bad(f"it holds an unexpected member {name!r}")
+                    parts[part] = orjson.loads(zf.read(name))
+    except FileNotFoundError:
+        raise bad("there is no such file") from None
+    except IsADirectoryError:
+        raise bad("it is a folder") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise bad("it is not a readinglist archive, or it is damaged (not a readable zip file)") from None
+    except KeyError as exc:
+        raise bad(f"it is incomplete ({exc.args[0]} is missing)") from None
+    except orjson.JSONDecodeError as exc:
+        raise bad(f"it is damaged ({exc})") from None
+    except OSError as exc:
+        raise bad(exc.strerror or str(exc)) from None
+    if not _docs_ok(papers) or not all(isinstance(p.get("title", ""), str) for p in papers):
+        raise bad("its papers are malformed")
+    if not _docs_ok(states):
+        raise bad("its states are malformed")
+    for part, data in parts.items():
+        if not isinstance(data, dict) or not all(
+            isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
+        ):
+            raise bad(f"its part {part!r} does not hold TinyDB tables")
+    return Archive(path, str(meta.get("created", "")), schema, tuple(papers), tuple(states), parts)
+
+
+def _docs_ok(docs: Any) -> bool:
+    return isinstance(docs, list) and all(isinstance(d, dict) and isinstance(d.get("key"), str) for d in docs)
+
+
+# ---- merging ------------------------------------------------------------------------------------------------------
+
+
+def _newer(a: str | None, b: str | None) -> bool:
+    """Whether the edit stamped `a` is newer than the one stamped `b` (never edited is oldest)."""
+    return (a or "") > (b or "")
+
+
+def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
+    """Field by field, the newer edit wins. On equal stamps the set value wins, so a star, a read mark or a note
+    is never dropped by a tie. Tags are one field with one stamp: the newer tag set wins as a whole."""
+    out = ours
+    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("note", "note_at"), ("tags", "tags_at")):
+        mine, their = getattr(ours, value), getattr(theirs, value)
+        my_at, their_at = getattr(ours, stamp), getattr(theirs, stamp)
+        if _newer(their_at, my_at) or (their_at == my_at and their and not mine):
+            out = replace(out, **{value: their, stamp: their_at})
+    return out
+
+
+def _merge_paper(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Doc:
+    """The fields of `ours` that change when `theirs` is the same paper seen by another copy of the library."""
+    changes: Doc = {}
+    for name in ("feeds", "ids", "categories"):
+        joined = list(dict.fromkeys([*ours.get(name, ()), *theirs.get(name, ())]))
+        if joined != list(ours.get(name, ())):
+            changes[name] = joined
+    if theirs.get("first_seen") and _newer(ours.get("first_seen"), theirs["first_seen"]):
+        changes["first_seen"] = theirs["first_seen"]
+    my_version, their_version = ours.get("arxiv_version") or 0, theirs.get("arxiv_version") or 0
+    newer = their_version > my_version if (my_version and their_version) else (
+        not my_version and not their_version and _newer(theirs.get("updated"), ours.get("updated"))
+    )  # fmt: skip
+    if newer:
+        for name in ("title", "authors", "abstract", "updated", "pdf_url", "arxiv_version", "content_updated"):
+            if theirs.get(name) and theirs[name] != ours.get(name):
+                changes[name] = theirs[name]
+    for name in ("title", "authors", "abstract", "doi", "journal_ref", "url", "pdf_url", "published", "updated",
+                 "arxiv_id", "arxiv_version"):  # fmt: skip
+        if theirs.get(name) and not ours.get(name) and name not in changes:
+            changes[name] = theirs[name]
+    extra = {**theirs.get("extra", {}), **ours.get("extra", {})}
+    if extra != ours.get("extra", {}):
+        changes["extra"] = extra
+    return changes
+
+
+def _match(library: Library, doc: Mapping[str, Any]) -> PaperKey | None:
+    if doc["key"] in library:
+        return PaperKey(doc["key"])
+    for alias in doc.get("ids", ()):
+        try:
+            return library.resolve(alias)
+        except UnknownPaperError:
+            continue
+    return None
+
+
+def merge_archive(library: Library, archive: Archive) -> RestoreSummary:
+    """Merge `archive` into `library` in one transaction: all of it becomes durable, or none of it.
+
+    The library is backed up first (`readinglist restore` brings that back if the merge was not wanted).
+    """
+    store = library.store
+    safety = store.backup(reason="before-restore-from")
+
+    plans = {part: _plan_part(store.loaded_part(part), data) for part, data in archive.parts.items()}
+    papers = archive.papers
+    renamed = plans[FEEDS_PART].renamed if FEEDS_PART in plans else {}
+    if renamed:
+        # A feed subscribed on both sides under different ids: its papers name it by this library's id.
+        papers = tuple({**d, "feeds": [renamed.get(f, f) for f in d.get("feeds", ())]} for d in papers)
+    key_map, new_docs, changes = _plan_papers(library, papers)
+    parts_added = tuple(p for p, plan in plans.items() if plan.inserts and p not in store.parts())
+    parts_merged = tuple(p for p, plan in plans.items() if plan.inserts and p in store.parts())
+    with store.transaction():
+        _update_papers(library, changes)
+        _insert_papers(library, new_docs)
+        for part, plan in plans.items():
+            for table, docs in plan.inserts.items():
+                store.db(part).table(table).insert_multiple(docs)
+        if store.on_reload is not None:
+            store.on_reload()  # the library's indexes now see the new papers, so their states can be written
+        merged: dict[PaperKey, PaperState] = {}
+        for doc in archive.states:
+            local = key_map.get(doc["key"]) or _local_key(library, doc["key"])
+            if local is not None:
+                ours = merged.get(local) or library.state(local)
+                merged[local] = merge_states(ours, replace(state_from_doc(local, doc), key=local))
+        change = library.put_states(merged.values())
+    library.sync_search_index()
+    return RestoreSummary(
+        path=archive.path,
+        papers_added=len(new_docs),
+        papers_merged=len(papers) - len(new_docs),
+        states_changed=len(change.after),
+        parts_added=parts_added,
+        parts_merged=parts_merged,
+        safety_backup=safety.name if safety else None,
+    )
+
+
+def _local_key(library: Library, key: str) -> PaperKey | None:
+    try:
+        return library.resolve(key)
+    except UnknownPaperError:
+        return None
+
+
+def _plan_papers(
+    library: Library, papers: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, PaperKey], list[Doc], dict[str, Doc]]:
+    """Archive key -> local key; the papers to add whole; the changes to papers already here, by local key."""
+    key_map: dict[str, PaperKey] = {}
+    new_docs: list[Doc] = []
+    changes: dict[str, Doc] = {}
+    for doc in papers:
+        local = _match(library, doc)
+        if local is None:
+            new_docs.append(dict(doc))  # the archive was parsed for this merge: its documents are ours
+            key_map[doc["key"]] = PaperKey(doc["key"])
+            continue
+        key_map[doc["key"]] = local
+        fields = _merge_paper({**library.doc(local), **changes.get(local, {})}, doc)
+        if fields:
+            changes.setdefault(local, {}).update(fields)
+    return key_map, new_docs, changes
+
+
+def _update_papers(library: Library, changes: Mapping[str, Doc]) -> None:
+    """Apply per-paper changes with one TinyDB update per segment (TinyDB rewrites a table per call)."""
+    store = library.store
+    by_part: dict[str, list[int]] = {}
+    for part in store.parts():
+        if part.startswith("papers-"):
+            for doc_id, doc in store.table(part, PAPERS).items():
+                if doc["key"] in changes:
+                    by_part.setdefault(part, []).append(int(doc_id))
+
+    def apply(doc: MutableMapping[str, Any]) -> None:
+        doc.update(changes[doc["key"]])
+
+    for part, doc_ids in by_part.items():
+        store.db(part).table(PAPERS).update(apply, doc_ids=doc_ids)
+
+
+def _insert_papers(library: Library, docs: list[Doc]) -> None:
+    """Add whole paper documents, filling the newest segment first, as the library does for new papers."""
+    store = library.store
+    segments = sorted(p for p in store.parts() if p.startswith("papers-"))
+    remaining = docs
+    while remaining:
+        room = SEGMENT_SIZE - len(store.table(segments[-1], PAPERS)) if segments else 0
+        if room <= 0:
+            segments.append(f"papers-{len(segments):05d}")
+            room = SEGMENT_SIZE
+        batch, remaining = remaining[:room], remaining[room:]
+        store.db(segments[-1]).table(PAPERS).insert_multiple(batch)
+
+
+@dataclass(frozen=True, slots=True)
+class _PartPlan:
+    """What merging one raw part adds: documents per table (with their ids when the table was empty here, since
+    whatever owns the part may refer to them), and archive ids that name a document this library already has
+    under another id."""
+
+    inserts: Mapping[str, list[Any]]
+    renamed: Mapping[str, str]
+
+
+def _identities(doc: Mapping[str, Any]) -> set[str]:
+    out = set()
+    for name in ("id", "key", "url"):
+        value = doc.get(name)
+        if isinstance(value, str) and value:
+            out.add(f"{name}:{normalize_url(value) or value}" if name == "url" else f"{name}:{value}")
+    return out or {orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode("utf-8")}
+
+
+def _plan_part(existing: Mapping[str, Any] | None, data: Mapping[str, Any]) -> _PartPlan:
+    """A document is already here when its id, key or URL matches one here (or, having none, all of it does).
+    Then this library's copy is kept: nothing in an unknown document says which copy is newer."""
+    inserts: dict[str, list[Any]] = {}
+    renamed: dict[str, str] = {}
+    for table, docs in data.items():
+        mine = (existing or {}).get(table) or {}
+        if not mine:
+            if docs:
+                inserts[table] = [Document(copy.deepcopy(d), doc_id=int(i)) for i, d in docs.items()]
+            continue
+        index: dict[str, Mapping[str, Any]] = {}
+        for doc in mine.values():
+            for ident in _identities(doc):
+                index.setdefault(ident, doc)
+        fresh = []
+        for doc in docs.values():
+            same = next((index[i] for i in sorted(_identities(doc)) if i in index), None)
+            if same is None:
+                fresh.append(copy.deepcopy(doc))
+            elif isinstance(doc.get("id"), str) and isinstance(same.get("id"), str) and doc["id"] != same["id"]:
+                renamed[doc["id"]] = same["id"]
+        if fresh:
+            inserts[table] = fresh
+    return _PartPlan(inserts, renamed)
+
+
+def restore_archive(library: Library, path: Path) -> RestoreSummary:
+    """Read an archive and merge it into `library`. Raises ArchiveError (nothing changed) for a bad file."""
+    return merge_archive(library, read_archive(path))
+
