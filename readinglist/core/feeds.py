@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -32,6 +32,7 @@ from readinglist.core.models import IncomingPaper, PaperKey
 from readinglist.core.sources import (
     ARXIV_MAX_RESULTS,
     ARXIV_PAGE_SIZE,
+    HF_MAX_MISSED_DAYS,
     Download,
     FeedKind,
     RateLimiter,
@@ -722,7 +723,7 @@ def refresh_feeds(
                     continue
                 feed = futures[future]
                 job = future.result() if not future.cancelled() else _Job(feed, None, error="cancelled")
-                if job.download is not None and job.download.first.ok:
+                if job.download is not None and any(p.ok for p in job.download.pages):
                     group.open()
                 result = _process(library, registry, job, clock(), pending_status)
                 if result.outcome is RefreshOutcome.UPDATED:
@@ -844,8 +845,24 @@ def _download_job(
         limiter=limiter,
         page_size=page_size,
         max_results=feed.max_results or ARXIV_MAX_RESULTS,
+        missed_days=_missed_days(feed, datetime.now(UTC)) if feed.kind is FeedKind.HF_DAILY else (),
     )
     return _Job(feed, credential, download=dl)
+
+
+def _missed_days(feed: Feed, now: datetime) -> list[date]:
+    """The days from the last success's (its list may have grown after it) to yesterday, UTC; at most the last
+    HF_MAX_MISSED_DAYS. Today's papers come from the subscription's own address."""
+    last = _parse_time(feed.last_success)
+    if last is None:
+        return []
+    today = now.astimezone(UTC).date()
+    day = last.astimezone(UTC).date()
+    days = []
+    while day < today:
+        days.append(day)
+        day += timedelta(days=1)
+    return days[-HF_MAX_MISSED_DAYS:]
 
 
 def _process(
@@ -874,7 +891,7 @@ def _process(
             feed.id, feed.name, RefreshOutcome.FAILED, error=error, http_status=first.http_status, elapsed=elapsed
         )
     moved_to = _accept_move(registry, feed, first.moved_to)
-    if first.status is FetchStatus.NOT_MODIFIED:
+    if first.status is FetchStatus.NOT_MODIFIED and not any(p.ok for p in dl.pages[1:]):
         # A 304 costs no parse and no write to the papers; the feed's status is saved with the others at the end.
         extra = {"url": moved_to} if moved_to else {}
         pending[feed.id] = _success_fields(feed, now, last_new=0, **extra)

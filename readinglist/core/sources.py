@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -30,6 +30,7 @@ ARXIV_MIN_INTERVAL = 3.0
 ARXIV_PAGE_SIZE = 100
 ARXIV_MAX_RESULTS = 200
 HF_DAILY = "https://huggingface.co/api/daily_papers"
+HF_MAX_MISSED_DAYS = 7
 
 
 class FeedKind(enum.Enum):
@@ -111,7 +112,11 @@ def arxiv_query_url(query: str) -> str:
 
 
 def hf_daily_url(day: date | None = None) -> str:
-    return HF_DAILY if day is None else f"{HF_DAILY}?{urlencode({'date': day.isoformat()})}"
+    return HF_DAILY if day is None else hf_day(HF_DAILY, day)
+
+
+def hf_day(url: str, day: date) -> str:
+    return with_params(url, date=day.isoformat())
 
 
 def with_params(url: str, **params: Any) -> str:
@@ -161,7 +166,24 @@ def download(
     limiter: RateLimiter | None = None,
     page_size: int = ARXIV_PAGE_SIZE,
     max_results: int = ARXIV_MAX_RESULTS,
+    missed_days: Sequence[date] = (),
 ) -> Download:
+    """Download one subscription. For Hugging Face daily papers without a fixed date, `missed_days` (days since the
+    last success, before today) are fetched by date too, so a few days away from the app lose nothing."""
+    if kind is FeedKind.HF_DAILY:
+        result = fetcher.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
+        days = [result]
+        warnings: list[str] = []
+        if result.status in (FetchStatus.OK, FetchStatus.NOT_MODIFIED) and "date=" not in url:
+            for day in sorted(missed_days)[-HF_MAX_MISSED_DAYS:]:
+                page = fetcher.fetch(hf_day(url, day), credential=credential, cancel=cancel)
+                if page.ok:
+                    days.append(page)
+                elif page.status is FetchStatus.CANCELLED:
+                    break
+                else:
+                    warnings.append(f"the papers of {day.isoformat()} could not be fetched: {page.error}")
+        return Download(tuple(days), tuple(warnings))
     if kind is not FeedKind.ARXIV_QUERY:
         result = fetcher.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
         return Download((result,))
@@ -184,11 +206,11 @@ def download(
         start += count
         if count == 0 or start >= total:
             break
-    warnings: tuple[str, ...] = ()
+    stopped: tuple[str, ...] = ()
     if len(pages) > 1 and not pages[-1].ok:
         failed = pages.pop()
-        warnings = (f"stopped after {len(pages)} pages of results: {failed.error}",)
-    return Download(tuple(pages), warnings)
+        stopped = (f"stopped after {len(pages)} pages of results: {failed.error}",)
+    return Download(tuple(pages), stopped)
 
 
 # ---- reading --------------------------------------------------------------------------------------------------
@@ -197,9 +219,23 @@ def download(
 def read_download(kind: FeedKind, dl: Download, *, name: str) -> ParsedFeed:
     """Parse what was downloaded. Raises FeedError naming the feed when nothing usable is in it."""
     if kind is FeedKind.HF_DAILY:
-        first = dl.first
-        return parse_hf_daily(first.body, name=name)
-    parsed = [parse_feed(p.body, name=name, url=p.final_url or p.url, headers=p.headers) for p in dl.pages if p.ok]
+        parsed = []
+        extra: list[str] = []
+        for i, page in enumerate(dl.pages):
+            if not page.ok:
+                continue
+            try:
+                parsed.append(parse_hf_daily(page.body, name=name))
+            except FeedError as exc:
+                if i == 0:
+                    raise  # the subscription's own address: its failure is the feed's
+                extra.append(f"{str(exc).removeprefix(name + ': ')} (an earlier day)")
+        if extra:
+            dl = Download(dl.pages, (*dl.warnings, *extra))
+    else:
+        parsed = [
+            parse_feed(p.body, name=name, url=p.final_url or p.url, headers=p.headers) for p in dl.pages if p.ok
+        ]
     if not parsed:
         raise FeedError(f"{name}: nothing was downloaded")
     if len(parsed) == 1 and not dl.warnings:

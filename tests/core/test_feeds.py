@@ -702,3 +702,39 @@ def test_search_finds_refreshed_papers_without_a_full_reindex(
     monkeypatch.setattr(library, "sync_search_index", no_full_sync)
     assert library.search("gradient noise") == {library.resolve("2509.13555")}
     assert library.search("mixture experts") == {library.resolve("2509.13332")}
+
+
+def test_hugging_face_fetches_the_days_missed_since_the_last_success(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
+    today = datetime.now(UTC).date()
+    days = {(today - timedelta(days=n)).isoformat(): n for n in range(1, 4)}
+    entries = orjson.loads(HF)[:2]
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        day = parse_qs(urlsplit(h.path).query).get("date", [""])[0]
+        if day == (today - timedelta(days=2)).isoformat():
+            body, status = b"<html>oops</html>", 502
+        else:
+            # Today: the first entry; each earlier day: the second entry under another arXiv id.
+            entry = orjson.loads(orjson.dumps(entries[0 if not day else 1]))
+            if day:
+                entry["paper"]["id"] = f"2509.2{days[day]:04d}"
+            body, status = orjson.dumps([entry]), 200
+        h.send_response(status)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    server.routes["/api/daily_papers"] = Route(handler=handler)
+    feed = add(registry, server.url("/api/daily_papers"), kind=FeedKind.HF_DAILY)
+    last = datetime.now(UTC) - timedelta(days=3)
+    registry.update(feed.id, last_success=last.isoformat().replace("+00:00", "Z"))
+    (result,) = run(library, registry, fetcher).results
+    assert result.outcome is RefreshOutcome.UPDATED, result.error
+    asked = sorted(parse_qs(urlsplit(r.path).query).get("date", ["today"])[0] for r in server.requests)
+    assert asked == sorted([*days, "today"])
+    assert {library.get(k).arxiv_id for k in result.new} == {"2509.13332", "2509.20001", "2509.20003"}
+    assert any("could not be fetched" in w for w in result.warnings)
+    (again,) = run(library, registry, fetcher).results  # the last success is now today: no earlier day
+    assert len(server.requests) == 5 and again.outcome is RefreshOutcome.UPDATED
