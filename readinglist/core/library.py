@@ -8,6 +8,8 @@ keyed by paper key and by alias give O(1) lookups; TinyDB's documents are the in
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
@@ -341,9 +343,16 @@ class Library:
         """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes)."""
         if self._search is None:
             return self._scan(text)
-        if self._search.generation() != self.store.generation:
-            self.sync_search_index()
-        return self._search.search(text)
+        try:
+            indexed = self._search.generation()
+            # A reader may find the index ahead of it (a writer moved on since it loaded): the index is then still
+            # right for every paper the reader knows, and query() drops keys it does not know.
+            if indexed < self.store.generation or (self.store.writer and indexed != self.store.generation):
+                self.sync_search_index()
+            return self._search.search(text)
+        except sqlite3.Error:
+            # The index is a cache: if SQLite cannot serve it (locked too long, damaged), search the slow way.
+            return self._scan(text)
 
     def _scan(self, text: str) -> set[str] | None:
         from readinglist.core.search import query_words
@@ -376,10 +385,13 @@ class Library:
     def _reindex(self, keys: Iterable[str]) -> None:
         if self._search is None:
             return
-        if self._search.generation() not in (self.store.generation - 1, self.store.generation):
-            return  # already stale: the next search syncs everything
         rows = [self._search_row(k, self._docs[k]) for k in keys if k in self._docs]
-        self._search.upsert(rows, generation=self.store.generation)
+        try:
+            if self._search.generation() not in (self.store.generation - 1, self.store.generation):
+                return  # already stale: the next search syncs everything
+            self._search.upsert(rows, generation=self.store.generation)
+        except sqlite3.Error:
+            pass  # the library is saved; the index catches up at the next search (its generation is behind)
 
     def query(
         self,
@@ -590,8 +602,10 @@ class Library:
         after = tuple(self.state(s.key) for s in new_states)
         if any(b.note != a.note for b, a in zip(before, after, strict=True)):
             self._reindex(s.key for s in new_states)
-        elif self._search is not None and self._search.generation() == self.store.generation - 1:
-            self._search.set_generation(self.store.generation)
+        elif self._search is not None:
+            with contextlib.suppress(sqlite3.Error):
+                if self._search.generation() == self.store.generation - 1:
+                    self._search.set_generation(self.store.generation)
         return StateChange(before=before, after=after)
 
     def set_starred(self, keys: Iterable[str], starred: bool) -> StateChange:

@@ -55,7 +55,8 @@ class SearchIndex:
         return self._db
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Several processes share the index (the window, a command): wait for each other's short writes.
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
         self.path.chmod(0o600)
         # A cache: speed over durability. A crash may leave it stale, and `sync` repairs that.
         db.execute("PRAGMA journal_mode=WAL")
@@ -139,7 +140,9 @@ def _put(db: sqlite3.Connection, row: Row) -> None:
 
 @contextlib.contextmanager
 def _transaction(db: sqlite3.Connection):  # type: ignore[no-untyped-def]
-    db.execute("BEGIN")
+    # IMMEDIATE takes the write lock up front: a deferred transaction that upgrades later fails at once
+    # ("database is locked") when another process wrote in between, whatever the timeout.
+    db.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
