@@ -25,7 +25,6 @@ from urllib.parse import unquote, urlsplit
 
 from readinglist.core.credentials import Credential, CredentialError, CredentialStore, redact, split_credentials
 from readinglist.core.fetcher import FeedFetcher, FetchStatus, describe_wait, is_web_url
-from readinglist.core.identity import normalize_url
 from readinglist.core.importer import FeedError, ParsedFeed
 from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper, PaperKey
@@ -220,8 +219,22 @@ def normalize_feed_url(text: str, kind: FeedKind | None = None) -> tuple[str, Fe
     return text, kind or guess_kind(text)
 
 
+def feed_url_key(url: str) -> str:
+    """What makes two feed addresses the same subscription: scheme, `www.`, default port, trailing slash and
+    fragment aside. Unlike paper URLs, the query stays whole (`?feed=rss2` and `?feed=atom` are two feeds)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    return f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
+
+
 def _same_url(a: str, b: str) -> bool:
-    return (normalize_url(a) or a) == (normalize_url(b) or b)
+    return feed_url_key(a) == feed_url_key(b)
 
 
 class FeedRegistry:

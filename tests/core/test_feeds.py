@@ -738,3 +738,11 @@ def test_hugging_face_fetches_the_days_missed_since_the_last_success(
     assert any("could not be fetched" in w for w in result.warnings)
     (again,) = run(library, registry, fetcher).results  # the last success is now today: no earlier day
     assert len(server.requests) == 5 and again.outcome is RefreshOutcome.UPDATED
+
+
+def test_feed_addresses_differing_only_in_their_query_are_two_feeds(registry: FeedRegistry) -> None:
+    add(registry, "https://blog.example/?feed=rss2")
+    add(registry, "https://blog.example/?feed=atom")
+    with pytest.raises(FeedRegistryError, match="already subscribed"):
+        add(registry, "http://WWW.blog.example:80/?feed=atom")
+    assert len(registry) == 2
