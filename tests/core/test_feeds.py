@@ -746,3 +746,11 @@ def test_feed_addresses_differing_only_in_their_query_are_two_feeds(registry: Fe
     with pytest.raises(FeedRegistryError, match="already subscribed"):
         add(registry, "http://WWW.blog.example:80/?feed=atom")
     assert len(registry) == 2
+
+
+def test_a_move_from_http_to_https_is_kept(registry: FeedRegistry) -> None:
+    feed = add(registry, "http://journal.example/feed")
+    other = add(registry, "https://other.example/feed")
+    assert feeds_module._accept_move(registry, feed, "https://journal.example/feed") == "https://journal.example/feed"
+    assert feeds_module._accept_move(registry, feed, "https://other.example/feed/") is None  # taken by `other`
+    assert feeds_module._accept_move(registry, other, "https://other.example/feed") is None
