@@ -23,7 +23,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from readinglist import __version__
 from readinglist.core.export import write_atomically
 from readinglist.core.feeds import PART as FEEDS_PART
 from readinglist.core.identity import normalize_url
-from readinglist.core.library import PAPERS, SEGMENT_SIZE, Library, UnknownPaperError, state_from_doc
+from readinglist.core.library import DELTA, Library, UnknownPaperError, state_from_doc
 from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now
 
 ARCHIVE_FORMAT = "readinglist-archive"
@@ -46,7 +46,7 @@ STATES_MEMBER = "states.json"
 PARTS_PREFIX = "parts/"
 
 # Parts the library itself owns, merged paper by paper; every other part is carried raw.
-_LIBRARY_PARTS = ("papers-", "state-")
+_LIBRARY_PARTS = ("papers-", "state-", DELTA)
 _PART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|api[_-]?key|credential|authorization|cookie", re.I)
 _URL_USERINFO = re.compile(r"^(https?://)[^/@\s]*@", re.IGNORECASE)
@@ -129,10 +129,11 @@ def archive_bytes(library: Library) -> tuple[bytes, BackupSummary]:
     papers: list[Doc] = []
     states: list[Doc] = []
     parts: dict[str, Any] = {}
+    papers.extend(dict(d) for d in library.paper_docs())
     for part in sorted(store.parts()):
-        if part.startswith("papers-"):
-            papers.extend(store.table(part, PAPERS).values())
-        elif part.startswith("state-"):
+        if _is_library_part(part) and not part.startswith("state-"):
+            continue
+        if part.startswith("state-"):
             for table in store.loaded_part(part) or {}:
                 states.extend(store.table(part, table).values())
         elif _PART_NAME.match(part):
@@ -304,13 +305,10 @@ def merge_archive(library: Library, archive: Archive) -> RestoreSummary:
     parts_added = tuple(p for p, plan in plans.items() if plan.inserts and p not in store.parts())
     parts_merged = tuple(p for p, plan in plans.items() if plan.inserts and p in store.parts())
     with store.transaction():
-        _update_papers(library, changes)
-        _insert_papers(library, new_docs)
+        library.apply_paper_docs(changes=changes, new_docs=new_docs)
         for part, plan in plans.items():
             for table, docs in plan.inserts.items():
                 store.db(part).table(table).insert_multiple(docs)
-        if store.on_reload is not None:
-            store.on_reload()  # the library's indexes now see the new papers, so their states can be written
         merged: dict[PaperKey, PaperState] = {}
         for doc in archive.states:
             local = key_map.get(doc["key"]) or _local_key(library, doc["key"])
@@ -355,37 +353,6 @@ def _plan_papers(
         if fields:
             changes.setdefault(local, {}).update(fields)
     return key_map, new_docs, changes
-
-
-def _update_papers(library: Library, changes: Mapping[str, Doc]) -> None:
-    """Apply per-paper changes with one TinyDB update per segment (TinyDB rewrites a table per call)."""
-    store = library.store
-    by_part: dict[str, list[int]] = {}
-    for part in store.parts():
-        if part.startswith("papers-"):
-            for doc_id, doc in store.table(part, PAPERS).items():
-                if doc["key"] in changes:
-                    by_part.setdefault(part, []).append(int(doc_id))
-
-    def apply(doc: MutableMapping[str, Any]) -> None:
-        doc.update(changes[doc["key"]])
-
-    for part, doc_ids in by_part.items():
-        store.db(part).table(PAPERS).update(apply, doc_ids=doc_ids)
-
-
-def _insert_papers(library: Library, docs: list[Doc]) -> None:
-    """Add whole paper documents, filling the newest segment first, as the library does for new papers."""
-    store = library.store
-    segments = sorted(p for p in store.parts() if p.startswith("papers-"))
-    remaining = docs
-    while remaining:
-        room = SEGMENT_SIZE - len(store.table(segments[-1], PAPERS)) if segments else 0
-        if room <= 0:
-            segments.append(f"papers-{len(segments):05d}")
-            room = SEGMENT_SIZE
-        batch, remaining = remaining[:room], remaining[room:]
-        store.db(segments[-1]).table(PAPERS).insert_multiple(batch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The library: papers and the user's state on them, one record per paper, queries, and durable changes.
 
 Content and state are kept in different files. Papers live in segments of at most SEGMENT_SIZE documents (new
-papers go to the newest segment, so an import rewrites one small file, not the library); the user's state lives in
+papers go to the newest segment, and a changed paper is written whole to one delta part, so an import rewrites two
+small files, not the library, however scattered the papers it touches); the user's state lives in
 STATE_SHARDS shards chosen by a hash of the key (a star rewrites one shard of a few dozen KB). In memory, dicts
 keyed by paper key and by alias give O(1) lookups; TinyDB's documents are the in-memory copies themselves.
 """
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from readinglist.core.identity import aliases, key_candidates, make_key, normalize_doi, parse_arxiv_id
 from readinglist.core.models import (
@@ -36,6 +37,10 @@ from readinglist.core.storage import Store
 
 SEGMENT_SIZE = 4000
 STATE_SHARDS = 64
+# Papers changed after their segment was written (a new version, one more feed) live whole in this part, which
+# overrides their segment copy; folded back into the segments when it grows past DELTA_LIMIT.
+DELTA = "paper-changes"
+DELTA_LIMIT = 5000
 PAPERS = "papers"
 STATE = "state"
 
@@ -210,6 +215,8 @@ class Library:
         self._search = search_index
         self._docs: dict[str, Doc] = {}
         self._where: dict[str, tuple[str, str]] = {}
+        self._delta_ids: dict[str, int] = {}
+        self._date: dict[str, str] = {}
         self._alias: dict[str, str] = {}
         self._states: dict[str, Doc] = {}
         self._state_where: dict[str, tuple[str, str]] = {}
@@ -257,9 +264,17 @@ class Library:
                 for doc_id, doc in self.store.table(part, STATE).items():
                     states[doc["key"]] = doc
                     state_where[doc["key"]] = (part, doc_id)
+        delta_ids: dict[str, int] = {}
+        for doc_id, doc in self.store.table(DELTA, PAPERS).items():
+            key = doc["key"]
+            docs[key] = doc  # newer than the segment's copy
+            delta_ids[key] = int(doc_id)
+            for a in doc.get("ids", ()):
+                alias.setdefault(a, key)
         for key in docs:
             alias[key] = key
-        self._docs, self._where, self._alias = docs, where, alias
+        self._docs, self._where, self._alias, self._delta_ids = docs, where, alias, delta_ids
+        self._date = {key: paper_date(doc) for key, doc in docs.items()}
         self._states, self._state_where, self._segments = states, state_where, segments
 
     # ---- reading ---------------------------------------------------------------------------------------------
@@ -410,7 +425,9 @@ class Library:
         if search:
             hits = self.search(search)
             if hits is not None:
-                candidates = [k for k in candidates if k in hits]
+                docs_ = self._docs
+                # Walk the (usually few) hits, not the whole library.
+                candidates = [k for k in hits if k in docs_] if keys is None else [k for k in candidates if k in hits]
         today = (datetime.now(UTC) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
         out = [
             k
@@ -425,10 +442,12 @@ class Library:
         elif sort is SortKey.SOURCE:
             out.sort(key=lambda k: (docs[k].get("feeds") or [""])[0].casefold(), reverse=bool(descending))
         else:
-            out.sort(key=lambda k: paper_date(docs[k]), reverse=descending is not False)
+            if search:
+                out.sort()  # hits come from a set: make ties between equal dates stable
+            out.sort(key=self._date.__getitem__, reverse=descending is not False)
         if limit is not None:
             out = out[:limit]
-        return [PaperKey(k) for k in out]
+        return cast(list[PaperKey], out)
 
     def stats(self) -> LibraryStats:
         states = self._states.values()
@@ -509,7 +528,10 @@ class Library:
         except BaseException:
             self._build_indexes()  # the store went back to what is on disk; so do the indexes
             raise
-        self._reindex([*new_keys, *updated_keys, *(k for k in changes if k not in updated_keys)])
+        text_changed = [k for k, f in changes.items() if {"title", "authors", "abstract"} & f.keys()]
+        self._reindex([*new_keys, *text_changed])
+        if len(self._delta_ids) > DELTA_LIMIT:
+            self.fold_changes()
         return ImportResult(
             source=source,
             new=tuple(new_keys),
@@ -519,12 +541,56 @@ class Library:
         )
 
     def _write_changes(self, changes: Mapping[str, Doc]) -> None:
-        by_part: dict[str, list[int]] = {}
+        """Changed papers go whole into the delta part: one small file, wherever their segments are."""
+        if not changes:
+            return
+        table = self.store.db(DELTA).table(PAPERS)
+        in_delta = [self._delta_ids[k] for k in changes if k in self._delta_ids]
+        if in_delta:
+            table.update(lambda doc: doc.update(changes[doc["key"]]), doc_ids=in_delta)
+        fresh = [{**self._docs[k], **fields} for k, fields in changes.items() if k not in self._delta_ids]
+        ids = table.insert_multiple(fresh) if fresh else []
+        raw = self.store.table(DELTA, PAPERS)
+        for doc_id in ids:
+            self._delta_ids[raw[str(doc_id)]["key"]] = doc_id
         for key in changes:
-            part, doc_id = self._where[key]
-            by_part.setdefault(part, []).append(int(doc_id))
-        for part, doc_ids in by_part.items():
-            self._update_docs(part, PAPERS, changes, doc_ids, replace_all=False)
+            doc = raw[str(self._delta_ids[key])]
+            self._docs[key] = doc
+            self._date[key] = paper_date(doc)
+
+    def fold_changes(self) -> None:
+        """Write the delta's papers back into their segments and empty it (one transaction)."""
+        if not self._delta_ids:
+            return
+        delta = self.store.table(DELTA, PAPERS)
+        by_part: dict[str, list[int]] = {}
+        current: dict[str, Doc] = {}
+        for key, doc_id in self._delta_ids.items():
+            part, seg_id = self._where[key]
+            by_part.setdefault(part, []).append(int(seg_id))
+            current[key] = dict(delta[str(doc_id)])
+        try:
+            with self.store.transaction():
+                for part, doc_ids in by_part.items():
+                    self._update_docs(part, PAPERS, current, doc_ids, replace_all=True)
+                self.store.db(DELTA).table(PAPERS).truncate()
+        finally:
+            self._build_indexes()
+
+    def paper_docs(self) -> Iterable[Mapping[str, Any]]:
+        """The current document of every paper (read-only): for exports and archives."""
+        return self._docs.values()
+
+    def apply_paper_docs(self, *, changes: Mapping[str, Doc], new_docs: Sequence[Doc]) -> None:
+        """Write whole or partial paper documents from another library (a restored archive), in the current
+        transaction: `changes` by existing key, `new_docs` as new papers. Indexes follow."""
+        with self.store.transaction():
+            self._write_changes(changes)
+            self._write_new([dict(d) for d in new_docs])
+        for doc in new_docs:
+            for a in doc.get("ids", ()):
+                self._alias.setdefault(a, doc["key"])
+            self._alias[doc["key"]] = doc["key"]
 
     def _update_docs(
         self, part: str, table: str, by_key: Mapping[str, Doc], doc_ids: list[int], *, replace_all: bool
@@ -559,16 +625,15 @@ class Library:
                 doc = raw[str(doc_id)]
                 self._docs[doc["key"]] = doc
                 self._where[doc["key"]] = (segment, str(doc_id))
+                self._date[doc["key"]] = paper_date(doc)
 
     # ---- the user's state --------------------------------------------------------------------------------
 
     def _require(self, keys: Iterable[str]) -> list[str]:
-        out = []
-        for key in keys:
+        out = list(dict.fromkeys(keys))
+        for key in out:
             if key not in self._docs:
                 raise UnknownPaperError(key)
-            if key not in out:
-                out.append(key)
         return out
 
     def _apply_states(self, new_states: Sequence[PaperState]) -> StateChange:

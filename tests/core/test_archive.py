@@ -241,3 +241,20 @@ def test_backup_to_a_full_disk_keeps_the_previous_archive(
     assert path.read_bytes() == good
     assert read_archive(path).papers  # still a whole, readable archive
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.zip", "data"]
+
+
+def test_an_archive_holds_the_newest_version_of_a_changed_paper(data_dir: Path, tmp_path: Path) -> None:
+    from readinglist.core.models import IncomingPaper
+
+    def version(v: int) -> IncomingPaper:
+        return IncomingPaper(title=f"Title v{v}", abstract=f"Abstract v{v}", arxiv_id="2401.00001", arxiv_version=v)
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers([version(1)], source="a")
+        lib.add_papers([version(2)], source="b")  # the changed copy lives in the library's delta part
+        write_archive(lib, tmp_path / "a.zip")
+    with Library.open(tmp_path / "fresh") as fresh:
+        restore_archive(fresh, tmp_path / "a.zip")
+        paper = fresh.get("arxiv:2401.00001")
+        assert (paper.title, paper.arxiv_version, paper.feeds) == ("Title v2", 2, ("a", "b"))
+        assert len(fresh) == 1

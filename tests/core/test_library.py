@@ -223,3 +223,44 @@ def test_data_files_are_readable_by_the_user_only(library: Library) -> None:
     for path in [root, *root.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+def test_an_import_touching_old_papers_rewrites_two_small_files(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readinglist.core import library as library_module
+
+    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 10)
+    monkeypatch.setattr(library_module, "DELTA_LIMIT", 25)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([arxiv(f"2403.{i:05d}") for i in range(50)], source="a")
+        lib.set_starred(["arxiv:2403.00003"], True)
+        before = dict(json.loads((lib.store.dir / "manifest.json").read_text())["files"])
+        # One paper from each of the five segments gets a new version; one more gets a second feed.
+        result = lib.add_papers([arxiv(f"2403.{i:05d}", v=2) for i in (3, 13, 23, 33, 43)], source="b")
+        assert len(result.updated) == 5
+        lib.add_papers([arxiv("2403.00044")], source="c")
+        after = json.loads((lib.store.dir / "manifest.json").read_text())["files"]
+        rewritten = {p for p in after if before.get(p) != after[p]}
+        assert rewritten == {"paper-changes"}
+    with Library.open(data_dir) as lib:
+        assert lib.get("arxiv:2403.00013").arxiv_version == 2
+        assert lib.get("arxiv:2403.00044").feeds == ("a", "c")
+        assert lib.state("arxiv:2403.00003").starred
+        assert sorted(lib.query(view=ListFilter.UPDATED)) == [f"arxiv:2403.{i:05d}" for i in (3, 13, 23, 33, 43)]
+        # Past the limit, the changes are folded back into their segments and the delta empties.
+        lib.add_papers([arxiv(f"2403.{i:05d}", v=3) for i in range(30)], source="d")
+        assert lib.store.table("paper-changes", "papers") == {}
+    with Library.open(data_dir) as lib:
+        assert len(lib) == 50
+        assert {lib.get(f"arxiv:2403.{i:05d}").arxiv_version for i in range(30)} == {3}
+        assert lib.get("arxiv:2403.00033").arxiv_version == 2
+        assert lib.get("arxiv:2403.00044").feeds == ("a", "c")
+        assert lib.state("arxiv:2403.00003").starred
+
+
+def test_marking_a_large_view_read_is_one_quick_change(library: Library) -> None:
+    library.add_papers([arxiv(f"2404.{i:05d}") for i in range(3000)], source="x")
+    change = library.set_read(library.keys() * 2, True)
+    assert len(change.after) == 3000
+    assert library.query(view=ListFilter.UNREAD) == []
