@@ -55,7 +55,6 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._last: float | None = None
-        self.waits: list[float] = []
 
     def wait(self, cancel: threading.Event | None = None) -> bool:
         """Block until the next call may start. False if cancelled while waiting."""
@@ -63,7 +62,6 @@ class RateLimiter:
             now = self._clock()
             delay = 0.0 if self._last is None else self._last + self.interval - now
             if delay > 0:
-                self.waits.append(delay)
                 if self._sleep is not None:
                     self._sleep(delay)
                 elif cancel is not None:
@@ -144,10 +142,6 @@ class Download:
     @property
     def first(self) -> FetchResult:
         return self.pages[0]
-
-    @property
-    def status(self) -> FetchStatus:
-        return self.pages[0].status
 
 
 _TOTAL = re.compile(rb"<(?:\w+:)?totalResults[^>]*>\s*(\d+)\s*<", re.IGNORECASE)
