@@ -1,0 +1,294 @@
+"""Damaged library files: a clear one-line error naming the file, nothing overwritten, the backup offered and restored.
+
+Every check goes through the `readinglist` command, as a user meets it: exit status 1, one line on stderr that
+starts with ``readinglist: error:``, no traceback; the damaged bytes are kept (left in place or moved to
+DATA/corrupt/), never rewritten; `readinglist restore` brings back the stars, notes and tags of the latest backup.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from readinglist.core.library import Library
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "resources" / "sample-papers.xml"
+
+pytestmark = pytest.mark.slow
+
+
+def readinglist(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "readinglist.cli.main", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def ok(data: Path, *args: str) -> str:
+    done = readinglist(data, *args)
+    assert done.returncode == 0, f"readinglist {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The failure a user should see: status 1 and exactly one line of explanation, no traceback."""
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("readinglist: error: "), lines[0]
+    return lines[0]
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def listed_state(data: Path) -> dict[str, tuple[bool, bool, str, tuple[str, ...]]]:
+    rows = map(orjson.loads, ok(data, "list", "--json").splitlines())
+    return {r["key"]: (r["starred"], r["read"], r["note"], tuple(r["tags"])) for r in rows}
+
+
+class CliLibrary:
+    """A library made through the command line: 60 papers, stars, a note, tags, read marks, a backup."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data.resolve()
+        ok(self.data, "import", str(SAMPLE))
+        self.keys = sorted(listed_state(self.data))
+        ok(self.data, "star", *self.keys[0:3])
+        ok(self.data, "note", self.keys[3], "Read section 4 again: the proof of lemma 2 looks off.")
+        ok(self.data, "tag", self.keys[0], "to-cite", "survey")
+        ok(self.data, "read", *self.keys[2:6])
+        # The manual backup is the newest, so it is the one to offer (the day's automatic backup predates the
+        # stars: it was taken before the first change of the day).
+        out = ok(self.data, "backup")
+        assert out.startswith("backup ")
+        self.backup_name = out.split()[1]
+        self.state = listed_state(self.data)
+        assert self.state[self.keys[0]] == (True, False, "", ("to-cite", "survey"))
+
+    def copy_to(self, data: Path) -> CliLibrary:
+        """The same library in another folder (made once per module: each command costs a Python start-up)."""
+        shutil.copytree(self.data, data)
+        copy = CliLibrary.__new__(CliLibrary)
+        copy.data, copy.keys, copy.backup_name, copy.state = data.resolve(), self.keys, self.backup_name, self.state
+        return copy
+
+    @property
+    def dir(self) -> Path:
+        return self.data / "library"
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        result: dict[str, Any] = orjson.loads((self.dir / "manifest.json").read_bytes())
+        return result
+
+    def part_file(self, kind: str) -> Path:
+        return part_file(self.dir, kind, self.keys[0])
+
+
+def part_file(folder: Path, kind: str, key: str) -> Path:
+    """The manifest, the file of the first papers segment, or the file of the state shard that holds `key`."""
+    if kind == "manifest":
+        return folder / "manifest.json"
+    files = orjson.loads((folder / "manifest.json").read_bytes())["files"]
+    if kind == "papers":
+        return folder / files["papers-00000"]
+    for part, name in sorted(files.items()):
+        if part.startswith("state-") and key.encode() in (folder / name).read_bytes():
+            return folder / name
+    raise AssertionError(f"no state file holds {key}")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> CliLibrary:
+    return CliLibrary(tmp_path_factory.mktemp("corruption") / "data")
+
+
+def truncate(path: Path) -> None:
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+
+
+def garble(path: Path) -> None:
+    """Garbage in the middle, same size: only the content can tell (as a bad sector or a bad copy would)."""
+    raw = bytearray(path.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 48] = bytes(range(200, 248))
+    path.write_bytes(bytes(raw))
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def random_bytes(path: Path) -> None:
+    path.write_bytes(bytes((i * 97 + 13) % 256 for i in range(300)))
+
+
+DAMAGE: dict[str, tuple[str, Callable[[Path], None]]] = {
+    "truncated papers file": ("papers", truncate),
+    "truncated state file": ("state", truncate),
+    "garbage in the papers file": ("papers", garble),
+    "garbage manifest": ("manifest", random_bytes),
+    "empty manifest": ("manifest", empty),
+}
+
+
+def assert_bytes_kept(data: Path, damaged: Path, damaged_bytes: bytes) -> None:
+    """The damaged file is where it was, untouched, or moved whole into DATA/corrupt/."""
+    if damaged.exists() and damaged.read_bytes() == damaged_bytes:
+        return
+    moved = [p for p in (data / "corrupt").rglob(damaged.name) if p.is_file() and p.read_bytes() == damaged_bytes]
+    assert moved, f"the damaged bytes of {damaged.name} are neither in place nor in {data / 'corrupt'}"
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_file_gives_a_clear_error_keeps_the_bytes_and_the_backup_restores(
+    template: CliLibrary, data_dir: Path, damage: str
+) -> None:
+    library = template.copy_to(data_dir)
+    kind, spoil = DAMAGE[damage]
+    path = library.part_file(kind)
+    spoil(path)
+    damaged_bytes = path.read_bytes()
+    before = files_under(library.dir)
+
+    # A reader first: it must say what is wrong with which file, and leave everything as it is.
+    message = one_line_error(readinglist(library.data, "list"))
+    assert str(path) in message, message
+    assert "damaged" in message
+    assert library.backup_name in message and "readinglist restore" in message, message
+    assert files_under(library.dir) == before, "a reader changed the library files"
+
+    # A writer: the same clear error; it may move the damaged file aside, but it writes nothing.
+    message = one_line_error(readinglist(library.data, "star", library.keys[10]))
+    assert str(path) in message, message
+    assert library.backup_name in message, message
+    assert_bytes_kept(library.data, path, damaged_bytes)
+    after = files_under(library.dir)
+    for name, raw in after.items():
+        assert before.get(name) == raw, f"{name} was written while the library was damaged"
+    assert set(before) - set(after) <= {path.name}, "more than the damaged file left the library folder"
+
+    # The next command still explains itself (the file is gone from the library now, or still damaged).
+    message = one_line_error(readinglist(library.data, "show", library.keys[0]))
+    assert library.backup_name in message, message
+
+    # Restore brings back the backup: all papers with their stars, notes, tags and read marks.
+    done = readinglist(library.data, "restore")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert library.backup_name in done.stdout
+    assert listed_state(library.data) == library.state
+    assert_bytes_kept(library.data, path, damaged_bytes)
+    # And the restored library takes changes again.
+    with Library.open(library.data) as restored:
+        restored.set_starred([library.keys[10]], True)
+    with Library.open(library.data, writer=False) as restored:
+        assert restored.state(library.keys[10]).starred
+
+
+def test_without_a_backup_the_error_says_so_and_keeps_the_bytes(data_dir: Path) -> None:
+    data = data_dir.resolve()
+    ok(data, "import", str(SAMPLE))  # one session on an empty library: there is nothing to back up yet
+    keys = sorted(listed_state(data))
+    assert not (data / "backups").exists() or not any((data / "backups").iterdir()), "this test needs no backup"
+    path = part_file(data / "library", "papers", keys[0])
+    truncate(path)
+    damaged_bytes = path.read_bytes()
+    manifest = (data / "library" / "manifest.json").read_bytes()
+
+    for command in (["list"], ["star", keys[0]], ["stats"], ["import", str(SAMPLE)]):
+        message = one_line_error(readinglist(data, *command))
+        assert str(path) in message, message
+        assert "no backup" in message, message
+        assert_bytes_kept(data, path, damaged_bytes)
+        # Nothing is reset to an empty library behind the user's back (a re-import would have done that).
+        assert (data / "library" / "manifest.json").read_bytes() == manifest
+
+
+def test_a_library_from_a_future_schema_is_refused_and_left_untouched(template: CliLibrary, data_dir: Path) -> None:
+    library = template.copy_to(data_dir)
+    manifest = library.manifest
+    manifest["schema"] = 99
+    (library.dir / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    before = files_under(library.dir)
+
+    for command in (
+        ["list"],
+        ["show", library.keys[0]],
+        ["stats"],
+        ["star", library.keys[10]],
+        ["note", library.keys[10], "a note"],
+        ["import", str(SAMPLE)],
+        ["backup"],
+    ):
+        message = one_line_error(readinglist(library.data, *command))
+        assert "newer" in message and "99" in message, message
+        assert str(library.dir) in message, message
+        assert files_under(library.dir) == before, f"`readinglist {command[0]}` changed a future library"
+    assert not (library.data / "corrupt").exists()
+
+    # The user may still choose to go back to their last backup; the future library is kept, byte for byte.
+    done = readinglist(library.data, "restore")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert listed_state(library.data) == library.state
+    kept = [files_under(p) for p in (library.data / "corrupt").iterdir() if p.is_dir()]
+    assert before in kept, "the future library was not kept whole"
+
+
+def test_a_damaged_newest_backup_is_passed_over_for_the_latest_good_one(template: CliLibrary, data_dir: Path) -> None:
+    library = template.copy_to(data_dir)
+    backups = sorted(p.name for p in (library.data / "backups").iterdir())
+    assert backups[-1] == library.backup_name and len(backups) == 2
+    older = backups[0]  # the day's automatic backup: the papers, taken before the first star
+    newest = library.data / "backups" / library.backup_name
+    truncate(newest / orjson.loads((newest / "manifest.json").read_bytes())["files"]["papers-00000"])
+    path = library.part_file("state")
+    truncate(path)
+
+    message = one_line_error(readinglist(library.data, "list"))
+    assert str(path) in message
+    assert older in message and library.backup_name not in message, message
+
+    done = readinglist(library.data, "restore")
+    assert done.returncode == 0, done.stderr
+    assert older in done.stdout
+    assert listed_state(library.data) == {key: (False, False, "", ()) for key in library.state}
+
+
+def test_restore_without_a_usable_backup_leaves_the_library_as_it_was(data_dir: Path) -> None:
+    """Only a state file is damaged and there is no backup: `restore` can do nothing, so it must change nothing.
+    The papers file and the manifest are intact and stay where the next command (and the user) finds them."""
+    data = data_dir.resolve()
+    ok(data, "import", str(SAMPLE))  # one session on an empty library: there is nothing to back up yet
+    keys = sorted(listed_state(data))
+    ok(data, "--wait", "5", "star", keys[0])  # a second session: its daily backup is taken now, so remove it
+    shutil.rmtree(data / "backups")
+    path = part_file(data / "library", "state", keys[0])
+    truncate(path)
+    damaged_bytes = path.read_bytes()
+    intact = {name: raw for name, raw in files_under(data / "library").items() if name != path.name}
+
+    done = readinglist(data, "restore")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("readinglist: error: "), done.stderr
+    assert "no usable backup" in done.stderr
+    assert_bytes_kept(data, path, damaged_bytes)
+    left = files_under(data / "library")
+    missing = sorted(name for name in intact if left.get(name) != intact[name])
+    assert not missing, f"a restore that had nothing to restore took {missing} out of the library"
