@@ -785,7 +785,7 @@ class _WriteGroup:
 
     def open(self) -> None:
         if self._tx is None:
-            self._tx = self.library.store.transaction()
+            self._tx = self.library.batch()
             self._tx.__enter__()
             self._opened = time.monotonic()
 
@@ -807,17 +807,7 @@ class _WriteGroup:
         finally:
             self._last_commit = time.monotonic() - started
         self.members.clear()
-        self._search_caught_up()
         return None
-
-    def _search_caught_up(self) -> None:
-        # Each add_papers in the group indexed its papers at the generation before this commit; the commit moved
-        # the store one generation on. Say the index is current, as Library does after its own commits, or the
-        # next search would re-check all 100k papers. (Library has no public call for this: see the report.)
-        search = getattr(self.library, "_search", None)
-        store = self.library.store
-        if search is not None and search.generation() == store.generation - 1:
-            search.set_generation(store.generation)
 
     def rollback(self) -> None:
         tx, self._tx = self._tx, None

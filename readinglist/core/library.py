@@ -13,7 +13,7 @@ import contextlib
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -558,6 +558,21 @@ class Library:
             self._docs[key] = doc
             self._date[key] = paper_date(doc)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several changes (imports of many feeds, a restore) into one durable, all-or-nothing commit."""
+        with self.store.transaction():
+            yield
+        self._index_caught_up()
+
+    def _index_caught_up(self) -> None:
+        """After a commit that changed no indexed text, the index (current before it) is current after it."""
+        if self._search is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            if self._search.generation() == self.store.generation - 1:
+                self._search.set_generation(self.store.generation)
+
     def fold_changes(self) -> None:
         """Write the delta's papers back into their segments and empty it (one transaction)."""
         if not self._delta_ids:
@@ -667,10 +682,8 @@ class Library:
         after = tuple(self.state(s.key) for s in new_states)
         if any(b.note != a.note for b, a in zip(before, after, strict=True)):
             self._reindex(s.key for s in new_states)
-        elif self._search is not None:
-            with contextlib.suppress(sqlite3.Error):
-                if self._search.generation() == self.store.generation - 1:
-                    self._search.set_generation(self.store.generation)
+        else:
+            self._index_caught_up()
         return StateChange(before=before, after=after)
 
     def set_starred(self, keys: Iterable[str], starred: bool) -> StateChange:
