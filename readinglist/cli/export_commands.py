@@ -9,8 +9,7 @@ from typing import Any
 
 from readinglist.app import App
 from readinglist.core.export import ExportError, ExportFormat, export_papers, write_atomically, write_markdown_folder
-from readinglist.core.feeds import FeedRegistry, FeedRegistryError
-from readinglist.core.library import Library
+from readinglist.core.feeds import FeedRegistry
 from readinglist.core.models import ListFilter
 
 
@@ -41,15 +40,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_export, view=ListFilter.ALL)
 
 
-def _feed_source(library: Library, text: str) -> str:
-    """What papers record as their source for the feed the user named: a subscription's id (named by id, name or
-    address), else the text itself (the title of an imported feed file)."""
-    try:
-        return FeedRegistry(library.store).resolve(text).id
-    except FeedRegistryError:
-        return text
-
-
 def _fail(message: str) -> int:
     print(f"readinglist: error: {message}", file=sys.stderr)
     return 1
@@ -61,7 +51,7 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
         return _fail("--per-paper needs --format markdown and -o FOLDER")
     with app.open_library(writer=False) as library:
         subset = [library.resolve(k) for k in args.keys] if args.keys else None
-        feed = _feed_source(library, args.feed) if args.feed else None
+        feed = FeedRegistry(library.store).source_id(args.feed) if args.feed else None
         keys = library.query(view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset)
         if subset is not None:
             chosen = set(keys)

@@ -102,7 +102,15 @@ def _resolve(library: Library, texts: list[str]) -> list[PaperKey]:
     return [library.resolve(t) for t in texts]
 
 
-def paper_json(library: Library, key: str) -> dict[str, Any]:
+def feed_names(library: Library) -> dict[str, str]:
+    """Subscription ids to names; papers from imported files name their source directly."""
+    from readinglist.core.feeds import FeedRegistry
+
+    return FeedRegistry(library.store).feed_names()
+
+
+def paper_json(library: Library, key: str, names: dict[str, str] | None = None) -> dict[str, Any]:
+    names = feed_names(library) if names is None else names
     paper = library.get(key)
     state = library.state(key)
     return {
@@ -121,7 +129,7 @@ def paper_json(library: Library, key: str) -> dict[str, Any]:
         "url": paper.abs_url,
         "pdf_url": paper.pdf_url,
         "journal_ref": paper.journal_ref,
-        "feeds": list(paper.feeds),
+        "feeds": [names.get(f, f) for f in paper.feeds],
         "extra": dict(paper.extra),
         "starred": state.starred,
         "starred_at": state.starred_at if state.starred else None,
@@ -160,10 +168,16 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:
     with app.open_library(writer=False) as library:
+        names = feed_names(library)
+        feed = None
+        if args.feed:
+            from readinglist.core.feeds import FeedRegistry
+
+            feed = FeedRegistry(library.store).source_id(args.feed)
         keys = library.query(
             view=args.view,
             tag=args.tag,
-            feed=args.feed,
+            feed=feed,
             search=args.search,
             sort=SortKey(args.sort),
             limit=args.limit,
@@ -171,7 +185,7 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
         out = sys.stdout
         for key in keys:
             if args.json:
-                _print_json_line(paper_json(library, key))
+                _print_json_line(paper_json(library, key, names))
                 continue
             doc = library.doc(key)
             state = library.state_doc(key)
@@ -258,6 +272,7 @@ def cmd_note(args: argparse.Namespace, app: App) -> int:
 def cmd_stats(args: argparse.Namespace, app: App) -> int:
     with app.open_library(writer=False) as library:
         stats = library.stats()
+        names = feed_names(library)
     if args.json:
         _print_json_line({k: getattr(stats, k) for k in stats.__dataclass_fields__})
         return 0
@@ -269,7 +284,7 @@ def cmd_stats(args: argparse.Namespace, app: App) -> int:
     if stats.feeds:
         print("Sources:")
         for feed, n in sorted(stats.feeds.items(), key=lambda kv: -kv[1]):
-            print(f"  {n:>7}  {feed}")
+            print(f"  {n:>7}  {names.get(feed, feed)}")
     return 0
 
 
@@ -304,12 +319,14 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
         for b in backups:
             print(f"{b.name:<48} generation {b.generation:<6} {b.papers_bytes / 1e6:8.1f} MB")
         return 0
+    # Choose first: a restore that cannot happen must not move the current library aside.
+    chosen = store.choose_backup(args.backup)
     problem = store.open_for_recovery()
     try:
         if problem is not None:
             print(f"readinglist: the current library could not be read: {problem}", file=sys.stderr)
         library = Library(store, search_index=SearchIndex(app.data_dir / "index" / "search.sqlite"))
-        name = library.restore(args.backup)
+        name = library.restore(chosen.name)
         print(f"restored backup {name}: {len(library)} papers")
     finally:
         store.close()

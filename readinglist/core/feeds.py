@@ -275,6 +275,14 @@ class FeedRegistry:
                 return feed
         return None
 
+    def source_id(self, text: str) -> str:
+        """What papers record as their source for the feed the user named: a subscription's id (named by id, name
+        or address), else the text itself (the title of an imported feed file)."""
+        try:
+            return self.resolve(text).id
+        except FeedRegistryError:
+            return text
+
     def resolve(self, text: str) -> Feed:
         """The feed a user named: by id, by name (any case), or by URL."""
         feeds = self.feeds()

@@ -269,7 +269,8 @@ class Store:
         schema = int(manifest["schema"])
         if schema > SCHEMA_VERSION:
             raise FutureSchemaError(
-                f"the library in {self.dir} was written by a newer readinglist (schema {schema}; this version "
+                f"the library in {self.dir} was written by a newer readinglist ({self.dir / MANIFEST} says schema "
+                f"{schema}; this version "
                 f"reads up to {SCHEMA_VERSION}); upgrade readinglist to open it. Nothing was changed."
             )
         parts: Parts = {}
@@ -565,8 +566,8 @@ class Store:
             return None
         return self.backup(reason="daily")
 
-    def restore(self, name: str | None = None) -> BackupInfo:
-        """Make a backup the current library (atomically); the current library is backed up first if it reads."""
+    def choose_backup(self, name: str | None = None) -> BackupInfo:
+        """The backup a restore would bring back: the named one, else the newest that reads. StoreError if none."""
         backups = self.list_backups()
         if name is None:
             chosen = next((b for b in backups if self._backup_is_good(b)), None)
@@ -578,6 +579,11 @@ class Store:
                 raise StoreError(f"no backup named {name!r} in {self.backups_dir} (see `readinglist restore --list`)")
             if not self._backup_is_good(chosen):
                 raise StoreError(f"backup {chosen.name} is itself damaged; choose another")
+        return chosen
+
+    def restore(self, name: str | None = None) -> BackupInfo:
+        """Make a backup the current library (atomically); the current library is backed up first if it reads."""
+        chosen = self.choose_backup(name)
         if self._files:
             self.backup(reason="before-restore")
         manifest = orjson.loads((chosen.path / MANIFEST).read_bytes())
