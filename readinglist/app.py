@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
+
+if TYPE_CHECKING:
+    from readinglist.core.credentials import CredentialStore
 
 APP_NAME = "readinglist"
 ENV_DATA_DIR = "READINGLIST_DATA_DIR"
@@ -43,9 +47,19 @@ class App:
 
     data_dir: Path
     lock_timeout: float = 5.0
+    _credentials: CredentialStore | None = None
 
     def open_library(self, *, writer: bool = True) -> Library:
         return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout)
+
+    def credentials(self) -> CredentialStore:
+        """The one credential store of this run (the OS keyring; per-run memory if there is none)."""
+        if self._credentials is None:
+            # Imported here: loading keyring (and its backends) costs commands that never need it.
+            from readinglist.core.credentials import CredentialStore
+
+            self._credentials = CredentialStore()
+        return self._credentials
 
     def load_sample(self, library: Library) -> str:
         parsed = read_feed_file(SAMPLE_FEED)

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import orjson
 
 from readinglist.app import App
-from readinglist.core.credentials import Credential, CredentialError, CredentialStore
+from readinglist.core.credentials import Credential, CredentialError
 from readinglist.core.feeds import (
     ANNOUNCE_TYPES,
     DEFAULT_ANNOUNCE_TYPES,
@@ -194,7 +194,7 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
         interval=parse_duration(args.interval) if args.interval else None,
         announce_types=_types(args.announce_types),
     )
-    credentials = CredentialStore()
+    credentials = app.credentials()
     with app.open_library() as library:
         registry = FeedRegistry(library.store)
         try:
@@ -244,7 +244,7 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, app: App) -> int:
-    credentials = CredentialStore()
+    credentials = app.credentials()
     with app.open_library() as library:
         registry = FeedRegistry(library.store)
         feed = registry.resolve(args.feed)
@@ -281,7 +281,7 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
         changes["max_results"] = args.max_results
     if not changes and credential is None and not args.forget_credentials:
         raise FeedRegistryError("nothing to change (see `readinglist feeds set --help`)")
-    credentials = CredentialStore()
+    credentials = app.credentials()
     messages = []
     with app.open_library() as library:
         registry = FeedRegistry(library.store)
@@ -316,7 +316,7 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
-    credentials = CredentialStore()
+    credentials = app.credentials()
     with app.open_library() as library:
         result = import_opml_file(FeedRegistry(library.store), Path(args.file), credentials=credentials)
     for title, reason in result.skipped:
@@ -373,7 +373,7 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
     credential = _credential_from_args(args)
     if credential is not None and len(args.feeds) != 1:
         raise FeedRegistryError("credentials for this run need exactly one FEED")
-    credentials = CredentialStore()
+    credentials = app.credentials()
     bar = ProgressBar(sys.stderr)
     cancel = threading.Event()
     with app.open_library() as library:
