@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -46,6 +48,23 @@ def short_authors(authors: Iterable[str], first: int = 3) -> str:
     return text + " et al." if len(authors) > first else text
 
 
+_first = itemgetter(0)
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        KEY_ROLE,
+        ROW_ROLE,
+        STATE_ROLE,
+    }
+)
+
+
 def _date_key(row: PaperRow) -> str:
     return row.published or row.updated or row.first_seen
 
@@ -59,7 +78,9 @@ class PaperTableModel(QAbstractTableModel):
         self._hits: AbstractSet[str] | None = None
         self._sort_column = COL_DATE
         self._sort_order = Qt.SortOrder.DescendingOrder
-        self._index: dict[str, int] | None = None  # key -> row in `_rows`, built when first needed
+        self._all_keys: list[str] = []  # the keys of `_all`, in its order: narrowing and lookups run in C over these
+        self._keys: list[str] = []  # the keys of `_rows`
+        self._index: dict[str, int] | None = None  # key -> row in `_rows`, built when many lookups come at once
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -72,12 +93,11 @@ class PaperTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else COLUMN_COUNT
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called some thousand times per paint, mostly for roles this model does not answer: those leave first.
+        if role not in _ROLES or not index.isValid():
             return None
         row = self._rows[index.row()]
         col = index.column()
@@ -147,7 +167,7 @@ class PaperTableModel(QAbstractTableModel):
         self._sort_rows(self._all)
         if self._rows is not self._all:
             self._sort_rows(self._rows)
-        self._index = None
+        self._rekey()
         moved = [self.index(self.row_of(key) or 0, col) for key, col in held]
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
@@ -172,9 +192,12 @@ class PaperTableModel(QAbstractTableModel):
         return self._hits is not None
 
     def row_of(self, key: str) -> int | None:
-        if self._index is None:
-            self._index = {r.key: i for i, r in enumerate(self._rows)}
-        return self._index.get(key)
+        if self._index is not None:
+            return self._index.get(key)
+        try:
+            return self._keys.index(key)  # one lookup: a scan in C beats building a dict of every row
+        except ValueError:
+            return None
 
     def key_at(self, row: int) -> str:
         return self._rows[row].key
@@ -188,7 +211,7 @@ class PaperTableModel(QAbstractTableModel):
     _state = state
 
     def shown_keys(self) -> list[str]:
-        return [r.key for r in self._rows]
+        return list(self._keys)
 
     def find(self, start: int, step: int, test: Callable[[PaperRow, RowState], bool]) -> int | None:
         """The first row from `start` (included) going by `step` whose paper passes `test`."""
@@ -204,11 +227,11 @@ class PaperTableModel(QAbstractTableModel):
 
     def set_rows(self, rows: list[PaperRow], states: Mapping[str, RowState]) -> None:
         """Show a view's rows. The same papers again (a reload) keep their places; different ones reset."""
-        if self._all and len(rows) == len(self._all) and {r.key for r in rows} == {r.key for r in self._all}:
-            fresh = {r.key: r for r in rows}
-            self._all[:] = [fresh[r.key] for r in self._all]
+        if self._all and len(rows) == len(self._all) and set(map(_first, rows)) == set(self._all_keys):
+            fresh = dict(zip(map(_first, rows), rows, strict=True))
+            self._all[:] = map(fresh.__getitem__, self._all_keys)
             if self._rows is not self._all:
-                self._rows[:] = [fresh[r.key] for r in self._rows]
+                self._rows[:] = map(fresh.__getitem__, self._keys)
             self._states = dict(states)
             if self._rows:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMN_COUNT - 1))
@@ -218,8 +241,8 @@ class PaperTableModel(QAbstractTableModel):
         self._all = list(rows)
         self._sort_rows(self._all)
         self._states = dict(states)
-        self._rows = self._narrow(self._all)
-        self._index = None
+        self._all_keys = list(map(_first, self._all))
+        self._narrow()
         self.endResetModel()
 
     def set_search_hits(self, hits: AbstractSet[str] | None) -> None:
@@ -228,8 +251,7 @@ class PaperTableModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._hits = hits
-        self._rows = self._narrow(self._all)
-        self._index = None
+        self._narrow()
         self.endResetModel()
 
     def set_state(self, key: str, state: RowState) -> None:
@@ -237,6 +259,8 @@ class PaperTableModel(QAbstractTableModel):
         self.set_states({key: state})
 
     def set_states(self, states: Mapping[str, RowState]) -> None:
+        if len(states) > ROWS_FOR_ONE_SIGNAL and self._index is None:
+            self._index = dict(zip(self._keys, range(len(self._keys)), strict=True))
         changed: list[int] = []
         for key, state in states.items():
             if self._states.get(key, DEFAULT_STATE) == state:
@@ -259,11 +283,21 @@ class PaperTableModel(QAbstractTableModel):
 
     # ---- helpers -------------------------------------------------------------------------------------------
 
-    def _narrow(self, rows: list[PaperRow]) -> list[PaperRow]:
+    def _narrow(self) -> None:
+        """`_rows` from `_all` and the search hits; at 50,000 rows this runs on every search keystroke."""
+        self._index = None
         hits = self._hits
         if hits is None:
-            return rows
-        return [r for r in rows if r.key in hits]
+            self._rows, self._keys = self._all, self._all_keys
+            return
+        mask = list(map(hits.__contains__, self._all_keys))
+        self._rows = list(compress(self._all, mask))
+        self._keys = list(compress(self._all_keys, mask))
+
+    def _rekey(self) -> None:
+        self._index = None
+        self._all_keys = list(map(_first, self._all))
+        self._keys = self._all_keys if self._rows is self._all else list(map(_first, self._rows))
 
     def _sort_rows(self, rows: list[PaperRow]) -> None:
         column = self._sort_column

@@ -1,0 +1,77 @@
+"""`readinglist` with no command: run_window's exit status, the second launch, a library held by another process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from readinglist.app import App
+from readinglist.core.library import Library
+from readinglist.ui.main import run_window
+from readinglist.ui.main_window import MainWindow
+from readinglist.ui.single_instance import SingleInstance
+
+
+def watch_windows(qtbot: QtBot, *, close_on_welcome: bool) -> list[bool]:
+    """Hand every window run_window opens to qtbot; close it once it shows the welcome view, if asked.
+    Watches until the returned list is given an item."""
+    adopted: set[int] = set()
+    stop: list[bool] = []
+
+    def check() -> None:
+        if stop:
+            return
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and id(widget) not in adopted:
+                adopted.add(id(widget))
+                qtbot.addWidget(widget)
+            if (
+                close_on_welcome
+                and isinstance(widget, MainWindow)
+                and widget.isVisible()
+                and widget.stack.currentIndex() == 1
+                and widget.worker.pending == 0
+            ):
+                widget.close()
+                return
+        QTimer.singleShot(10, check)
+
+    QTimer.singleShot(0, check)
+    return stop
+
+
+def test_run_window_opens_and_closes_cleanly(qtbot: QtBot, data_dir: Path) -> None:
+    stop = watch_windows(qtbot, close_on_welcome=True)
+    assert run_window(App(data_dir, lock_timeout=0.2)) == 0
+    stop.append(True)
+    assert (data_dir / "window.ini").is_file()
+    with Library.open(data_dir):  # the lock was let go
+        pass
+
+
+def test_a_second_launch_raises_the_first_window_and_exits(qtbot: QtBot, data_dir: Path) -> None:
+    first = SingleInstance(data_dir)
+    assert first.listen()
+    raised: list[bool] = []
+    first.activated.connect(lambda: raised.append(True))
+    assert run_window(App(data_dir, lock_timeout=0.2)) == 0  # returns at once: no second window
+    qtbot.waitUntil(lambda: bool(raised), timeout=2000)
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    first.close()
+
+
+def test_a_library_held_by_another_process_is_reported_in_a_message_box(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    stop = watch_windows(qtbot, close_on_welcome=False)
+    with Library.open(data_dir):  # e.g. `readinglist import` running in a terminal
+        assert run_window(App(data_dir, lock_timeout=0.2)) == 1
+    stop.append(True)
+    assert len(shown) == 1
+    assert "in use by another readinglist process" in shown[0]
