@@ -183,6 +183,14 @@ class ViewRows:
     rows: list[PaperRow]
     states: dict[str, RowState]
     library_size: int
+    feed_names: Mapping[str, str]  # a paper's `feeds` hold subscription ids: these are their names
+
+
+def feed_names(lib: Library) -> dict[str, str]:
+    """Subscription id -> name. Papers from a subscription record its id; from an imported file, its title."""
+    from readinglist.core.feeds import FeedRegistry
+
+    return FeedRegistry(lib.store).feed_names()
 
 
 def view_rows(lib: Library, selection: Selection) -> ViewRows:
@@ -199,7 +207,7 @@ def view_rows(lib: Library, selection: Selection) -> ViewRows:
         # generation passes walk them all (40 ms, a dropped frame on a keystroke) until they age out; frozen,
         # they are skipped, as the store does for the documents. Rows hold no cycles: refcounting frees them.
         gc.freeze()
-    return ViewRows(selection, rows, states, len(lib))
+    return ViewRows(selection, rows, states, len(lib), feed_names(lib))
 
 
 def states_of(lib: Library, keys: Iterable[str]) -> dict[str, RowState]:
@@ -213,8 +221,14 @@ def states_of(lib: Library, keys: Iterable[str]) -> dict[str, RowState]:
 class SidebarCounts:
     papers: int
     views: Mapping[str, int]  # ListFilter value -> papers in that view
-    feeds: tuple[tuple[str, int], ...]  # (feed, unread papers), by name
+    feeds: tuple[tuple[str, str, int], ...]  # (source as papers record it, name, unread papers), by name
     tags: tuple[tuple[str, int], ...]  # (tag, papers), by name
+
+    def label(self, selection: Selection) -> str:
+        """What to call a sidebar entry: a feed by its name, not the id its papers record."""
+        if selection.kind == "feed":
+            return next((name for source, name, _ in self.feeds if source == selection.name), selection.name)
+        return selection.label
 
     @property
     def unread(self) -> int:
@@ -301,7 +315,7 @@ class SidebarTracker:
             for key in lib.keys():  # noqa: SIM118 - the Library, not a dict
                 self._add(self._share(lib, key), 1)
         self._papers = len(lib)
-        return self.snapshot()
+        return self.snapshot(feed_names(lib))
 
     def current(self, lib: Library) -> SidebarCounts:
         """The counts, recounted first when the library grew or "Today" has slid too far since the last pass."""
@@ -310,8 +324,8 @@ class SidebarTracker:
             or self._papers != len(lib)
             or datetime.now(UTC) - self._counted_at > self.RECOUNT_AFTER
         ):
-            return self.recount(lib)
-        return self.snapshot()
+            self.recount(lib)
+        return self.snapshot(feed_names(lib))
 
     def change(self, lib: Library, keys: Iterable[str], apply: Callable[[], StateChange]) -> StateChange:
         """Run `apply` (a state change of `keys`) and move the counts by what it changed."""
@@ -326,13 +340,15 @@ class SidebarTracker:
             self._add(self._share(lib, key), 1)
         return change
 
-    def snapshot(self) -> SidebarCounts:
+    def snapshot(self, names: Mapping[str, str] | None = None) -> SidebarCounts:
         views = {f.value: max(0, self._views.get(f.value, 0)) for f in ListFilter}
         views[ListFilter.ALL.value] = self._papers
+        names = names or {}
+        feeds = [(source, names.get(source, source), unread) for source, unread in self._feeds.items()]
         return SidebarCounts(
             papers=self._papers,
             views=views,
-            feeds=tuple(sorted(self._feeds.items(), key=lambda kv: kv[0].casefold())),
+            feeds=tuple(sorted(feeds, key=lambda f: f[1].casefold())),
             tags=tuple(sorted(self._tags.items(), key=lambda kv: kv[0].casefold())),
         )
 

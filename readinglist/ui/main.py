@@ -37,9 +37,10 @@ def application() -> QApplication:
     return qapp
 
 
-def run_window(app: App) -> int:
+def run_window(app: App, *, sample: bool = False) -> int:
     """Open the window on `app`'s library and run until it closes. 0 when all went well, 1 when the library
-    could not be opened (the user was told why in a message box)."""
+    could not be opened (the user was told why in a message box). `sample`: fill an empty library with the
+    bundled sample papers, on the window's library thread."""
     qapp = application()
     instance = SingleInstance(app.data_dir)
     if instance.ask_running_window():
@@ -49,7 +50,7 @@ def run_window(app: App) -> int:
         return 0
     instance.listen()
 
-    window = MainWindow(app, icon=app_icon())
+    window = MainWindow(app, icon=app_icon(), load_sample=sample)
     instance.activated.connect(window.bring_to_front)
     failures: list[str] = []
 

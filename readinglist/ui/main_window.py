@@ -100,9 +100,12 @@ class MainWindow(QMainWindow):
     search_applied = Signal(str)  # the list shows the papers matching this query ("" for no search)
     fatal_error = Signal(str)  # the library cannot be opened; the message is worded for the user
 
-    def __init__(self, app: App, *, icon: QIcon | None = None) -> None:
+    def __init__(self, app: App, *, icon: QIcon | None = None, load_sample: bool = False) -> None:
+        """`load_sample`: an empty library gets the bundled sample papers (loaded on the library thread) instead
+        of the welcome view, for `readinglist --sample`."""
         super().__init__()
         self.app = app
+        self._load_sample_if_empty = load_sample
         self.settings = WindowSettings(app.data_dir)
         self.worker = LibraryWorker(app.open_library, self)
         self._tracker = SidebarTracker()  # lives on the library thread: only jobs call it
@@ -353,7 +356,7 @@ class MainWindow(QMainWindow):
         serial = self._view_serial
         self._selection = selection
         self._select_in_sidebar(selection)
-        self.view_title.setText(selection.label)
+        self.view_title.setText(self._label(selection))
         self.worker.submit(
             lambda lib: jobs.view_rows(lib, selection),
             lambda rows: self._view_rows_loaded(serial, rows),
@@ -364,6 +367,10 @@ class MainWindow(QMainWindow):
         if serial != self._view_serial:
             return  # the user has moved on to another view meanwhile
         if view.library_size == 0:
+            if self._load_sample_if_empty:
+                self._load_sample_if_empty = False
+                self.action_load_sample()
+                return
             self.stack.setCurrentIndex(PAGE_WELCOME)
             self._shown_selection = None
             self.model.set_rows([], {})
@@ -373,7 +380,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(PAGE_MAIN)
         same = view.selection == self._shown_selection
         with self.list.keeping_position() if same else nullcontext():
-            self.model.set_rows(view.rows, view.states)
+            self.model.set_rows(view.rows, view.states, view.feed_names)
         self._shown_selection = view.selection
         if not same:
             self.list.scrollToTop()
@@ -401,7 +408,7 @@ class MainWindow(QMainWindow):
         noun = "paper" if total == 1 else "papers"
         if self.model.searching:
             self.view_count.setText(f"{shown:,} of {total:,} {noun} match")
-            self.list.empty_text = f"No paper in {self._selection.label} matches “{self._search_applied}”."
+            self.list.empty_text = f"No paper in {self._label(self._selection)} matches “{self._search_applied}”."
         else:
             self.view_count.setText(f"{total:,} {noun}")
             self.list.empty_text = EMPTY_VIEW_TEXT.get(self._selection.name, "No papers here.")
@@ -414,8 +421,12 @@ class MainWindow(QMainWindow):
     def _set_counts(self, counts: SidebarCounts) -> None:
         self._counts = counts
         self.sidebar_model.set_counts(counts)
+        self.view_title.setText(counts.label(self._selection))
         self.pane.set_known_tags(name for name, _ in counts.tags)
         self.setWindowTitle(f"{APP_TITLE} — {counts.unread:,} unread" if counts.papers else APP_TITLE)
+
+    def _label(self, selection: Selection) -> str:
+        return self._counts.label(selection) if self._counts else selection.label
 
     @property
     def counts(self) -> SidebarCounts | None:
@@ -457,7 +468,8 @@ class MainWindow(QMainWindow):
         if key is None or row_number is None:
             self.pane.show_paper(None)
         else:
-            self.pane.show_paper(self.model.row_at(row_number), self.model.state(key))
+            row = self.model.row_at(row_number)
+            self.pane.show_paper(row, self.model.state(key), self.model.feed_labels(row))
         self._paper_opened(key)
         self._sync_actions()
 
@@ -807,7 +819,7 @@ class MainWindow(QMainWindow):
         n = len(keys)
         if n > CONFIRM_MARK_ALL_ABOVE and not self.confirm(
             "Mark All as Read",
-            f"Mark the {n:,} unread papers listed in {self._selection.label} as read?\n\nCtrl+Z undoes it.",
+            f"Mark the {n:,} unread papers listed in {self._label(self._selection)} as read?\n\nCtrl+Z undoes it.",
         ):
             return
         optimistic = {k: self.model.state(k)._replace(read=True) for k in keys}

@@ -76,6 +76,7 @@ class PaperTableModel(QAbstractTableModel):
         self._rows: list[PaperRow] = []  # the rows shown: `_all` narrowed by the search (the same list if none)
         self._states: dict[str, RowState] = {}  # only papers with some state; the rest are DEFAULT_STATE
         self._hits: AbstractSet[str] | None = None
+        self._feed_names: Mapping[str, str] = {}
         self._sort_column = COL_DATE
         self._sort_order = Qt.SortOrder.DescendingOrder
         self._all_keys: list[str] = []  # the keys of `_all`, in its order: narrowing and lookups run in C over these
@@ -109,7 +110,7 @@ class PaperTableModel(QAbstractTableModel):
             if col == COL_AUTHORS:
                 return short_authors(row.authors)
             if col == COL_SOURCE:
-                return row.source
+                return self._feed_names.get(row.source, row.source)
             return row.date
         if role == Qt.ItemDataRole.FontRole:
             return None if self._state(row.key).read else self._bold
@@ -125,7 +126,7 @@ class PaperTableModel(QAbstractTableModel):
             if col == COL_AUTHORS and row.authors:
                 return ", ".join(row.authors)
             if col == COL_SOURCE and row.feeds:
-                return "\n".join(row.feeds)
+                return "\n".join(self.feed_labels(row))
             if col == COL_STAR:
                 return "Starred" if self._state(row.key).starred else "Not starred (S to star)"
             return None
@@ -205,6 +206,10 @@ class PaperTableModel(QAbstractTableModel):
     def row_at(self, row: int) -> PaperRow:
         return self._rows[row]
 
+    def feed_labels(self, row: PaperRow) -> list[str]:
+        """The names of the feeds a paper came from."""
+        return [self._feed_names.get(f, f) for f in row.feeds]
+
     def state(self, key: str) -> RowState:
         return self._states.get(key, DEFAULT_STATE)
 
@@ -225,8 +230,12 @@ class PaperTableModel(QAbstractTableModel):
 
     # ---- changes -------------------------------------------------------------------------------------------
 
-    def set_rows(self, rows: list[PaperRow], states: Mapping[str, RowState]) -> None:
-        """Show a view's rows. The same papers again (a reload) keep their places; different ones reset."""
+    def set_rows(
+        self, rows: list[PaperRow], states: Mapping[str, RowState], feed_names: Mapping[str, str] | None = None
+    ) -> None:
+        """Show a view's rows. The same papers again (a reload) keep their places; different ones reset.
+        `feed_names`: subscription id -> name, for the source column."""
+        self._feed_names = feed_names or {}
         if self._all and len(rows) == len(self._all) and set(map(_first, rows)) == set(self._all_keys):
             fresh = dict(zip(map(_first, rows), rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
@@ -312,7 +321,8 @@ class PaperTableModel(QAbstractTableModel):
         elif column == COL_AUTHORS:
             rows.sort(key=lambda r: short_authors(r.authors, 1).casefold(), reverse=descending)
         elif column == COL_SOURCE:
-            rows.sort(key=lambda r: r.source.casefold(), reverse=descending)
+            names = self._feed_names
+            rows.sort(key=lambda r: names.get(r.source, r.source).casefold(), reverse=descending)
         else:
             states = self._states
             # Starred first when descending, as the star column reads.

@@ -6,7 +6,7 @@ It draws from the row the list already holds, so moving through the list never w
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,7 +55,7 @@ def human_date(iso: str) -> str:
     return f"{when.day} {when:%b %Y}"
 
 
-def paper_links(row: PaperRow) -> list[tuple[str, str]]:
+def paper_links(row: PaperRow, feeds: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(label, url) of every web link the paper has, the landing page first; never anything but http(s)."""
     links: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -73,7 +73,7 @@ def paper_links(row: PaperRow) -> list[tuple[str, str]]:
     for name, value in row.extra.items():
         if isinstance(value, str) and is_web_url(value):
             add(LINK_NAMES.get(name, name.replace("_", " ").capitalize()), value)
-    if row.arxiv_id and any("hugging" in f.casefold() for f in row.feeds):
+    if row.arxiv_id and any("hugging" in f.casefold() for f in (*row.feeds, *feeds)):
         add("Hugging Face", f"https://huggingface.co/papers/{row.arxiv_id}")
     return links
 
@@ -86,8 +86,10 @@ def _extra_lines(extra: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
             yield META_NAMES.get(name, name.replace("_", " ").capitalize()), str(value)
 
 
-def paper_html(row: PaperRow, palette: QPalette) -> str:
-    """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text."""
+def paper_html(row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = None) -> str:
+    """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text.
+    `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids)."""
+    feeds = list(row.feeds) if feeds is None else feeds
     e = html.escape
     dim = palette.color(QPalette.ColorRole.PlaceholderText).name()
     parts = [f"<h2 style='margin-bottom: 4px'>{e(row.title)}</h2>"]
@@ -117,13 +119,13 @@ def paper_html(row: PaperRow, palette: QPalette) -> str:
         meta.append(" · ".join(ids))
     if row.categories:
         meta.append("Categories: " + e(", ".join(row.categories)))
-    if row.feeds:
-        meta.append(("Feed: " if len(row.feeds) == 1 else "Feeds: ") + e(", ".join(row.feeds)))
+    if feeds:
+        meta.append(("Feed: " if len(feeds) == 1 else "Feeds: ") + e(", ".join(feeds)))
     for name, value in _extra_lines(row.extra):
         meta.append(f"{e(name)}: {e(value)}")
     parts.append(f"<p style='color: {dim}'>" + "<br>".join(meta) + "</p>")
 
-    links = paper_links(row)
+    links = paper_links(row, feeds)
     if links:
         anchors = " &nbsp;·&nbsp; ".join(f"<a href='{e(url, quote=True)}'>{e(label)}</a>" for label, url in links)
         parts.append(f"<p>{anchors}</p>")
@@ -147,6 +149,7 @@ class PaperPane(QWidget):
         super().__init__(parent)
         self._row: PaperRow | None = None
         self._state: RowState = DEFAULT_STATE
+        self._feeds: list[str] = []
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -210,19 +213,23 @@ class PaperPane(QWidget):
     def row(self) -> PaperRow | None:
         return self._row
 
-    def show_paper(self, row: PaperRow | None, state: RowState = DEFAULT_STATE) -> None:
-        """Show a paper (None: no paper). The same paper again only refreshes its state."""
+    def show_paper(
+        self, row: PaperRow | None, state: RowState = DEFAULT_STATE, feeds: Sequence[str] | None = None
+    ) -> None:
+        """Show a paper (None: no paper), with the names of its feeds. The same paper again only refreshes its
+        state."""
         if row is not None and self._row is not None and row.key == self._row.key and row == self._row:
             self.update_state(state)
             return
         self._row = row
         self._state = state
+        self._feeds = list(row.feeds if feeds is None else feeds) if row is not None else []
         if row is None:
             self.notes.load(None, "")
             self.tag_bar.set_tags(())
             self._stack.setCurrentIndex(0)
             return
-        self.details.setHtml(paper_html(row, self.palette()))
+        self.details.setHtml(paper_html(row, self.palette(), self._feeds))
         self.notes.load(row.key, state.note)
         self.tag_bar.set_tags(state.tags)
         self._stack.setCurrentIndex(1)
@@ -251,5 +258,5 @@ class PaperPane(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         # The system switched between light and dark: the HTML carries palette colours, so draw it again.
         if event.type() == QEvent.Type.PaletteChange and self._row is not None:
-            self.details.setHtml(paper_html(self._row, self.palette()))
+            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds))
         super().changeEvent(event)

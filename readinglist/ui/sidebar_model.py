@@ -56,8 +56,8 @@ def _entries(counts: SidebarCounts | None) -> tuple[list[Entry], list[Entry], li
         for f in VIEW_ORDER
     ]
     feeds = [
-        Entry(Selection("feed", name), name, unread, f"{name}: {unread} unread")
-        for name, unread in (counts.feeds if counts else ())
+        Entry(Selection("feed", source), name, unread, f"{name}: {unread:,} unread")
+        for source, name, unread in (counts.feeds if counts else ())
     ]
     tags = [
         Entry(Selection("tag", name), name, n, f"{n} papers tagged {name}")

@@ -118,7 +118,7 @@ def test_sidebar_model_passes_the_model_tester(qtmodeltester: ModelTester) -> No
     counts = SidebarCounts(
         papers=10,
         views={"unread": 7, "today": 0, "starred": 2, "noted": 1, "updated": 0, "all": 10, "read": 3},
-        feeds=(("arXiv cs.CL", 5), ("Nature", 2)),
+        feeds=(("f1", "arXiv cs.CL", 5), ("Nature", "Nature", 2)),
         tags=(("ml", 3),),
     )
     model.set_counts(counts)
@@ -128,6 +128,8 @@ def test_sidebar_model_passes_the_model_tester(qtmodeltester: ModelTester) -> No
     assert inbox.siblingAtColumn(COL_COUNT).data() == "7"
     assert inbox.data(SELECTION_ROLE) == jobs.INBOX
     assert not (model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsSelectable)  # section headers
+    feed = model.index_of(Selection("feed", "f1"))  # papers record the subscription's id; the sidebar its name
+    assert feed.data() == "arXiv cs.CL" and counts.label(Selection("feed", "f1")) == "arXiv cs.CL"
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
     model.set_counts(SidebarCounts(10, {**counts.views, "unread": 6}, counts.feeds, counts.tags))

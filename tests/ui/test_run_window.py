@@ -75,3 +75,20 @@ def test_a_library_held_by_another_process_is_reported_in_a_message_box(
     stop.append(True)
     assert len(shown) == 1
     assert "in use by another readinglist process" in shown[0]
+
+
+def test_with_sample_an_empty_library_opens_on_the_sample_papers(qtbot: QtBot, data_dir: Path) -> None:
+    shown: list[int] = []
+
+    def close_when_listed() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible() and widget.model.rowCount():
+                qtbot.addWidget(widget)
+                shown.append(widget.model.rowCount())
+                widget.close()
+                return
+        QTimer.singleShot(10, close_when_listed)
+
+    QTimer.singleShot(0, close_when_listed)
+    assert run_window(App(data_dir, lock_timeout=0.2), sample=True) == 0
+    assert shown == [60]  # straight to the list: no welcome view, no second process holding the lock

@@ -13,7 +13,7 @@ from uitools import WindowFactory, read_library, reopen, wait_idle
 from readinglist.core.search import query_words
 from readinglist.ui.library_jobs import Selection
 from readinglist.ui.main_window import PAGE_MAIN, PAGE_WELCOME, MainWindow
-from readinglist.ui.paper_model import COL_AUTHORS, COL_TITLE
+from readinglist.ui.paper_model import COL_AUTHORS, COL_SOURCE, COL_TITLE
 from readinglist.ui.settings import MarkReadMode
 from readinglist.ui.shortcuts import ACTIONS
 from readinglist.ui.single_instance import SingleInstance
@@ -109,7 +109,7 @@ def test_views_from_the_sidebar_and_the_keyboard(qtbot: QtBot, sample_dir: Path,
     counts = window.counts
     assert counts is not None
     assert (counts.views["unread"], counts.views["starred"], counts.views["read"]) == (55, 3, 5)
-    assert counts.feeds == (("Sample papers", 55),)
+    assert counts.feeds == (("Sample papers", "Sample papers", 55),)
     qtbot.keyClick(window.list, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # Starred
     wait_idle(qtbot, window)
     assert window.view_title.text() == "Starred" and window.model.rowCount() == 3
@@ -232,3 +232,25 @@ def test_the_window_lays_out_at_small_and_large_sizes(
     qtbot.wait(10)
     assert window.list.columnWidth(COL_TITLE) > 100  # the title always has room
     assert window.list.indexAt(QPoint(5, 5)).isValid()
+
+
+def test_feeds_are_shown_by_name_though_papers_record_the_subscription_id(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from readinglist.app import SAMPLE_FEED
+    from readinglist.core.feeds import FeedRegistry, FeedSpec
+    from readinglist.core.importer import read_feed_file
+    from readinglist.core.library import Library
+
+    with Library.open(data_dir) as lib:
+        feed = FeedRegistry(lib.store).add(FeedSpec(url="https://rss.arxiv.org/rss/cs.CL", name="arXiv cs.CL"))
+        lib.add_papers(read_feed_file(SAMPLE_FEED).papers[:5], source=feed.id)
+    window = open_window(data_dir)
+    assert window.counts is not None and window.counts.feeds == ((feed.id, "arXiv cs.CL", 5),)
+    assert window.sidebar_model.index_of(Selection("feed", feed.id)).data() == "arXiv cs.CL"
+    assert window.model.data(window.model.index(0, COL_SOURCE)) == "arXiv cs.CL"
+    window.show_view(Selection("feed", feed.id))
+    wait_idle(qtbot, window)
+    assert window.view_title.text() == "arXiv cs.CL" and window.model.rowCount() == 5
+    window.list.select_row(0)
+    assert "Feed: arXiv cs.CL" in window.pane.details.toPlainText()
