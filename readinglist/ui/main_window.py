@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QFrame,
     QHBoxLayout,
@@ -43,7 +44,7 @@ from readinglist.ui import library_jobs as jobs
 from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
 from readinglist.ui.paper_list import PaperListView
-from readinglist.ui.paper_model import PaperTableModel
+from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
 from readinglist.ui.paper_view import PaperPane
 from readinglist.ui.settings import MARK_READ_DELAY_MS, MARK_READ_LABELS, MarkReadMode, WindowSettings
 from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self._selection = Selection.from_text(self.settings.selection())
         self._shown_selection: Selection | None = None
         self._restore_key: str | None = self.settings.current_key() or None
+        self._not_opening: str | None = None  # the paper being shown again on start: not marked read by that
         self._undo: list[UndoEntry] = []
         self._pending_writes: Counter[str] = Counter()  # key -> state changes submitted and not yet answered
         self._view_serial = 0
@@ -388,8 +390,11 @@ class MainWindow(QMainWindow):
             row = self.model.row_of(self._restore_key)
             self._restore_key = None
             if row is not None:
+                # Coming back to the paper left open is not opening it: one kept unread (M) stays unread.
+                self._not_opening = self.model.key_at(row)
                 self.list.select_row(row)
-                self.list.scrollTo(self.model.index(row, 1), QTreeView.ScrollHint.PositionAtCenter)
+                self.list.scrollTo(self.model.index(row, COL_TITLE), QAbstractItemView.ScrollHint.PositionAtCenter)
+                self._not_opening = None
         self._sync_pane_to_list()
         self._update_view_header()
         self._sync_actions()
@@ -475,7 +480,9 @@ class MainWindow(QMainWindow):
 
     def _paper_opened(self, key: str | None) -> None:
         self._read_timer.stop()
-        if key is None or self.model.state(key).read or self._mark_read is MarkReadMode.NEVER:
+        if key is None or key == self._not_opening or self.model.state(key).read:
+            return
+        if self._mark_read is MarkReadMode.NEVER:
             return
         if self._mark_read is MarkReadMode.IMMEDIATELY:
             self._auto_read(key)

@@ -219,3 +219,22 @@ def test_o_and_enter_open_the_paper_page_in_the_browser(
     assert window.pane.row is not None
     assert opened == [window.pane.row.abs_url] * 2
     assert opened[0].startswith("https://arxiv.org/")
+
+
+def test_the_paper_left_open_and_kept_unread_stays_unread_after_a_restart(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)  # read-on-open: immediately
+    press(qtbot, window, Qt.Key.Key_J)
+    press(qtbot, window, Qt.Key.Key_J)
+    key = window.pane.key
+    press(qtbot, window, Qt.Key.Key_M)  # keep it for later
+    wait_idle(qtbot, window)
+    window = reopen(window, open_window)
+    assert window.pane.key == key  # the same paper is shown again...
+    wait_idle(qtbot, window)
+    assert key is not None and not window.model.state(key).read  # ...without being marked read by that
+    press(qtbot, window, Qt.Key.Key_J)
+    press(qtbot, window, Qt.Key.Key_K)  # but opening it again is reading it
+    wait_idle(qtbot, window)
+    assert window.model.state(key).read
