@@ -65,6 +65,7 @@ class TagBar(QWidget):
             item = self._chips.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # out of sight now; deleted when the event loop next runs
                 widget.deleteLater()
         for tag in tags:
             chip = QToolButton()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 from uitools import WindowFactory, read_library, reopen, wait_idle
 
@@ -203,6 +203,13 @@ def test_tags_are_added_with_t_and_come_back_in_the_sidebar(
     press(qtbot, window, Qt.Key.Key_Z, CTRL)
     wait_idle(qtbot, window)
     assert window.model.state(key).tags == ("to read", "baseline")
+
+    def chips() -> list[str]:
+        return [c.text() for c in window.pane.tag_bar.findChildren(QToolButton) if c.isVisible()]
+
+    assert chips() == ["to read  ✕", "baseline  ✕"]
+    press(qtbot, window, Qt.Key.Key_J)  # a paper with no tags shows no chips, at once
+    assert chips() == []
 
 
 def test_o_and_enter_open_the_paper_page_in_the_browser(
