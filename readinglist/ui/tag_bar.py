@@ -69,6 +69,7 @@ class TagBar(QWidget):
                 widget.deleteLater()
         for tag in tags:
             chip = QToolButton()
+            chip.setObjectName("tagChip")
             chip.setText(f"{tag}  ✕")
             chip.setToolTip(f"Remove the tag “{tag}”")
             chip.setAccessibleName(f"tag {tag}, remove")
