@@ -9,7 +9,6 @@ operation and not among the hundreds of system calls of Python's start-up.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -18,9 +17,9 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import crash_worker  # tests/core is on sys.path (pytest rootdir-relative imports), as for feedtools
 import orjson
 import pytest
 
@@ -28,24 +27,9 @@ from readinglist.core.importer import read_feed_file
 from readinglist.core.library import SEGMENT_SIZE, Library
 from readinglist.core.models import IncomingPaper
 
-
-def _load(path: Path) -> ModuleType:
-    """The worker script as a module (for its ForkServer), however pytest was told to import tests."""
-    loaded = sys.modules.get(path.stem)
-    if loaded is not None and Path(str(loaded.__file__)) == path:
-        return loaded
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "sample-papers.xml"
 WORKER = Path(__file__).with_name("crash_worker.py")
-crash_worker = _load(WORKER)
 STRACE = shutil.which("strace")
 
 # glibc's rename() may be any of the three; the search index (SQLite) writes with pwrite64 and may use fdatasync;

@@ -47,13 +47,6 @@ HF = fixture("hf_daily_papers_2025-09-17.json")
 
 
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    srv = FeedServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def library(data_dir: Path) -> Iterator[Library]:
     lib = Library.open(data_dir)
     yield lib
@@ -69,15 +62,6 @@ def registry(library: Library) -> FeedRegistry:
 def fetcher() -> Iterator[FeedFetcher]:
     with FeedFetcher(connect_timeout=1.0, read_timeout=0.5, total_timeout=3.0, max_bytes=200_000) as f:
         yield f
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def run(library: Library, registry: FeedRegistry, fetcher: FeedFetcher, **kw: Any) -> feeds_module.RefreshSummary:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -18,22 +17,6 @@ from readinglist.cli.main import main
 from readinglist.core.feeds import FeedRefreshResult, RefreshOutcome, RefreshProgress
 
 CL = fixture("arxiv_rss_cs.CL.xml")
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    srv = FeedServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def cli(data_dir: Path, *args: str) -> int:

@@ -26,13 +26,6 @@ FEED = fixture("arxiv_rss_cs.CL.xml")
 
 
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    srv = FeedServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def fetcher() -> Iterator[FeedFetcher]:
     with FeedFetcher(connect_timeout=1.0, read_timeout=0.5, total_timeout=3.0) as f:
         yield f

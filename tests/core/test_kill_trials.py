@@ -9,7 +9,6 @@ not be, but nothing else may differ.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -21,33 +20,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import crash_worker  # tests/core is on sys.path (pytest rootdir-relative imports), as for feedtools
 import orjson
 import pytest
 
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
 
-
-def _load(path: Path) -> ModuleType:
-    """The worker script as a module (for its ForkServer), however pytest was told to import tests."""
-    loaded = sys.modules.get(path.stem)
-    if loaded is not None and Path(str(loaded.__file__)) == path:
-        return loaded
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "sample-papers.xml"
 WORKER = Path(__file__).with_name("crash_worker.py")
-crash_worker = _load(WORKER)
 
 TRIALS = 50
 SEED = 20250413
