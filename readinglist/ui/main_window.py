@@ -54,6 +54,7 @@ from readinglist.ui.worker import LibraryWorker
 
 APP_TITLE = "Reading List"
 CONFIRM_MARK_ALL_ABOVE = 50
+FIRST_PAINT_GRACE_MS = 100  # the first view is drawn before the sidebar is counted
 SEARCH_MIN_PREFIX = 3  # a word being typed is searched from its third letter (see _search_query)
 PAGE_OPENING, PAGE_WELCOME, PAGE_MAIN = range(3)
 EMPTY_VIEW_TEXT = {
@@ -327,6 +328,10 @@ class MainWindow(QMainWindow):
 
     def _library_opened(self, papers: int) -> None:
         self._load_view(self._selection)
+
+    def _after_first_view(self) -> None:
+        # After the list is on screen, not before: at 100,000 papers a full count is half a second of Python on the
+        # library thread, and it would take turns at the GIL with the first sort and paint of the list.
         self._refresh_counts()
         # The search index catches up with the library now, not on the first keystroke.
         self.worker.submit(jobs.prepare_search, label="prepare search")
@@ -400,6 +405,7 @@ class MainWindow(QMainWindow):
         self._sync_actions()
         if first:
             self._focus_list()
+            QTimer.singleShot(FIRST_PAINT_GRACE_MS, self._after_first_view)
         self.view_loaded.emit(view.selection.to_text())
 
     def _sync_pane_to_list(self) -> None:

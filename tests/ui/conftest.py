@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from uitools import WindowFactory, load_sample, wait_idle
 
 from readinglist.app import App
-from readinglist.ui.main_window import MainWindow
+from readinglist.ui.main_window import PAGE_WELCOME, MainWindow
 from readinglist.ui.settings import MarkReadMode, WindowSettings
 
 
@@ -47,7 +47,10 @@ def open_window(qtbot: QtBot) -> Iterator[WindowFactory]:
         qtbot.waitExposed(window)
         window.activateWindow()
         if wait:
-            qtbot.waitUntil(lambda: window.stack.currentIndex() != 0, timeout=5000)
+            # Ready: the welcome view, or the list with the sidebar counted (a moment after the list is drawn).
+            qtbot.waitUntil(
+                lambda: window.stack.currentIndex() == PAGE_WELCOME or window.counts is not None, timeout=5000
+            )
             wait_idle(qtbot, window)
         return window
 
