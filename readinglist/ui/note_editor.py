@@ -141,6 +141,11 @@ class NoteEditor(QWidget):
             self.flush()  # leaving the editor (a click elsewhere) saves, as leaving the paper does
         return False
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._render()  # the empty-note hint carries a palette colour
+        super().changeEvent(event)
+
     def _on_text_changed(self) -> None:
         self._save_timer.start()
         self._preview_timer.start()
