@@ -95,7 +95,7 @@ def open_window(args: argparse.Namespace, app: App) -> int:
         print(f"readinglist: error: the window cannot start ({exc}); the command line works: "
               "see `readinglist --help`", file=sys.stderr)
         return 1
-    return run_window(app)
+    return run_window(app, sample=args.sample)
 
 
 def _resolve(library: Library, texts: list[str]) -> list[PaperKey]:

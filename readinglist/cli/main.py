@@ -58,10 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait)
     try:
+        if args.command is None:
+            # The window loads the sample itself, on its library thread, after checking for a running window.
+            return library_commands.open_window(args, app)
         if args.sample:
             library_commands.ensure_sample(app)
-        if args.command is None:
-            return library_commands.open_window(args, app)
         handler: Handler = args.handler
         return handler(args, app)
     except (StoreError, UnknownPaperError, FeedError, CommandError) as exc:
