@@ -264,3 +264,18 @@ def test_marking_a_large_view_read_is_one_quick_change(library: Library) -> None
     change = library.set_read(library.keys() * 2, True)
     assert len(change.after) == 3000
     assert library.query(view=ListFilter.UNREAD) == []
+
+
+def test_a_search_index_of_another_format_is_rebuilt(data_dir: Path) -> None:
+    import sqlite3
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers([arxiv("2401.00001", title="Kolmogorov networks")], source="x")
+        assert lib.query(search="kolmo") == ["arxiv:2401.00001"]
+    db = sqlite3.connect(data_dir / "index" / "search.sqlite")
+    db.execute("UPDATE meta SET v = 'old' WHERE k = 'format'")
+    db.execute("DELETE FROM docs")  # an old layout would not hold what this version expects
+    db.commit()
+    db.close()
+    with Library.open(data_dir) as lib:
+        assert lib.query(search="kolmo") == ["arxiv:2401.00001"]
