@@ -1,0 +1,197 @@
+"""Refreshing from the window: a real HTTP server on 127.0.0.1, one feed that works and one that fails; progress,
+cancel, the schedule, and errors that stay on their feed instead of becoming dialogs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow
+from pytestqt.qtbot import QtBot
+from workertools import FeedServer, Route, SilentServer, add_feeds, fixture, running_worker, wait_worker
+
+from readinglist.core.credentials import CredentialStore
+from readinglist.core.feeds import FeedRegistry, FeedSpec, RefreshOutcome
+from readinglist.core.library import Library
+from readinglist.ui.refresh_controller import (
+    RefreshController,
+    RefreshDone,
+    RefreshRequest,
+    RefreshStatus,
+    summary_line,
+)
+
+CL = fixture("arxiv_rss_cs.CL.xml")
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    srv = FeedServer().start()
+    srv.routes["/good.xml"] = Route(body=CL, headers={"Content-Type": "application/rss+xml"})
+    srv.routes["/broken.xml"] = Route(status=500, body=b"oops")
+    yield srv
+    srv.stop()
+
+
+def no_credentials() -> CredentialStore | None:
+    return None
+
+
+def status_bar_with(qtbot: QtBot, controller: RefreshController) -> tuple[QMainWindow, RefreshStatus]:
+    """The refresh's status widget where the window puts it: in a main window's status bar."""
+    window = QMainWindow()
+    window.setMinimumSize(600, 200)  # fixed: the offscreen platform warns about every size hint change otherwise
+    qtbot.addWidget(window)
+    status = RefreshStatus(controller)
+    window.statusBar().addPermanentWidget(status)
+    window.show()
+    return window, status
+
+
+def test_a_refresh_shows_progress_and_keeps_each_error_on_its_feed(
+    qtbot: QtBot, data_dir: Path, server: FeedServer
+) -> None:
+    good, broken = add_feeds(
+        data_dir,
+        FeedSpec(server.url("/good.xml"), name="Good feed"),
+        FeedSpec(server.url("/broken.xml"), name="Broken feed"),
+    )
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        _window, status = status_bar_with(qtbot, controller)
+        progress: list[tuple[int, int]] = []
+        errors: list[dict[str, str]] = []
+        messages: list[str] = []
+        changed: list[tuple[int, int]] = []
+        controller.progressed.connect(lambda p: progress.append((p.done, p.total)))
+        controller.feed_errors_changed.connect(errors.append)
+        controller.message.connect(messages.append)
+        controller.papers_changed.connect(lambda new, upd: changed.append((new, upd)))
+
+        with qtbot.waitSignal(controller.finished, timeout=10_000) as finished:
+            controller.refresh()
+            assert controller.running and status.isVisible() and status.cancel_button.isEnabled()
+        done: RefreshDone = finished.args[0]
+
+        assert not controller.running and not status.isVisible()
+        assert done.summary is not None
+        outcomes = {r.name: r.outcome for r in done.summary.results}
+        assert outcomes == {"Good feed": RefreshOutcome.UPDATED, "Broken feed": RefreshOutcome.FAILED}
+        assert progress[0] == (0, 2) and progress[-1] == (2, 2)  # progress arrived on the GUI thread, in order
+        new = done.summary.new_papers
+        assert new > 0 and changed == [(new, 0)]
+        # The failing feed's reason is kept for the sidebar; the working feed has none. One line, no dialog.
+        assert list(errors[-1]) == [broken.id] and "500" in errors[-1][broken.id]
+        assert controller.errors == errors[-1]
+        assert len(messages) == 1
+        assert f"{new} new papers" in messages[0] and "could not refresh Broken feed" in messages[0]
+
+        # The library has the papers and both feeds' status, as a restart would find them.
+        server.routes["/broken.xml"] = Route(body=CL)  # the server is fixed: the error goes away
+        with qtbot.waitSignal(controller.feed_errors_changed, timeout=10_000) as cleared:
+            controller.refresh([broken.id])
+        assert cleared.args[0] == {}
+        wait_worker(qtbot, worker)
+    with Library.open(data_dir, writer=False) as lib:
+        registry = FeedRegistry(lib.store)
+        assert registry.get(good.id).last_success and registry.get(broken.id).last_error is None
+        assert lib.feed_counts()[good.id] == new
+
+
+def test_errors_from_earlier_runs_are_read_at_start(qtbot: QtBot, data_dir: Path, server: FeedServer) -> None:
+    (broken,) = add_feeds(data_dir, FeedSpec(server.url("/broken.xml"), name="Broken feed"))
+    with Library.open(data_dir) as lib:
+        FeedRegistry(lib.store).update(broken.id, last_error="Broken feed: HTTP 500, the server failed")
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        with qtbot.waitSignal(controller.feed_errors_changed) as blocker:
+            controller.load_errors()
+        assert blocker.args[0] == {broken.id: "Broken feed: HTTP 500, the server failed"}
+
+
+def test_cancel_ends_a_refresh_stuck_on_a_silent_server_at_once(qtbot: QtBot, data_dir: Path) -> None:
+    silent = SilentServer()
+    try:
+        add_feeds(data_dir, FeedSpec(silent.url, name="Silent feed"))
+        with running_worker(qtbot, data_dir) as worker:
+            controller = RefreshController(worker, no_credentials)
+            _window, status = status_bar_with(qtbot, controller)
+            with qtbot.waitSignal(controller.progressed, timeout=5000):
+                controller.refresh()
+            started = time.monotonic()
+            with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
+                qtbot.mouseClick(status.cancel_button, Qt.MouseButton.LeftButton)
+                assert status.label.text() == "Cancelling the refresh…"
+            assert time.monotonic() - started < 2
+            done: RefreshDone = finished.args[0]
+            assert done.summary is not None and done.summary.cancelled
+            assert [r.outcome for r in done.summary.results] == [RefreshOutcome.CANCELLED]
+            assert "cancelled" in summary_line(done)
+    finally:
+        silent.stop()
+
+
+def test_the_schedule_fetches_only_due_feeds_and_is_silent_when_nothing_came(
+    qtbot: QtBot, data_dir: Path, server: FeedServer
+) -> None:
+    _good, later = add_feeds(
+        data_dir,
+        FeedSpec(server.url("/good.xml"), name="Good feed"),
+        FeedSpec(server.url("/broken.xml"), name="Broken feed"),
+    )
+    with Library.open(data_dir) as lib:  # the broken feed is not due for a day
+        FeedRegistry(lib.store).update(later.id, next_due="2999-01-01T00:00:00Z")
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials, schedule_ms=50)
+        messages: list[str] = []
+        controller.message.connect(messages.append)
+        with qtbot.waitSignal(controller.finished, timeout=10_000) as first:
+            controller.start_schedule(first_check_ms=0)
+        done: RefreshDone = first.args[0]
+        assert done.request.scheduled and done.summary is not None
+        assert [r.name for r in done.summary.results] == ["Good feed"]
+        assert len(messages) == 1 and "new papers" in messages[0]  # it brought papers: it says so
+        # The next check finds nothing due: nothing is downloaded and nothing is said.
+        hits = server.hits("/good.xml")
+        with qtbot.waitSignal(controller.finished, timeout=5000) as second:
+            pass
+        assert second.args[0].summary is None
+        controller.shutdown()
+        wait_worker(qtbot, worker)
+        assert server.hits("/good.xml") == hits and len(messages) == 1
+
+
+def test_requests_made_while_one_runs_are_merged_and_run_once_after_it(
+    qtbot: QtBot, data_dir: Path, server: FeedServer
+) -> None:
+    good, broken = add_feeds(
+        data_dir,
+        FeedSpec(server.url("/good.xml"), name="Good feed"),
+        FeedSpec(server.url("/broken.xml"), name="Broken feed"),
+    )
+    server.routes["/good.xml"].delay = 0.3
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        runs: list[RefreshRequest] = []
+        messages: list[str] = []
+        controller.started.connect(runs.append)
+        controller.message.connect(messages.append)
+        controller.refresh([good.id])
+        controller.refresh([good.id])  # already running: said once, not queued
+        controller.refresh([broken.id])
+        controller.refresh(due_only=True)
+        qtbot.waitUntil(lambda: len(runs) == 2 and not controller.running, timeout=10_000)
+        assert runs == [RefreshRequest((good.id,)), RefreshRequest((broken.id,), due_only=True)]
+        assert messages[0] == "A refresh is already running"
+
+
+def test_request_merging_rules() -> None:
+    everything, due = RefreshRequest(None), RefreshRequest(None, due_only=True)
+    a, b = RefreshRequest(("a",)), RefreshRequest(("b",))
+    assert a.merged(b) == RefreshRequest(("a", "b")) and a.merged(everything) is everything
+    assert due.merged(a) == RefreshRequest(("a",), due_only=True) and not due.merged(a).scheduled
+    assert everything.covers(a) and everything.covers(due) and due.covers(due)
+    assert not a.covers(b) and not a.covers(due) and RefreshRequest(("a", "b")).covers(a)
