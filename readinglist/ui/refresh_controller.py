@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from readinglist.core.credentials import CredentialStore
 from readinglist.core.feeds import (
+    Feed,
     FeedRegistry,
     RefreshOutcome,
     RefreshProgress,
@@ -85,9 +86,16 @@ class RefreshDone:
         return 0 if self.summary is None else self.summary.new_papers + self.summary.updated_papers
 
 
+def error_sentence(feed: Feed) -> str:
+    """The feed's last error without the feed's name in front (the core names the feed for the command line;
+    the window shows the error next to the name already)."""
+    error = feed.last_error or ""
+    return error.removeprefix(f"{feed.name}: ") or error
+
+
 def feed_errors(registry: FeedRegistry) -> dict[str, str]:
     """Feed id -> the sentence saying what went wrong the last time, for every feed whose last try failed."""
-    return {f.id: f.last_error for f in registry.feeds() if f.last_error}
+    return {f.id: error_sentence(f) for f in registry.feeds() if f.last_error}
 
 
 def load_feed_errors(lib: Library) -> dict[str, str]:

@@ -109,7 +109,7 @@ def test_errors_from_earlier_runs_are_read_at_start(qtbot: QtBot, data_dir: Path
         controller = RefreshController(worker, no_credentials)
         with qtbot.waitSignal(controller.feed_errors_changed) as blocker:
             controller.load_errors()
-        assert blocker.args[0] == {broken.id: "Broken feed: HTTP 500, the server failed"}
+        assert blocker.args[0] == {broken.id: "HTTP 500, the server failed"}  # the name is shown beside it
 
 
 def test_cancel_ends_a_refresh_stuck_on_a_silent_server_at_once(qtbot: QtBot, data_dir: Path) -> None:

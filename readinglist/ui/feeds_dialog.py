@@ -1,0 +1,1074 @@
+"""The feeds dialog: subscriptions by group with their status, adding by address, editing, credentials, OPML.
+
+Every change goes through the library worker, as everything else does: the dialog shows what the library thread
+answers and never holds the registry itself. Credentials go to the keyring through the app's one CredentialStore,
+also on the library thread (a keyring can take a while to answer, and must never freeze the window); nothing in
+this dialog keeps a password after it has handed it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from readinglist.core.credentials import Credential, CredentialError, CredentialStore
+from readinglist.core.export import write_atomically
+from readinglist.core.feeds import (
+    ANNOUNCE_TYPES,
+    DEFAULT_ANNOUNCE_TYPES,
+    Feed,
+    FeedKind,
+    FeedListing,
+    FeedRegistry,
+    FeedRegistryError,
+    FeedSpec,
+    FeedStatus,
+    Subscribed,
+    normalize_feed_url,
+    subscribe,
+    unsubscribe,
+)
+from readinglist.core.library import Library
+from readinglist.core.opml import OpmlImportResult, export_opml, import_opml_file
+from readinglist.core.sources import hf_daily_url, is_arxiv_url
+from readinglist.ui.refresh_controller import error_sentence
+from readinglist.ui.worker import LibraryWorker
+
+COL_GROUP, COL_NAME, COL_KIND, COL_STATUS, COL_LAST_SUCCESS, COL_UNREAD, COL_LAST_ERROR = range(7)
+COLUMN_COUNT = 7
+HEADERS = ("Group", "Name", "Kind", "Status", "Last success", "Unread", "Last error")
+HEADER_TIPS = (
+    "The folder the feed is in (nested with /)",
+    "The feed's name in the sidebar",
+    "What the address is",
+    "How the last try went",
+    "When the feed was last read without a problem",
+    "Unread papers from this feed",
+    "What went wrong the last time, if it did",
+)
+LISTING_ROLE = Qt.ItemDataRole.UserRole + 1  # the FeedListing of a row
+FEED_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+
+KIND_CHOICES: tuple[tuple[FeedKind | None, str], ...] = (
+    (None, "Detect from the address"),
+    (FeedKind.RSS, "RSS or Atom feed"),
+    (FeedKind.ARXIV_QUERY, "arXiv search"),
+    (FeedKind.HF_DAILY, "Hugging Face daily papers"),
+)
+UNITS = (("minutes", 60), ("hours", 3600), ("days", 86400))
+AUTH_TEXT = {"": "None", "basic": "User name and password", "token": "Token"}
+NO_KEYRING_WARNING = (
+    "No system keyring is available, so these credentials cannot be saved: they are kept for this run only, and "
+    "you will be asked again after a restart."
+)
+Index = QModelIndex | QPersistentModelIndex
+
+
+# ---- words --------------------------------------------------------------------------------------------------
+
+
+def kind_label(feed: Feed) -> str:
+    if feed.kind is FeedKind.ARXIV_QUERY:
+        return "arXiv search"
+    if feed.kind is FeedKind.HF_DAILY:
+        return "Hugging Face daily"
+    return "arXiv categories" if is_arxiv_url(feed.url) else "RSS / Atom"
+
+
+def is_arxiv_rss(feed: Feed) -> bool:
+    """Only arXiv's RSS feeds say how each paper was announced (new, cross-list, replacement)."""
+    return feed.kind is FeedKind.RSS and is_arxiv_url(feed.url)
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def ago(text: str | None, now: datetime | None = None) -> str:
+    """ "5 min ago", "3 h ago", "2 days ago"; "never" when there is no time."""
+    when = _parse(text)
+    if when is None:
+        return "never"
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def local_time(text: str | None) -> str:
+    when = _parse(text)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "never"
+
+
+def interval_text(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"every {unit}" if n == 1 else f"every {n} {unit}s"
+    return f"every {seconds} seconds"
+
+
+def status_text(listing: FeedListing, now: datetime | None = None) -> str:
+    feed = listing.feed
+    if feed.waiting_until(now or datetime.now(UTC)) is not None:
+        return "Waiting"
+    return {FeedStatus.OK: "OK", FeedStatus.ERROR: "Error", FeedStatus.NEW: "Not fetched yet"}[feed.status]
+
+
+def detect(text: str, kind: FeedKind | None) -> tuple[str, FeedKind]:
+    """What an address typed in the dialog subscribes to. Raises FeedRegistryError, worded for the user.
+
+    The one thing added to the core's rules: Hugging Face's daily papers page (huggingface.co/papers), which is
+    what a user copies from the browser, stands for its API address, and so does an empty address with that kind.
+    """
+    text = text.strip()
+    if kind is FeedKind.HF_DAILY and not text:
+        return hf_daily_url(), FeedKind.HF_DAILY
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if host == "huggingface.co" and parts.path.rstrip("/") == "/papers" and kind in (None, FeedKind.HF_DAILY):
+        return hf_daily_url(), FeedKind.HF_DAILY
+    return normalize_feed_url(text, kind)
+
+
+def describe_address(text: str, kind: FeedKind | None) -> tuple[bool, str]:
+    """(usable, what the dialog says under the address field as the user types)."""
+    if not text.strip() and kind is not FeedKind.HF_DAILY:
+        return False, "Paste a feed address, type arXiv categories such as cs.CL+cs.LG, or an arXiv search."
+    try:
+        url, found = detect(text, kind)
+    except FeedRegistryError as exc:
+        return False, str(exc)[:1].upper() + str(exc)[1:]
+    if found is FeedKind.ARXIV_QUERY:
+        return True, "An arXiv search: its newest papers, checked daily."
+    if found is FeedKind.HF_DAILY:
+        return True, "Hugging Face daily papers, checked hourly."
+    if is_arxiv_url(url):
+        cats = url.rsplit("/", 1)[-1].replace("+", ", ")
+        return True, f"arXiv's daily announcements in {cats}, checked once a day after they are published."
+    return True, f"An RSS or Atom feed: {url}"
+
+
+# ---- work on the library thread ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSaved:
+    feed: Feed
+    durable: bool  # False: no keyring; kept for this run only
+    warning: str | None = None
+
+
+def load_feeds(lib: Library) -> list[FeedListing]:
+    return FeedRegistry(lib.store).listing(lib)
+
+
+def add_feed(lib: Library, spec: FeedSpec, credentials: CredentialStore | None) -> Subscribed:
+    return subscribe(FeedRegistry(lib.store), spec, credentials=credentials)
+
+
+def save_feed(lib: Library, feed_id: str, changes: dict[str, Any]) -> Feed:
+    return FeedRegistry(lib.store).update(feed_id, **changes)
+
+
+def set_credential(lib: Library, store: CredentialStore, feed_id: str, credential: Credential) -> CredentialSaved:
+    registry = FeedRegistry(lib.store)
+    registry.get(feed_id)  # a feed removed meanwhile: say so before touching the keyring
+    warning = None
+    try:
+        durable = store.save_or_remember(feed_id, credential)
+    except CredentialError as exc:
+        store.remember_for_session(feed_id, credential)
+        durable, warning = False, f"{exc}; the credentials are kept for this run only"
+    if not durable and warning is None:
+        warning = f"{store.unavailable_reason or 'no system keyring'}; the credentials are kept for this run only"
+    return CredentialSaved(registry.update(feed_id, auth=credential.kind), durable, warning)
+
+
+def forget_credential(lib: Library, store: CredentialStore, feed_id: str) -> Feed:
+    store.delete(feed_id)
+    return FeedRegistry(lib.store).update(feed_id, auth="")
+
+
+def remove_feed(lib: Library, store: CredentialStore | None, feed_id: str) -> tuple[Feed, int]:
+    """Unsubscribe; returns the feed and how many of its papers stay in the library."""
+    feed = unsubscribe(FeedRegistry(lib.store), feed_id, credentials=store)
+    return feed, lib.feed_counts().get(feed_id, 0)
+
+
+def import_opml(lib: Library, path: Path, store: CredentialStore | None) -> OpmlImportResult:
+    return import_opml_file(FeedRegistry(lib.store), path, credentials=store)
+
+
+def export_opml_file(lib: Library, path: Path) -> int:
+    feeds = FeedRegistry(lib.store).feeds()
+    write_atomically(path, export_opml(feeds))
+    return len(feeds)
+
+
+def keyring_state(store: CredentialStore) -> tuple[bool, str | None]:
+    available = store.available()
+    return available, store.unavailable_reason
+
+
+# ---- the table ----------------------------------------------------------------------------------------------
+
+
+class FeedTableModel(QAbstractTableModel):
+    """The subscriptions, by group then name (the registry's order), one row per feed."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[FeedListing] = []
+        self._now = datetime.now(UTC)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else COLUMN_COUNT
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        feed = item.feed
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_GROUP:
+                return feed.group
+            if col == COL_NAME:
+                return feed.name
+            if col == COL_KIND:
+                return kind_label(feed)
+            if col == COL_STATUS:
+                return status_text(item, self._now)
+            if col == COL_LAST_SUCCESS:
+                return ago(feed.last_success, self._now)
+            if col == COL_UNREAD:
+                return f"{item.unread:,}" if item.unread else ""
+            return error_sentence(feed)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_NAME:
+                return f"{feed.name}\n{feed.url}"
+            if col == COL_LAST_SUCCESS:
+                return local_time(feed.last_success)
+            if col in (COL_STATUS, COL_LAST_ERROR) and feed.last_error:
+                failures = f" ({feed.failures} tries in a row)" if feed.failures > 1 else ""
+                return f"{error_sentence(feed)}{failures}"
+            if col == COL_UNREAD:
+                return f"{item.unread:,} unread of {item.papers:,} papers"
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS and feed.last_error:
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        if role == Qt.ItemDataRole.ForegroundRole and col in (COL_GROUP, COL_KIND, COL_LAST_SUCCESS, COL_LAST_ERROR):
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.FontRole and col == COL_UNREAD and item.unread:
+            return self._bold
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_UNREAD:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == LISTING_ROLE:
+            return item
+        if role == FEED_ID_ROLE:
+            return feed.id
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < COLUMN_COUNT:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
+
+    # ---- what the dialog asks ----------------------------------------------------------------------------------
+
+    def set_listings(self, listings: Sequence[FeedListing]) -> None:
+        """The same feeds in the same order: only the rows that changed redraw. Otherwise the model resets."""
+        self._now = datetime.now(UTC)
+        new = list(listings)
+        if [r.feed.id for r in new] != [r.feed.id for r in self._rows]:
+            self.beginResetModel()
+            self._rows = new
+            self.endResetModel()
+            return
+        old, self._rows = self._rows, new
+        for row, (a, b) in enumerate(zip(old, new, strict=True)):
+            if a != b:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, COLUMN_COUNT - 1))
+
+    def listing_at(self, row: int) -> FeedListing:
+        return self._rows[row]
+
+    def row_of(self, feed_id: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.feed.id == feed_id), None)
+
+    def listings(self) -> list[FeedListing]:
+        return list(self._rows)
+
+    def groups(self) -> list[str]:
+        return sorted({r.feed.group for r in self._rows if r.feed.group}, key=str.casefold)
+
+
+# ---- credentials ----------------------------------------------------------------------------------------------
+
+
+class CredentialDialog(QDialog):
+    """A user name and password, or a token. The warning says plainly when nothing can be saved."""
+
+    def __init__(
+        self, feed_name: str, *, keyring_ok: bool, reason: str | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("credentialDialog")
+        self.setWindowTitle(f"Credentials for {feed_name}")
+        self.basic = QRadioButton("User name and password (HTTP Basic)")
+        self.basic.setObjectName("credBasic")
+        self.token_choice = QRadioButton("Token, sent as “Authorization: Bearer …” or in a header you name")
+        self.token_choice.setObjectName("credToken")
+        self.basic.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.basic)
+        group.addButton(self.token_choice)
+        self.username = QLineEdit()
+        self.username.setObjectName("credUsername")
+        self.password = QLineEdit()
+        self.password.setObjectName("credPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token = QLineEdit()
+        self.token.setObjectName("credTokenText")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.header = QLineEdit("Authorization")
+        self.header.setObjectName("credHeader")
+        self.header.setToolTip("Authorization sends “Bearer TOKEN”; any other header gets the token as it is")
+
+        form = QFormLayout()
+        form.addRow(self.basic)
+        form.addRow("User name", self.username)
+        form.addRow("Password", self.password)
+        form.addRow(self.token_choice)
+        form.addRow("Token", self.token)
+        form.addRow("Header", self.header)
+
+        where = (
+            "They are saved in the system keyring, never in the library or its backups."
+            if keyring_ok
+            else NO_KEYRING_WARNING
+        )
+        self.note = QLabel(where)
+        self.note.setObjectName("credNote")
+        self.note.setWordWrap(True)
+        if not keyring_ok:
+            self.note.setToolTip(reason or "")
+            self.note.setText(f"⚠ {where}")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+        for widget in (self.basic, self.token_choice):
+            widget.toggled.connect(self._sync)
+        for edit in (self.username, self.password, self.token, self.header):
+            edit.textChanged.connect(self._sync)
+        self._sync()
+
+    def credential(self) -> Credential | None:
+        if self.basic.isChecked():
+            if not self.username.text().strip() and not self.password.text():
+                return None
+            return Credential(username=self.username.text().strip(), password=self.password.text())
+        if not self.token.text().strip():
+            return None
+        return Credential(token=self.token.text().strip(), header=self.header.text().strip() or "Authorization")
+
+    def _sync(self) -> None:
+        basic = self.basic.isChecked()
+        for widget in (self.username, self.password):
+            widget.setEnabled(basic)
+        for widget in (self.token, self.header):
+            widget.setEnabled(not basic)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(self.credential() is not None)
+
+
+# ---- the dialog ----------------------------------------------------------------------------------------------
+
+
+class FeedsDialog(QDialog):
+    """Subscriptions: add, edit, credentials, remove, OPML in and out. Not modal: the window stays usable."""
+
+    refresh_requested = Signal(list)  # feed ids: added, imported, or "Refresh Now"
+    feeds_changed = Signal()  # names, groups or the set of feeds changed: the sidebar recounts
+    message = Signal(str)  # one line worth the window's status bar too
+    loaded = Signal()  # the table shows what the library holds (tests wait on it)
+
+    def __init__(
+        self,
+        worker: LibraryWorker,
+        credentials: Callable[[], CredentialStore | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("feedsDialog")
+        self.setWindowTitle("Feeds")
+        self._worker = worker
+        self._credentials = credentials
+        self._session_only: set[str] = set()  # feeds whose credentials are kept for this run only
+        self._select_after_load: str | None = None
+        self._busy = 0
+        self._build()
+        self.setMinimumSize(720, 520)
+        self.resize(940, 640)
+
+    # ---- building ---------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        # Adding: an address, what it was understood as, and the kind when detection guesses wrong.
+        self.address = QLineEdit()
+        self.address.setObjectName("feedAddress")
+        self.address.setPlaceholderText(
+            "Feed address, arXiv categories (cs.CL+cs.LG) or an arXiv search (ti:diffusion)"
+        )
+        self.address.setClearButtonEnabled(True)
+        self.kind = QComboBox()
+        self.kind.setObjectName("feedKind")
+        for kind, label in KIND_CHOICES:
+            self.kind.addItem(label, kind)
+        self.add_button = QPushButton("Add Feed")
+        self.add_button.setObjectName("addFeed")
+        self.detected = QLabel()
+        self.detected.setObjectName("detectedKind")
+        self.detected.setWordWrap(True)
+        self.detected.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.address.textChanged.connect(self._address_edited)
+        self.kind.currentIndexChanged.connect(self._address_edited)
+        self.address.returnPressed.connect(self.add_from_field)
+        self.add_button.clicked.connect(self.add_from_field)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.address, 1)
+        add_row.addWidget(self.kind)
+        add_row.addWidget(self.add_button)
+
+        self.model = FeedTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("feedTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        for column, width in ((COL_GROUP, 100), (COL_NAME, 220), (COL_KIND, 130), (COL_STATUS, 120)):
+            header.resizeSection(column, width)
+        header.resizeSection(COL_LAST_SUCCESS, 100)
+        header.resizeSection(COL_UNREAD, 64)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.empty = QLabel("No feeds yet. Add one above, or import an OPML file from another reader.")
+        self.empty.setObjectName("feedsEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+        self.form = self._build_form()
+
+        self.import_button = QPushButton("Import OPML…")
+        self.import_button.setObjectName("importOpml")
+        self.import_button.clicked.connect(lambda: self.import_opml())
+        self.export_button = QPushButton("Export OPML…")
+        self.export_button.setObjectName("exportOpml")
+        self.export_button.clicked.connect(lambda: self.export_opml())
+        self.refresh_all_button = QPushButton("Refresh All")
+        self.refresh_all_button.setObjectName("refreshAll")
+        self.refresh_all_button.setToolTip("Fetch every feed now (Ctrl+R in the window)")
+        self.refresh_all_button.clicked.connect(self._refresh_all)
+        self.feedback = QLabel()
+        self.feedback.setObjectName("feedsMessage")
+        self.feedback.setWordWrap(True)
+        self.feedback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.import_button)
+        bottom.addWidget(self.export_button)
+        bottom.addWidget(self.refresh_all_button)
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        title = QLabel("Add a feed")
+        bold = title.font()
+        bold.setBold(True)
+        title.setFont(bold)
+        layout.addWidget(title)
+        layout.addLayout(add_row)
+        layout.addWidget(self.detected)
+        layout.addSpacing(4)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty, 1)
+        layout.addWidget(self.form)
+        layout.addWidget(self.feedback)
+        layout.addLayout(bottom)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)  # Enter in a field does that field's work, not some button's
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.remove_current)
+        self._address_edited()
+        self._show_feed(None)
+
+    def _build_form(self) -> QFrame:
+        frame = QFrame()
+        frame.setObjectName("feedForm")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("feedName")
+        self.group_edit = QComboBox()
+        self.group_edit.setObjectName("feedGroup")
+        self.group_edit.setEditable(True)
+        self.group_edit.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.group_edit.setToolTip("A folder for the feed; nest folders with /, for example Work/NLP")
+        self.url_label = QLabel()
+        self.url_label.setObjectName("feedUrl")
+        self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.url_label.setWordWrap(True)
+        self.interval_value = QSpinBox()
+        self.interval_value.setObjectName("feedInterval")
+        self.interval_value.setRange(1, 999)
+        self.interval_unit = QComboBox()
+        self.interval_unit.setObjectName("feedIntervalUnit")
+        for label, size in UNITS:
+            self.interval_unit.addItem(label, size)
+        interval = QHBoxLayout()
+        interval.addWidget(self.interval_value)
+        interval.addWidget(self.interval_unit)
+        interval.addStretch(1)
+        self.type_boxes: dict[str, QCheckBox] = {}
+        types = QHBoxLayout()
+        for name in ANNOUNCE_TYPES:
+            box = QCheckBox(name)
+            box.setObjectName(f"announce_{name}")
+            self.type_boxes[name] = box
+            types.addWidget(box)
+        types.addStretch(1)
+        self.types_note = QLabel("Which of arXiv's announcements add papers; replacements always update papers kept.")
+        self.types_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.types_note.setWordWrap(True)
+        self.auth_label = QLabel()
+        self.auth_label.setObjectName("feedAuth")
+        self.auth_label.setWordWrap(True)
+        self.set_credentials_button = QPushButton("Set Credentials…")
+        self.set_credentials_button.setObjectName("setCredentials")
+        self.set_credentials_button.clicked.connect(lambda: self.set_credentials())
+        self.forget_button = QPushButton("Forget")
+        self.forget_button.setObjectName("forgetCredentials")
+        self.forget_button.clicked.connect(self.forget_credentials)
+        auth = QHBoxLayout()
+        auth.addWidget(self.auth_label, 1)
+        auth.addWidget(self.set_credentials_button)
+        auth.addWidget(self.forget_button)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("feedState")
+        self.state_label.setWordWrap(True)
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_button = QPushButton("Save Changes")
+        self.save_button.setObjectName("saveFeed")
+        self.save_button.clicked.connect(self.save_current)
+        self.refresh_button = QPushButton("Refresh Now")
+        self.refresh_button.setObjectName("refreshFeed")
+        self.refresh_button.clicked.connect(self._refresh_current)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.setObjectName("removeFeed")
+        self.remove_button.setToolTip("Unsubscribe; the feed's papers stay in the library (Delete)")
+        self.remove_button.clicked.connect(lambda: self.remove_current())
+        for edit in (self.name_edit,):
+            edit.textEdited.connect(self._form_edited)
+            edit.returnPressed.connect(self.save_current)
+        self.group_edit.editTextChanged.connect(self._form_edited)
+        self.interval_value.valueChanged.connect(self._form_edited)
+        self.interval_unit.currentIndexChanged.connect(self._form_edited)
+        for box in self.type_boxes.values():
+            box.toggled.connect(self._form_edited)
+
+        grid = QGridLayout(frame)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(6)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        grid.addWidget(QLabel("Name"), 0, 0)
+        grid.addWidget(self.name_edit, 0, 1)
+        grid.addWidget(QLabel("Group"), 0, 2)
+        grid.addWidget(self.group_edit, 0, 3)
+        grid.addWidget(QLabel("Address"), 1, 0)
+        grid.addWidget(self.url_label, 1, 1, 1, 3)
+        grid.addWidget(QLabel("Refresh"), 2, 0)
+        grid.addLayout(interval, 2, 1)
+        grid.addWidget(QLabel("Credentials"), 2, 2)
+        grid.addLayout(auth, 2, 3)
+        grid.addWidget(QLabel("arXiv adds"), 3, 0)
+        grid.addLayout(types, 3, 1, 1, 3)
+        grid.addWidget(self.types_note, 4, 1, 1, 3)
+        grid.addWidget(QLabel("Status"), 5, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.state_label, 5, 1, 1, 3)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.save_button)
+        grid.addLayout(buttons, 6, 0, 1, 4)
+        return frame
+
+    # ---- loading -----------------------------------------------------------------------------------------------
+
+    def reload(self, *, select: str | None = None) -> None:
+        """Read the feeds again (after a change here or a refresh), keeping the selected one selected."""
+        if select is not None:
+            self._select_after_load = select
+        self._submit(load_feeds, self._loaded, label="list the feeds")
+
+    def _loaded(self, listings: list[FeedListing]) -> None:
+        keep = self._select_after_load or self.current_feed_id()
+        self._select_after_load = None
+        editing = self.save_button.isEnabled()
+        self.model.set_listings(listings)
+        has = bool(listings)
+        self.table.setVisible(has)
+        self.empty.setVisible(not has)
+        self.export_button.setEnabled(has)
+        self.refresh_all_button.setEnabled(has)
+        current_group = self.group_edit.currentText()
+        self.group_edit.blockSignals(True)
+        self.group_edit.clear()
+        self.group_edit.addItems(["", *self.model.groups()])
+        self.group_edit.setEditText(current_group)
+        self.group_edit.blockSignals(False)
+        row = self.model.row_of(keep) if keep else None
+        if row is None and has:
+            row = 0
+        if row is not None:
+            index = self.model.index(row, COL_NAME)
+            if self.table.currentIndex().row() != row:
+                self.table.setCurrentIndex(index)
+            else:
+                self._show_feed(self.model.listing_at(row), keep_edits=editing)
+            self.table.scrollTo(index)
+        else:
+            self._show_feed(None)
+        self.loaded.emit()
+
+    def current_feed_id(self) -> str | None:
+        index = self.table.currentIndex()
+        return self.model.listing_at(index.row()).feed.id if index.isValid() else None
+
+    def current_listing(self) -> FeedListing | None:
+        index = self.table.currentIndex()
+        return self.model.listing_at(index.row()) if index.isValid() else None
+
+    def select_feed(self, feed_id: str) -> None:
+        row = self.model.row_of(feed_id)
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, COL_NAME))
+
+    def focus_address(self) -> None:
+        self.address.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.address.selectAll()
+
+    @property
+    def busy(self) -> bool:
+        """A job of this dialog has not answered yet."""
+        return self._busy > 0
+
+    def _submit(
+        self,
+        job: Callable[[Library], Any],
+        done: Callable[[Any], None],
+        *,
+        failed: Callable[[BaseException], None] | None = None,
+        label: str,
+    ) -> None:
+        self._busy += 1
+
+        def finish(result: Any) -> None:
+            self._busy -= 1
+            done(result)
+
+        def fail(exc: BaseException) -> None:
+            self._busy -= 1
+            (failed or self._show_error)(exc)
+
+        self._worker.submit(job, finish, failed=fail, label=label)
+
+    # ---- the selected feed -------------------------------------------------------------------------------------
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_feed(self.model.listing_at(current.row()) if current.isValid() else None)
+
+    def _show_feed(self, listing: FeedListing | None, *, keep_edits: bool = False) -> None:
+        self.form.setEnabled(listing is not None)
+        if listing is None:
+            self.name_edit.clear()
+            self.url_label.clear()
+            self.auth_label.clear()
+            self.state_label.clear()
+            self.save_button.setEnabled(False)
+            return
+        feed = listing.feed
+        if not keep_edits:
+            widgets: list[QWidget] = [
+                self.name_edit, self.group_edit, self.interval_value, self.interval_unit, *self.type_boxes.values()
+            ]
+            for widget in widgets:
+                widget.blockSignals(True)
+            self.name_edit.setText(feed.name)
+            self.group_edit.setEditText(feed.group)
+            value, unit = self._interval_parts(feed.interval)
+            self.interval_value.setValue(value)
+            self.interval_unit.setCurrentIndex(unit)
+            for name, box in self.type_boxes.items():
+                box.setChecked(name in feed.adding_types)
+            for widget in widgets:
+                widget.blockSignals(False)
+            self.save_button.setEnabled(False)
+        arxiv = is_arxiv_rss(feed)
+        for box in self.type_boxes.values():
+            box.setEnabled(arxiv)
+        self.types_note.setText(
+            "Which of arXiv's announcements add papers; replacements always update the papers you have."
+            if arxiv
+            else "Only arXiv's category feeds announce new, cross-listed and replaced papers."
+        )
+        self.url_label.setText(f"{feed.url}  ({kind_label(feed)})")
+        auth = AUTH_TEXT.get(feed.auth, feed.auth)
+        if feed.auth:
+            where = "kept for this run only (no keyring)" if feed.id in self._session_only else "in the system keyring"
+            auth = f"{auth}, {where}"
+        self.auth_label.setText(auth)
+        self.forget_button.setEnabled(bool(feed.auth))
+        self.state_label.setText(self._state_text(listing))
+
+    def _state_text(self, listing: FeedListing) -> str:
+        feed = listing.feed
+        now = datetime.now(UTC)
+        lines = [
+            f"{status_text(listing, now)} · last success {ago(feed.last_success, now)}"
+            + (f" ({local_time(feed.last_success)})" if feed.last_success else "")
+            + f" · {listing.papers:,} papers, {listing.unread:,} unread",
+        ]
+        if feed.last_error:
+            tries = f" ({feed.failures} tries in a row)" if feed.failures > 1 else ""
+            lines.append(f"Last error{tries}: {error_sentence(feed)}")
+        if feed.next_due:
+            due = _parse(feed.next_due)
+            lines.append("Next refresh: " + ("when the window next checks" if due and due <= now else local_time(
+                feed.next_due)))
+        return "\n".join(lines)
+
+    @staticmethod
+    def _interval_parts(seconds: int) -> tuple[int, int]:
+        for i in range(len(UNITS) - 1, -1, -1):
+            size = UNITS[i][1]
+            if seconds % size == 0 and seconds // size <= 999:
+                return seconds // size, i
+        return max(1, seconds // 60), 0
+
+    def _interval(self) -> int:
+        return int(self.interval_value.value() * self.interval_unit.currentData())
+
+    def _changes(self, feed: Feed) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        name = self.name_edit.text().strip()
+        if name != feed.name:
+            changes["name"] = name
+        group = "/".join(p.strip() for p in self.group_edit.currentText().split("/") if p.strip())
+        if group != feed.group:
+            changes["group"] = group
+        if self._interval() != feed.interval:
+            changes["interval"] = self._interval()
+        if is_arxiv_rss(feed):
+            types = tuple(t for t in ANNOUNCE_TYPES if self.type_boxes[t].isChecked())
+            if types != tuple(t for t in ANNOUNCE_TYPES if t in feed.adding_types):
+                changes["announce_types"] = None if set(types) == set(DEFAULT_ANNOUNCE_TYPES) else types
+        return changes
+
+    def _form_edited(self, *_args: Any) -> None:
+        listing = self.current_listing()
+        self.save_button.setEnabled(listing is not None and bool(self._changes(listing.feed)))
+
+    # ---- operations (also called by the window and by tests) --------------------------------------------------
+
+    def add_from_field(self) -> None:
+        self.add_feed(url=self.address.text(), kind=self.kind.currentData())
+
+    def add_feed(self, *, url: str, kind: FeedKind | None = None, name: str | None = None, group: str = "") -> None:
+        """Subscribe to `url`; the feed is selected and a refresh of it asked for."""
+        try:
+            address, found = detect(url, kind)
+        except FeedRegistryError as exc:
+            self._show_error(exc)
+            return
+        spec = FeedSpec(url=address, name=name, group=group, kind=found)
+        credentials = self._credentials
+        self.add_button.setEnabled(False)
+
+        def done(result: Subscribed) -> None:
+            self.add_button.setEnabled(True)
+            self.address.clear()
+            feed = result.feed
+            text = f"Subscribed to {feed.name}; fetching its papers…"
+            if result.warning:
+                self._session_only.add(feed.id)
+                text += f"\n⚠ {result.warning}"
+            self._say(text)
+            self.reload(select=feed.id)
+            self.feeds_changed.emit()
+            self.refresh_requested.emit([feed.id])
+
+        def failed(exc: BaseException) -> None:
+            self.add_button.setEnabled(True)
+            self._show_error(exc)
+
+        self._submit(lambda lib: add_feed(lib, spec, credentials()), done, failed=failed, label="add the feed")
+
+    def save_current(self) -> None:
+        listing = self.current_listing()
+        if listing is None:
+            return
+        feed = listing.feed
+        changes = self._changes(feed)
+        if not changes:
+            return
+
+        def done(new: Feed) -> None:
+            self._say(f"Saved {new.name}: {interval_text(new.interval)}" + (f", in {new.group}" if new.group else ""))
+            self.save_button.setEnabled(False)
+            self.reload(select=new.id)
+            self.feeds_changed.emit()
+
+        self._submit(lambda lib: save_feed(lib, feed.id, changes), done, label="save the feed")
+
+    def set_credentials(self, credential: Credential | None = None) -> None:
+        """Ask for credentials (or use `credential`) and save them for the selected feed."""
+        listing = self.current_listing()
+        if listing is None:
+            return
+        feed = listing.feed
+        credentials = self._credentials
+        if credential is not None:
+            self._save_credential(feed, credential)
+            return
+
+        def ask(state: tuple[bool, str | None]) -> None:
+            ok, reason = state
+            dialog = CredentialDialog(feed.name, keyring_ok=ok, reason=reason, parent=self)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                given = dialog.credential()
+                if given is not None:
+                    self._save_credential(feed, given)
+            dialog.deleteLater()
+
+        def probe(_lib: Library) -> tuple[bool, str | None]:
+            store = credentials()
+            return (False, "no credential store") if store is None else keyring_state(store)
+
+        self._submit(probe, ask, label="look for the keyring")
+
+    def _save_credential(self, feed: Feed, credential: Credential) -> None:
+        credentials = self._credentials
+
+        def job(lib: Library) -> CredentialSaved:
+            store = credentials()
+            if store is None:
+                raise FeedRegistryError("credentials cannot be kept in this window")
+            return set_credential(lib, store, feed.id, credential)
+
+        def done(result: CredentialSaved) -> None:
+            if result.durable:
+                self._session_only.discard(feed.id)
+                self._say(f"Credentials for {result.feed.name} saved in the system keyring")
+            else:
+                self._session_only.add(feed.id)
+                self._say(f"⚠ Credentials for {result.feed.name} are kept for this run only: {result.warning}")
+            self.reload(select=feed.id)
+            self.refresh_requested.emit([feed.id])  # the user wants to see them work
+
+        self._submit(job, done, label="save the credentials")
+
+    def forget_credentials(self) -> None:
+        listing = self.current_listing()
+        if listing is None:
+            return
+        feed = listing.feed
+        credentials = self._credentials
+
+        def job(lib: Library) -> Feed:
+            store = credentials()
+            if store is None:
+                return FeedRegistry(lib.store).update(feed.id, auth="")
+            return forget_credential(lib, store, feed.id)
+
+        def done(new: Feed) -> None:
+            self._session_only.discard(feed.id)
+            self._say(f"Credentials for {new.name} deleted")
+            self.reload(select=feed.id)
+
+        self._submit(job, done, label="forget the credentials")
+
+    def remove_current(self, *, confirm: bool = True) -> None:
+        listing = self.current_listing()
+        if listing is None:
+            return
+        feed = listing.feed
+        if confirm:
+            kept = f"\n\nIts {listing.papers:,} papers stay in the library." if listing.papers else ""
+            answer = QMessageBox.question(
+                self,
+                "Remove Feed",
+                f"Unsubscribe from {feed.name}?{kept}",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        credentials = self._credentials
+
+        def done(result: tuple[Feed, int]) -> None:
+            removed, kept = result
+            self._session_only.discard(removed.id)
+            self._say(f"Unsubscribed from {removed.name}" + (f"; its {kept:,} papers stay" if kept else ""))
+            self.reload()
+            self.feeds_changed.emit()
+
+        self._submit(lambda lib: remove_feed(lib, credentials(), feed.id), done, label="remove the feed")
+
+    def import_opml(self, path: Path | str | None = None) -> None:
+        """Subscribe to the feeds of an OPML file (asked for when not given); the new feeds are then refreshed."""
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, "Import OPML", str(Path.home()), "OPML files (*.opml *.xml);;All files (*)"
+            )
+            if not chosen:
+                return
+            path = chosen
+        source = Path(path)
+        credentials = self._credentials
+
+        def done(result: OpmlImportResult) -> None:
+            lines = [f"{source.name}: {result.summary()}"]
+            for title, reason in result.skipped[:3]:
+                lines.append(f"Skipped {title}: {reason}")
+            if len(result.skipped) > 3:
+                lines.append(f"… and {len(result.skipped) - 3} more skipped")
+            lines += [f"⚠ {w}" for w in result.warnings]
+            self._say("\n".join(lines))
+            self.reload(select=result.added[0].id if result.added else None)
+            if result.added:
+                self.feeds_changed.emit()
+                self.refresh_requested.emit([f.id for f in result.added])
+
+        self._submit(lambda lib: import_opml(lib, source, credentials()), done, label="import the OPML file")
+
+    def export_opml(self, path: Path | str | None = None) -> None:
+        """Write every subscription (never credentials) as OPML for another reader."""
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export OPML",
+                str(Path.home() / "readinglist-feeds.opml"),
+                "OPML files (*.opml);;All files (*)",
+            )
+            if not chosen:
+                return
+            path = chosen
+        target = Path(path)
+
+        def done(count: int) -> None:
+            self._say(f"{count} feeds written to {target}")
+
+        self._submit(lambda lib: export_opml_file(lib, target), done, label="export the feeds")
+
+    def _refresh_current(self) -> None:
+        feed_id = self.current_feed_id()
+        if feed_id is not None:
+            self._say("Refreshing…")
+            self.refresh_requested.emit([feed_id])
+
+    def _refresh_all(self) -> None:
+        ids = [r.feed.id for r in self.model.listings()]
+        if ids:
+            self._say("Refreshing every feed…")
+            self.refresh_requested.emit(ids)
+
+    # ---- feedback ----------------------------------------------------------------------------------------------
+
+    def _address_edited(self, *_args: Any) -> None:
+        ok, text = describe_address(self.address.text(), self.kind.currentData())
+        self.detected.setText(text)
+        self.add_button.setEnabled(ok)
+
+    def _say(self, text: str) -> None:
+        self.feedback.setText(text)
+        self.message.emit(text.splitlines()[0])
+
+    def _show_error(self, exc: BaseException) -> None:
+        # The core's errors are worded for the user already (FeedRegistryError, OpmlError, ExportError, ...).
+        text = str(exc) or type(exc).__name__
+        text = text[:1].upper() + text[1:]
+        self._say(f"⚠ {text}")
