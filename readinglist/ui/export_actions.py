@@ -1,0 +1,253 @@
+"""Getting papers out of the window: the Export menu (the current view or the selection, to a file) and
+Copy BibTeX / Copy Citation of the selected papers to the clipboard.
+
+The text is made on the library thread (citation keys are unique across the whole library, so making them reads
+it) and the file is written there too, atomically: a failed export leaves no half-written file. An error is said
+once, in one message box, in the core's own words, which name the file and what went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+from readinglist.core.export import ExportFormat, citation_text, export_papers, write_export, write_markdown_folder
+from readinglist.core.library import Library
+from readinglist.ui.worker import LibraryWorker
+
+VIEW, SELECTION = "view", "selection"
+COPY_BIBTEX_KEYS = "Ctrl+Shift+C"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    name: str
+    text: str  # the menu entry
+    fmt: ExportFormat
+    folder: bool = False  # one Markdown note per paper in a folder
+    tip: str = ""
+
+    @property
+    def file_filter(self) -> str:
+        return f"{self.fmt.label} (*{self.fmt.suffix});;All files (*)"
+
+
+CHOICES: tuple[ExportChoice, ...] = (
+    ExportChoice("bibtex", "BibTeX…", ExportFormat.BIBTEX, tip="For LaTeX: @misc with eprint for arXiv papers"),
+    ExportChoice("ris", "RIS…", ExportFormat.RIS, tip="For Zotero, Mendeley and EndNote"),
+    ExportChoice("csljson", "CSL-JSON…", ExportFormat.CSLJSON, tip="For pandoc and Zotero"),
+    ExportChoice("markdown", "Markdown…", ExportFormat.MARKDOWN, tip="One document: titles, authors, links, notes"),
+    ExportChoice(
+        "markdown_folder",
+        "Markdown Folder, One Note per Paper…",
+        ExportFormat.MARKDOWN,
+        folder=True,
+        tip="A note per paper, for a notes vault (Obsidian, Logseq); re-exporting updates them",
+    ),
+    ExportChoice("csv", "CSV…", ExportFormat.CSV, tip="A spreadsheet row per paper, with stars, tags and notes"),
+)
+CHOICE_BY_NAME = {c.name: c for c in CHOICES}
+
+
+def file_stem(name: str) -> str:
+    """A view's name as a file name: "Starred", "arXiv cs.CL", "tag reading group" -> safe on every system."""
+    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", name).strip(" .")
+    return re.sub(r"\s+", " ", stem) or "papers"
+
+
+def with_suffix(path: Path, fmt: ExportFormat) -> Path:
+    """A name typed without an extension gets the format's; one the user typed is kept."""
+    return path if path.suffix else path.with_name(path.name + fmt.suffix)
+
+
+def citations(lib: Library, keys: Sequence[str]) -> str:
+    return "\n".join(citation_text(lib.get(k)) for k in keys if k in lib)
+
+
+def count_text(n: int) -> str:
+    return f"{n:,} paper" if n == 1 else f"{n:,} papers"
+
+
+class ExportActions(QObject):
+    """The Export menu and the copy actions. The window says what its view and selection are; this does the rest."""
+
+    message = Signal(str)  # one line for the status bar
+    exported = Signal(str)  # the file or folder written
+    copied = Signal(str)  # "bibtex" or "citation": the clipboard holds it
+
+    def __init__(
+        self,
+        worker: LibraryWorker,
+        *,
+        window: QWidget,
+        view_keys: Callable[[], list[str]],
+        selected_keys: Callable[[], list[str]],
+        view_name: Callable[[], str],
+    ) -> None:
+        super().__init__(window)
+        self._worker = worker
+        self._window = window
+        self._view_keys = view_keys
+        self._selected_keys = selected_keys
+        self._view_name = view_name
+        self._last_folder = Path.home()
+        self._busy = 0
+
+        self.copy_bibtex_action = QAction("Copy &BibTeX", window)
+        self.copy_bibtex_action.setObjectName("action_copy_bibtex")
+        self.copy_bibtex_action.setShortcut(QKeySequence(COPY_BIBTEX_KEYS))
+        self.copy_bibtex_action.setStatusTip("The selected papers as BibTeX entries, ready to paste into a .bib file")
+        self.copy_bibtex_action.triggered.connect(self.copy_bibtex)
+        self.copy_citation_action = QAction("Copy C&itation", window)
+        self.copy_citation_action.setObjectName("action_copy_citation")
+        self.copy_citation_action.setStatusTip("The selected papers as plain-text references (APA style)")
+        self.copy_citation_action.triggered.connect(self.copy_citation)
+        self.include_notes_action = QAction("Include My Notes in BibTeX, RIS and CSL-JSON", window, checkable=True)
+        self.include_notes_action.setObjectName("action_export_notes")
+        self.include_notes_action.setStatusTip(
+            "Notes are private, so bibliographies leave them out unless this is on; Markdown and CSV always have them"
+        )
+        self.view_header = QAction("Current view", window, enabled=False)
+        self.selection_header = QAction("Selected papers", window, enabled=False)
+        self.view_actions: dict[str, QAction] = {}
+        self.selection_actions: dict[str, QAction] = {}
+        for scope, actions in ((VIEW, self.view_actions), (SELECTION, self.selection_actions)):
+            for choice in CHOICES:
+                action = QAction(choice.text, window)
+                action.setObjectName(f"action_export_{scope}_{choice.name}")
+                action.setStatusTip(choice.tip)
+                action.triggered.connect(lambda _=False, s=scope, c=choice: self.export(scope=s, choice=c))
+                actions[choice.name] = action
+
+    # ---- menus -----------------------------------------------------------------------------------------------
+
+    def build_menu(self, parent: QWidget | None = None) -> QMenu:
+        """The Export submenu: the current view's formats, then the selection's, then the notes switch."""
+        menu = QMenu("&Export", parent)
+        menu.setObjectName("exportMenu")
+        menu.setToolTipsVisible(True)
+        menu.addAction(self.view_header)
+        for action in self.view_actions.values():
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.selection_header)
+        for action in self.selection_actions.values():
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.include_notes_action)
+        menu.aboutToShow.connect(self.update_actions)
+        return menu
+
+    def update_actions(self) -> None:
+        """Headers that say what will be exported, and nothing offered that has nothing to act on."""
+        view = len(self._view_keys())
+        selected = len(self._selected_keys())
+        self.view_header.setText(f"{self._view_name()} · {count_text(view)}")
+        self.selection_header.setText(f"Selection · {count_text(selected)}" if selected else "Selection · none")
+        for action in self.view_actions.values():
+            action.setEnabled(view > 0)
+        for action in self.selection_actions.values():
+            action.setEnabled(selected > 0)
+        self.update_copy_actions(selected > 0)
+
+    def update_copy_actions(self, has_selection: bool) -> None:
+        self.copy_bibtex_action.setEnabled(has_selection)
+        self.copy_citation_action.setEnabled(has_selection)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    # ---- copying ---------------------------------------------------------------------------------------------
+
+    def copy_bibtex(self) -> None:
+        keys = self._selected_keys()
+        if not keys:
+            self.message.emit("Select a paper to copy its BibTeX")
+            return
+        notes = True if self.include_notes_action.isChecked() else None
+        self._copy(
+            "bibtex",
+            lambda lib: export_papers(lib, keys, ExportFormat.BIBTEX, include_notes=notes),
+            f"Copied the BibTeX of {count_text(len(keys))}",
+        )
+
+    def copy_citation(self) -> None:
+        keys = self._selected_keys()
+        if not keys:
+            self.message.emit("Select a paper to copy its citation")
+            return
+        what = "the citation" if len(keys) == 1 else f"the citations of {count_text(len(keys))}"
+        self._copy("citation", lambda lib: citations(lib, keys), f"Copied {what}")
+
+    def _copy(self, kind: str, job: Callable[[Library], str], said: str) -> None:
+        def done(text: str) -> None:
+            self._busy -= 1
+            QGuiApplication.clipboard().setText(text)
+            self.message.emit(said)
+            self.copied.emit(kind)
+
+        self._busy += 1
+        self._worker.submit(job, done, failed=self._failed, label=f"copy the {kind}")
+
+    # ---- exporting -------------------------------------------------------------------------------------------
+
+    def export(self, *, scope: str, choice: ExportChoice | str, path: Path | str | None = None) -> None:
+        """Export the current view (`VIEW`: the papers listed, in their order) or the selection to `path`, asked
+        for in a file dialog when not given."""
+        if isinstance(choice, str):
+            choice = CHOICE_BY_NAME[choice]
+        keys = self._view_keys() if scope == VIEW else self._selected_keys()
+        if not keys:
+            self.message.emit("Nothing to export: the view is empty" if scope == VIEW else "No paper is selected")
+            return
+        target = Path(path) if path is not None else self._ask_path(scope, choice, len(keys))
+        if target is None:
+            return
+        if not choice.folder:
+            target = with_suffix(target, choice.fmt)
+        self._last_folder = target if choice.folder else target.parent
+        notes = True if self.include_notes_action.isChecked() else None
+        fmt = choice.fmt
+
+        def job(lib: Library) -> Path:
+            if choice.folder:
+                write_markdown_folder(lib, keys, target)
+            else:
+                write_export(lib, keys, fmt, target, include_notes=notes)
+            return target
+
+        def done(written: Path) -> None:
+            self._busy -= 1
+            what = f"as {fmt.label} notes in" if choice.folder else "to"
+            self.message.emit(f"Exported {count_text(len(keys))} {what} {written}")
+            self.exported.emit(str(written))
+
+        self._busy += 1
+        self._worker.submit(job, done, failed=self._failed, label="export the papers")
+
+    def _ask_path(self, scope: str, choice: ExportChoice, n: int) -> Path | None:
+        name = self._view_name() if scope == VIEW else ("Selected papers" if n > 1 else "Selected paper")
+        if choice.folder:
+            chosen = QFileDialog.getExistingDirectory(
+                self._window, f"Export {count_text(n)} as Markdown notes into…", str(self._last_folder)
+            )
+            return Path(chosen) if chosen else None
+        suggested = self._last_folder / f"{file_stem(name)}{choice.fmt.suffix}"
+        chosen, _ = QFileDialog.getSaveFileName(
+            self._window, f"Export {count_text(n)} as {choice.fmt.label}", str(suggested), choice.file_filter
+        )
+        return Path(chosen) if chosen else None
+
+    def _failed(self, exc: BaseException) -> None:
+        # ExportError and the library's errors are worded for the user and name the file: shown as they are.
+        self._busy -= 1
+        text = str(exc) or type(exc).__name__
+        self.message.emit(f"Export failed: {text}")
+        QMessageBox.warning(self._window, "Export Failed", text[:1].upper() + text[1:])
