@@ -89,7 +89,10 @@ class ExportActions(QObject):
         view_keys: Callable[[], list[str]],
         selected_keys: Callable[[], list[str]],
         view_name: Callable[[], str],
+        copy_actions: tuple[QAction, QAction] | None = None,
     ) -> None:
+        """`copy_actions`: the window's Copy BibTeX and Copy Citation actions, whose handlers call `copy_bibtex` and
+        `copy_citation`; without them this makes its own (with their keys), for use on its own."""
         super().__init__(window)
         self._worker = worker
         self._window = window
@@ -99,15 +102,18 @@ class ExportActions(QObject):
         self._last_folder = Path.home()
         self._busy = 0
 
-        self.copy_bibtex_action = QAction("Copy &BibTeX", window)
-        self.copy_bibtex_action.setObjectName("action_copy_bibtex")
-        self.copy_bibtex_action.setShortcut(QKeySequence(COPY_BIBTEX_KEYS))
-        self.copy_bibtex_action.setStatusTip("The selected papers as BibTeX entries, ready to paste into a .bib file")
-        self.copy_bibtex_action.triggered.connect(self.copy_bibtex)
-        self.copy_citation_action = QAction("Copy C&itation", window)
-        self.copy_citation_action.setObjectName("action_copy_citation")
-        self.copy_citation_action.setStatusTip("The selected papers as plain-text references (APA style)")
-        self.copy_citation_action.triggered.connect(self.copy_citation)
+        if copy_actions is None:
+            bibtex, citation = QAction("Copy &BibTeX", window), QAction("Copy C&itation", window)
+            bibtex.setShortcut(QKeySequence(COPY_BIBTEX_KEYS))
+            bibtex.setStatusTip("The selected papers as BibTeX entries, ready to paste into a .bib file")
+            citation.setStatusTip("The selected papers as plain-text references (APA style)")
+            bibtex.triggered.connect(self.copy_bibtex)
+            citation.triggered.connect(self.copy_citation)
+        else:
+            bibtex, citation = copy_actions  # the window's own (shortcuts.ACTIONS); it calls copy_bibtex() itself
+        bibtex.setObjectName("action_copy_bibtex")
+        citation.setObjectName("action_copy_citation")
+        self.copy_bibtex_action, self.copy_citation_action = bibtex, citation
         self.include_notes_action = QAction("Include My Notes in BibTeX, RIS and CSL-JSON", window, checkable=True)
         self.include_notes_action.setObjectName("action_export_notes")
         self.include_notes_action.setStatusTip(

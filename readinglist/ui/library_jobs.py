@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from readinglist.core.library import Library
@@ -193,6 +194,14 @@ def feed_names(lib: Library) -> dict[str, str]:
     return FeedRegistry(lib.store).feed_names()
 
 
+def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
+    """Subscription id -> name, and id -> group for the subscriptions in one."""
+    from readinglist.core.feeds import FeedRegistry
+
+    feeds = FeedRegistry(lib.store).feeds()
+    return {f.id: f.name for f in feeds}, {f.id: f.group for f in feeds if f.group}
+
+
 def view_rows(lib: Library, selection: Selection) -> ViewRows:
     with gc_paused():
         keys = lib.query(**selection.query_args())
@@ -221,8 +230,11 @@ def states_of(lib: Library, keys: Iterable[str]) -> dict[str, RowState]:
 class SidebarCounts:
     papers: int
     views: Mapping[str, int]  # ListFilter value -> papers in that view
-    feeds: tuple[tuple[str, str, int], ...]  # (source as papers record it, name, unread papers), by name
+    # (source as papers record it, name, unread papers), by group (none first), then name. Every subscription is
+    # here, with or without papers (a feed that has always failed shows its error); so is every imported source.
+    feeds: tuple[tuple[str, str, int], ...]
     tags: tuple[tuple[str, int], ...]  # (tag, papers), by name
+    groups: Mapping[str, str] = field(default_factory=dict)  # subscription id -> its group, for those in one
 
     def label(self, selection: Selection) -> str:
         """What to call a sidebar entry: a feed by its name, not the id its papers record."""
@@ -315,7 +327,7 @@ class SidebarTracker:
             for key in lib.keys():  # noqa: SIM118 - the Library, not a dict
                 self._add(self._share(lib, key), 1)
         self._papers = len(lib)
-        return self.snapshot(feed_names(lib))
+        return self.snapshot(*feed_names_and_groups(lib))
 
     def current(self, lib: Library) -> SidebarCounts:
         """The counts, recounted first when the library grew or "Today" has slid too far since the last pass."""
@@ -325,7 +337,7 @@ class SidebarTracker:
             or datetime.now(UTC) - self._counted_at > self.RECOUNT_AFTER
         ):
             self.recount(lib)
-        return self.snapshot(feed_names(lib))
+        return self.snapshot(*feed_names_and_groups(lib))
 
     def change(self, lib: Library, keys: Iterable[str], apply: Callable[[], StateChange]) -> StateChange:
         """Run `apply` (a state change of `keys`) and move the counts by what it changed."""
@@ -340,16 +352,24 @@ class SidebarTracker:
             self._add(self._share(lib, key), 1)
         return change
 
-    def snapshot(self, names: Mapping[str, str] | None = None) -> SidebarCounts:
+    def snapshot(
+        self, names: Mapping[str, str] | None = None, groups: Mapping[str, str] | None = None
+    ) -> SidebarCounts:
         views = {f.value: max(0, self._views.get(f.value, 0)) for f in ListFilter}
         views[ListFilter.ALL.value] = self._papers
         names = names or {}
-        feeds = [(source, names.get(source, source), unread) for source, unread in self._feeds.items()]
+        groups = groups or {}
+        unread = dict(self._feeds)
+        for feed_id in names:
+            unread.setdefault(feed_id, 0)  # subscribed, no papers yet
+        feeds = [(source, names.get(source, source), n) for source, n in unread.items()]
+        feeds.sort(key=lambda f: (groups.get(f[0], "").casefold(), f[1].casefold()))
         return SidebarCounts(
             papers=self._papers,
             views=views,
-            feeds=tuple(sorted(feeds, key=lambda f: f[1].casefold())),
+            feeds=tuple(feeds),
             tags=tuple(sorted(self._tags.items(), key=lambda kv: kv[0].casefold())),
+            groups=MappingProxyType({f[0]: groups[f[0]] for f in feeds if f[0] in groups}),
         )
 
 

@@ -41,11 +41,14 @@ from readinglist.core.models import ListFilter, StateChange
 from readinglist.core.search import query_words
 from readinglist.core.storage import StoreError
 from readinglist.ui import library_jobs as jobs
+from readinglist.ui.export_actions import ExportActions
+from readinglist.ui.feeds_dialog import FeedsDialog
 from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
 from readinglist.ui.paper_list import PaperListView
 from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
 from readinglist.ui.paper_view import PaperPane
+from readinglist.ui.refresh_controller import RefreshController, RefreshDone, RefreshStatus
 from readinglist.ui.settings import MARK_READ_DELAY_MS, MARK_READ_LABELS, MarkReadMode, WindowSettings
 from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
 from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
@@ -57,6 +60,7 @@ CONFIRM_MARK_ALL_ABOVE = 50
 FIRST_PAINT_GRACE_MS = 100  # the first view is drawn before the sidebar is counted
 SEARCH_MIN_PREFIX = 3  # a word being typed is searched from its third letter (see _search_query)
 PAGE_OPENING, PAGE_WELCOME, PAGE_MAIN = range(3)
+SEPARATE_BEFORE = frozenset({"import_opml", "load_sample", "quit", "copy_bibtex", "next", "star", "mark_all_read"})
 EMPTY_VIEW_TEXT = {
     ListFilter.UNREAD.value: "Nothing unread. Well done.",
     ListFilter.TODAY.value: "No new papers in the last 24 hours.",
@@ -137,6 +141,7 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(icon)
         self.actions_by_name = make_actions(self)
         self._build_ui(icon)
+        self._build_feeds_and_export()
         self._build_menus()
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_DELAY_MS, timeout=self._read_timer_fired)
         self._read_timer_key: str | None = None
@@ -240,8 +245,31 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(True)
 
     def _welcome_actions(self) -> list[QAction]:
-        # Phase 2 puts "Add a feed…" and "Import OPML…" first, once readinglist.core.feeds and opml exist.
-        return [self.actions_by_name["load_sample"]]
+        a = self.actions_by_name
+        return [a["add_feed"], a["import_opml"], a["load_sample"]]
+
+    def _build_feeds_and_export(self) -> None:
+        """Refresh (Ctrl+R and the schedule) with its status-bar part, the feeds dialog (made when first asked
+        for), and the Export menu with the copy actions."""
+        app = self.app
+        self.refresh = RefreshController(self.worker, app.credentials, parent=self)
+        self.refresh_status = RefreshStatus(self.refresh)
+        self.statusBar().addPermanentWidget(self.refresh_status)
+        self.refresh.message.connect(self.statusBar().showMessage)
+        self.refresh.papers_changed.connect(self._feeds_brought_papers)
+        self.refresh.feed_errors_changed.connect(self.sidebar_model.set_feed_errors)
+        self.refresh.finished.connect(self._refresh_finished)
+        self.feeds_dialog: FeedsDialog | None = None
+        a = self.actions_by_name
+        self.exports = ExportActions(
+            self.worker,
+            window=self,
+            view_keys=self.model.shown_keys,
+            selected_keys=self.selected_keys,
+            view_name=lambda: self._label(self._selection),
+            copy_actions=(a["copy_bibtex"], a["copy_citation"]),
+        )
+        self.exports.message.connect(self.statusBar().showMessage)
 
     def _build_menus(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -249,12 +277,21 @@ class MainWindow(QMainWindow):
         for spec in ACTIONS:
             action = self.actions_by_name[spec.name]
             menu = menus[spec.menu]
-            if spec.menu == previous_menu and spec.name in ("next", "star", "mark_all_read"):
+            if spec.menu == previous_menu and spec.name in SEPARATE_BEFORE:
                 menu.addSeparator()
             previous_menu = spec.menu
             menu.addAction(action)
             self.addAction(action)  # shortcuts work even while the menu bar is hidden (a Mac-less offscreen run)
             action.triggered.connect(getattr(self, f"action_{spec.name}"))
+            if spec.name == "export_opml":
+                self.export_menu = self.exports.build_menu(self)
+                menu.addMenu(self.export_menu)
+        # The list's own menu: what acts on the papers under the pointer.
+        a = self.actions_by_name
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        separator = QAction(self)
+        separator.setSeparator(True)
+        self.list.addActions([a["star"], a["toggle_read"], a["open"], separator, a["copy_bibtex"], a["copy_citation"]])
         # The views, one key each, in the sidebar's order.
         go = menus["Go"]
         go.addSeparator()
@@ -335,6 +372,8 @@ class MainWindow(QMainWindow):
         self._refresh_counts()
         # The search index catches up with the library now, not on the first keystroke.
         self.worker.submit(jobs.prepare_search, label="prepare search")
+        self.refresh.load_errors()  # the feeds that failed last time show it from the start
+        self.refresh.start_schedule()
 
     def _library_failed(self, exc: BaseException) -> None:
         message = str(exc) if isinstance(exc, (StoreError, OSError)) else f"{type(exc).__name__}: {exc}"
@@ -373,7 +412,7 @@ class MainWindow(QMainWindow):
     def _view_rows_loaded(self, serial: int, view: ViewRows) -> None:
         if serial != self._view_serial:
             return  # the user has moved on to another view meanwhile
-        if view.library_size == 0:
+        if view.library_size == 0 and not view.feed_names:  # nothing at all: the welcome view
             if self._load_sample_if_empty:
                 self._load_sample_if_empty = False
                 self.action_load_sample()
@@ -523,6 +562,7 @@ class MainWindow(QMainWindow):
         undo = a["undo"]
         undo.setEnabled(bool(self._undo))
         undo.setText(f"&Undo {self._undo[-1].label}" if self._undo else "&Undo")
+        self.exports.update_copy_actions(on_list and row is not None)
 
     def _focus_list(self) -> None:
         self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -731,6 +771,74 @@ class MainWindow(QMainWindow):
     def action_quit(self) -> None:
         self.close()
 
+    # ---- feeds and export ----------------------------------------------------------------------------------
+
+    def open_feeds_dialog(self) -> FeedsDialog:
+        """The feeds dialog, shown and in front; one per window, made on first use."""
+        if self.feeds_dialog is None:
+            dialog = FeedsDialog(self.worker, self.app.credentials, self)
+            dialog.refresh_requested.connect(self.refresh.refresh)
+            dialog.feeds_changed.connect(self._feeds_changed)
+            dialog.message.connect(self.statusBar().showMessage)
+            self.feeds_dialog = dialog
+        dialog = self.feeds_dialog
+        if not dialog.isVisible():
+            dialog.reload()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def action_add_feed(self) -> None:
+        self.open_feeds_dialog().focus_address()
+
+    def action_feeds(self) -> None:
+        self.open_feeds_dialog()
+
+    def action_import_opml(self) -> None:
+        # In the dialog: the user sees the feeds arrive (and their first refresh) where they can be edited.
+        self.open_feeds_dialog().import_opml()
+
+    def action_export_opml(self) -> None:
+        if self.feeds_dialog is None or not self.feeds_dialog.isVisible():
+            dialog = self.open_feeds_dialog()
+        else:
+            dialog = self.feeds_dialog
+        dialog.export_opml()
+
+    def action_refresh(self) -> None:
+        self.refresh.refresh()
+
+    def action_copy_bibtex(self) -> None:
+        self.exports.copy_bibtex()
+
+    def action_copy_citation(self) -> None:
+        self.exports.copy_citation()
+
+    def selected_keys(self) -> list[str]:
+        """The papers selected in the list, in its order (the current paper when none is)."""
+        return self.list.selected_keys()
+
+    def _feeds_brought_papers(self, _new: int, _updated: int) -> None:
+        # Where the user is stays put: the same paper selected, the same paper at the top (keeping_position).
+        self.reload_view()
+        self._recount()
+
+    def _feeds_changed(self) -> None:
+        # A feed added, renamed, regrouped or removed: the sidebar's feeds and the list's source names follow.
+        self._recount()
+        if self.stack.currentIndex() != PAGE_MAIN or self._shown_selection is not None:
+            self.reload_view()
+
+    def _refresh_finished(self, _done: RefreshDone) -> None:
+        if self.feeds_dialog is not None and self.feeds_dialog.isVisible():
+            self.feeds_dialog.reload()
+
+    def _recount(self) -> None:
+        """A full recount: a refresh can change papers (new versions) without changing how many there are."""
+        tracker = self._tracker
+        self.worker.submit(lambda lib: tracker.recount(lib), self._set_counts, label="count the papers")
+
     def action_undo(self) -> None:
         if not self._undo:
             self.statusBar().showMessage("Nothing to undo", 3000)
@@ -875,5 +983,8 @@ class MainWindow(QMainWindow):
             self.pane.flush()  # the note typed in the last second
             self._flush_auto_read(force=True)
             self._save_settings()
+            self.refresh.shutdown()  # a refresh in progress stops now; what it finished is saved
+            if self.feeds_dialog is not None:
+                self.feeds_dialog.close()
             self.worker.close()  # waits for every write already asked for
         super().closeEvent(event)

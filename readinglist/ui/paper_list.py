@@ -74,6 +74,14 @@ class PaperListView(QTableView):
         row = self.current_row()
         return None if row is None else self.paper_model().key_at(row)
 
+    def selected_keys(self) -> list[str]:
+        """The selected papers in list order; the current paper when no row is selected."""
+        model = self.paper_model()
+        keys = [model.key_at(r) for r in sorted({i.row() for i in self.selectionModel().selectedRows()})]
+        if not keys and (current := self.current_key()) is not None:
+            keys = [current]
+        return keys
+
     def select_row(self, row: int) -> None:
         """Make `row` current and selected, and scroll just enough to show it."""
         model = self.paper_model()

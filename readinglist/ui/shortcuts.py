@@ -1,7 +1,7 @@
 """Every action of the window, its keys and its menu, in one table; and the `?` sheet drawn from it.
 
-The menus, the keys and the sheet all come from ACTIONS, so a key shown is always a key that works. A later part
-(the feeds dialog, refresh, export) adds its entries here and its handler in the window.
+The menus, the keys and the sheet all come from ACTIONS, so a key shown is always a key that works. Each entry's
+handler is the window's `action_<name>`; the Export submenu (export_actions.py) is added to the File menu beside them.
 """
 
 from __future__ import annotations
@@ -32,9 +32,22 @@ class ActionSpec:
 MENUS = ("File", "Edit", "Go", "Paper", "View", "Help")
 
 ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "add_feed", "&Add Feed…", "File", tip="Subscribe to a feed address, arXiv categories or an arXiv search"
+    ),
+    ActionSpec("feeds", "&Feeds…", "File", tip="Your subscriptions: status, errors, names, groups, credentials"),
+    ActionSpec(
+        "refresh", "&Refresh Feeds", "File", ("Ctrl+R", "F5"), tip="Fetch every feed now; Cancel in the status bar"
+    ),
+    ActionSpec("import_opml", "&Import OPML…", "File", tip="Subscribe to the feeds of another reader's OPML file"),
+    ActionSpec("export_opml", "E&xport OPML…", "File", tip="Write your subscriptions for another reader"),
     ActionSpec("load_sample", "Load &Sample Papers", "File", tip="Add the bundled sample papers to the library"),
     ActionSpec("quit", "&Quit", "File", ("Ctrl+Q",), tip="Save everything and close the window"),
     ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), tip="Undo the last star, read, tag or mark-all change"),
+    ActionSpec(
+        "copy_bibtex", "Copy &BibTeX", "Edit", ("Ctrl+Shift+C",), tip="The selected papers as BibTeX for a .bib file"
+    ),
+    ActionSpec("copy_citation", "Copy &Citation", "Edit", tip="The selected papers as plain-text references"),
     ActionSpec("search", "&Search This View", "Edit", ("/", "Ctrl+F"), tip="Search title, authors, abstract, note"),
     ActionSpec("next", "&Next Paper", "Go", ("J",), ("Down",), "The next paper in the list"),
     ActionSpec("previous", "&Previous Paper", "Go", ("K",), ("Up",), "The previous paper in the list"),

@@ -1,12 +1,17 @@
-"""The sidebar: smart views, feeds and tags with their counts, as a two-level tree model (section, entry)."""
+"""The sidebar: smart views, feeds and tags with their counts, as a two-level tree model (section, entry).
+
+Feeds come by group: a group's heading is an entry that cannot be selected, followed by its feeds. A feed whose
+last refresh failed carries a warning mark and says why when hovered (the refresh controller's errors)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QStyle
 
 from readinglist.core.models import ListFilter
 from readinglist.ui.library_jobs import INBOX, VIEW_LABELS, Selection, SidebarCounts
@@ -39,13 +44,34 @@ Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    selection: Selection | None  # None: the placeholder of an empty section
+    selection: Selection | None  # None: the placeholder of an empty section, or a group's heading
     label: str
     count: int
     tip: str
+    error: str = ""  # a feed whose last refresh failed: why
+    heading: bool = False  # a group of feeds: not selectable, its feeds follow it
 
 
-def _entries(counts: SidebarCounts | None) -> tuple[list[Entry], list[Entry], list[Entry]]:
+def _feed_entries(counts: SidebarCounts, errors: Mapping[str, str]) -> list[Entry]:
+    """The feeds, each group's under its heading (feeds in no group first, with none)."""
+    out: list[Entry] = []
+    group = ""
+    for source, name, unread in counts.feeds:
+        feed_group = counts.groups.get(source, "")
+        if feed_group != group:
+            group = feed_group
+            out.append(Entry(None, feed_group.replace("/", " › "), 0, f"The feeds in {feed_group}", heading=True))
+        error = errors.get(source, "")
+        tip = f"{name}: {unread:,} unread"
+        if error:
+            tip += f"\nThe last refresh failed: {error}"
+        out.append(Entry(Selection("feed", source), name, unread, tip, error))
+    return out
+
+
+def _entries(
+    counts: SidebarCounts | None, errors: Mapping[str, str] | None = None
+) -> tuple[list[Entry], list[Entry], list[Entry]]:
     views = [
         Entry(
             Selection("view", f.value),
@@ -55,10 +81,7 @@ def _entries(counts: SidebarCounts | None) -> tuple[list[Entry], list[Entry], li
         )
         for f in VIEW_ORDER
     ]
-    feeds = [
-        Entry(Selection("feed", source), name, unread, f"{name}: {unread:,} unread")
-        for source, name, unread in (counts.feeds if counts else ())
-    ]
+    feeds = _feed_entries(counts, errors or {}) if counts else []
     tags = [
         Entry(Selection("tag", name), name, n, f"{n} papers tagged {name}")
         for name, n in (counts.tags if counts else ())
@@ -73,9 +96,14 @@ class SidebarModel(QAbstractItemModel):
         super().__init__(parent)
         self._sections: tuple[list[Entry], ...] = _entries(None)
         self._counts: SidebarCounts | None = None
+        self._errors: dict[str, str] = {}
+        self._error_icon: QIcon | None = None
         self._section_font = QFont()
         self._section_font.setBold(True)
         self._section_font.setPointSizeF(self._section_font.pointSizeF() * 0.85)
+        self._group_font = QFont()
+        self._group_font.setPointSizeF(self._group_font.pointSizeF() * 0.9)
+        self._group_font.setItalic(True)
 
     # ---- Qt's model interface -------------------------------------------------------------------------------
 
@@ -122,12 +150,21 @@ class SidebarModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
             return None
-        if entry.selection is None:  # the placeholder of an empty section
+        if entry.selection is None:  # the placeholder of an empty section, or a group of feeds
             if role == Qt.ItemDataRole.DisplayRole and col == COL_NAME:
                 return entry.label
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            if role == Qt.ItemDataRole.FontRole and entry.heading:
+                return self._group_font
+            if role == Qt.ItemDataRole.ToolTipRole and entry.heading:
+                return entry.tip
             return None
+        if entry.error and col == COL_NAME:
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._warning_icon()
+            if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+                return f"The last refresh failed: {entry.error}"
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_NAME:
                 return entry.label
@@ -159,8 +196,19 @@ class SidebarModel(QAbstractItemModel):
 
     def set_counts(self, counts: SidebarCounts) -> None:
         """New counts. The same entries: their count cells redraw. A feed or tag came or went: the model resets."""
-        sections = _entries(counts)
         self._counts = counts
+        self._show(_entries(counts, self._errors))
+
+    def set_feed_errors(self, errors: Mapping[str, str]) -> None:
+        """Feed id -> why its last refresh failed, for every feed that failed: those get a warning mark and say why
+        when hovered; the others lose theirs."""
+        self._errors = dict(errors)
+        self._show(_entries(self._counts, self._errors))
+
+    def feed_error(self, source: str) -> str:
+        return self._errors.get(source, "")
+
+    def _show(self, sections: tuple[list[Entry], list[Entry], list[Entry]]) -> None:
         same = all(
             [e.selection for e in old] == [e.selection for e in new]
             for old, new in zip(self._sections, sections, strict=True)
@@ -189,6 +237,11 @@ class SidebarModel(QAbstractItemModel):
         return [e.selection for entries in self._sections for e in entries if e.selection is not None]
 
     # ---- helpers -------------------------------------------------------------------------------------------
+
+    def _warning_icon(self) -> QIcon:
+        if self._error_icon is None:
+            self._error_icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._error_icon
 
     def _entry(self, index: Index) -> Entry | None:
         section = int(index.internalId())

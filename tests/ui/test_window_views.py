@@ -32,8 +32,8 @@ def test_first_run_shows_the_welcome_view_and_loads_the_sample_papers(
     assert window.stack.currentIndex() == PAGE_WELCOME
     assert window.windowTitle() == "Reading List"
     buttons = {b.text(): b for b in window.welcome.buttons}
-    # Phase 1 offers only what works: the sample. No button that does nothing.
-    assert list(buttons) == ["Load Sample Papers"]
+    # The three ways in: a feed, another reader's subscriptions, or the bundled sample (no network needed).
+    assert list(buttons) == ["Add Feed…", "Import OPML…", "Load Sample Papers"]
     assert not window.actions_by_name["next"].isEnabled()
 
     qtbot.mouseClick(buttons["Load Sample Papers"], Qt.MouseButton.LeftButton)
