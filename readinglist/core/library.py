@@ -109,6 +109,11 @@ def state_to_doc(state: PaperState) -> Doc:
     return doc
 
 
+def today_cutoff(now: datetime | None = None) -> str:
+    """The "Today" view holds papers first seen in the last 24 hours: the first_seen value it starts at."""
+    return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+
+
 def paper_date(doc: Mapping[str, Any]) -> str:
     return doc.get("published") or doc.get("updated") or doc.get("first_seen") or ""
 
@@ -428,7 +433,7 @@ class Library:
                 docs_ = self._docs
                 # Walk the (usually few) hits, not the whole library.
                 candidates = [k for k in hits if k in docs_] if keys is None else [k for k in candidates if k in hits]
-        today = (datetime.now(UTC) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+        today = today_cutoff()
         out = [
             k
             for k in candidates
