@@ -782,10 +782,11 @@ class MainWindow(QMainWindow):
             dialog.message.connect(self.statusBar().showMessage)
             self.feeds_dialog = dialog
         dialog = self.feeds_dialog
-        if not dialog.isVisible():
+        if dialog.isVisible():
+            dialog.raise_()  # behind the window: to the front
+        else:
             dialog.reload()
-        dialog.show()
-        dialog.raise_()
+            dialog.show()
         dialog.activateWindow()
         return dialog
 

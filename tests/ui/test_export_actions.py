@@ -8,13 +8,17 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
+from uitools import WindowFactory
 from workertools import running_worker
 
 from readinglist.core.library import Library
 from readinglist.ui.export_actions import SELECTION, VIEW, ExportActions, file_stem, with_suffix
+from readinglist.ui.links import SafeTextBrowser
+from readinglist.ui.settings import MarkReadMode
 from readinglist.ui.worker import LibraryWorker
 
 
@@ -138,3 +142,48 @@ def test_file_names_from_view_names() -> None:
 
     assert with_suffix(Path("x.txt"), ExportFormat.BIBTEX) == Path("x.txt")
     assert with_suffix(Path("x"), ExportFormat.CSLJSON) == Path("x.json")
+
+
+# ---- in the window ------------------------------------------------------------------------------------------
+
+
+def test_in_the_window_ctrl_shift_c_copies_the_selected_paper_and_the_export_menu_offers_both_sets(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory, tmp_path: Path
+) -> None:
+    window = open_window(sample_dir, mark_read=MarkReadMode.NEVER)
+    assert not window.actions_by_name["copy_bibtex"].isEnabled()  # no paper chosen yet
+    window.list.select_row(2)
+    key = window.list.current_key()
+    assert key is not None and window.actions_by_name["copy_bibtex"].isEnabled()
+    QGuiApplication.clipboard().clear()
+    with qtbot.waitSignal(window.exports.copied):
+        ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        qtbot.keyClick(window.list, Qt.Key.Key_C, ctrl_shift)
+    entries = bibtexparser.parse_string(QGuiApplication.clipboard().text()).entries
+    assert len(entries) == 1
+    assert entries[0].fields_dict["title"].value.replace("{", "").replace("}", "") == window.model.row_at(2).title
+    assert window.statusBar().currentMessage() == "Copied the BibTeX of 1 paper"
+
+    # File ▸ Export: the view (what is listed) and the selection, each in every format.
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.export_menu.menuAction() in file_menu.actions()
+    window.exports.update_actions()
+    assert window.exports.view_header.text() == "Inbox · 60 papers"
+    assert window.exports.selection_header.text() == "Selection · 1 paper"
+    texts = [a.text() for a in window.export_menu.actions() if not a.isSeparator()]
+    assert texts.count("BibTeX…") == 2 and texts.count("Markdown Folder, One Note per Paper…") == 2
+
+    with qtbot.waitSignal(window.exports.exported):
+        window.exports.export(scope=VIEW, choice="ris", path=tmp_path / "inbox.ris")
+    assert (tmp_path / "inbox.ris").read_text(encoding="utf-8").count("ER  -") == 60
+
+
+def test_the_shortcut_sheet_lists_the_feed_and_export_keys(qtbot: QtBot, sample_dir: Path,
+                                                          open_window: WindowFactory) -> None:
+    window = open_window(sample_dir)
+    window.action_shortcuts()
+    assert window._sheet is not None
+    text = window._sheet.findChild(SafeTextBrowser).toPlainText()
+    for expected in ("Refresh Feeds", "Ctrl+R", "Copy BibTeX", "Ctrl+Shift+C", "Add Feed…", "Import OPML…"):
+        assert expected in text
+    window._sheet.close()

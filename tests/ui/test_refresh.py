@@ -8,14 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
+from uitools import WindowFactory, reopen, wait_idle
 from workertools import FeedServer, Route, SilentServer, add_feeds, fixture, running_worker, wait_worker
 
 from readinglist.core.credentials import CredentialStore
 from readinglist.core.feeds import FeedRegistry, FeedSpec, RefreshOutcome
 from readinglist.core.library import Library
+from readinglist.ui.feeds_dialog import COL_STATUS
+from readinglist.ui.library_jobs import Selection
+from readinglist.ui.main_window import PAGE_MAIN, PAGE_WELCOME, MainWindow
 from readinglist.ui.refresh_controller import (
     RefreshController,
     RefreshDone,
@@ -23,6 +28,8 @@ from readinglist.ui.refresh_controller import (
     RefreshStatus,
     summary_line,
 )
+from readinglist.ui.settings import MarkReadMode
+from readinglist.ui.sidebar_model import COL_COUNT
 
 CL = fixture("arxiv_rss_cs.CL.xml")
 
@@ -195,3 +202,93 @@ def test_request_merging_rules() -> None:
     assert due.merged(a) == RefreshRequest(("a",), due_only=True) and not due.merged(a).scheduled
     assert everything.covers(a) and everything.covers(due) and due.covers(due)
     assert not a.covers(b) and not a.covers(due) and RefreshRequest(("a", "b")).covers(a)
+
+
+# ---- in the window ------------------------------------------------------------------------------------------
+
+
+def feed_index(window: MainWindow, feed_id: str) -> QModelIndex:
+    index = window.sidebar_model.index_of(Selection("feed", feed_id))
+    assert index.isValid()
+    return index
+
+
+def test_ctrl_r_in_the_window_adds_the_new_papers_in_place_and_marks_the_failing_feed(
+    qtbot: QtBot, sample_dir: Path, server: FeedServer, open_window: WindowFactory
+) -> None:
+    good, broken = add_feeds(
+        sample_dir,
+        FeedSpec(server.url("/good.xml"), name="Good feed", group="Journals"),
+        FeedSpec(server.url("/broken.xml"), name="Broken feed", group="Journals"),
+    )
+    window = open_window(sample_dir, mark_read=MarkReadMode.NEVER)
+    qtbot.waitUntil(lambda: window.counts is not None, timeout=5000)
+    assert window.model.rowCount() == 60
+    # Subscribed feeds are in the sidebar before they have papers, under their group's heading.
+    heading = feed_index(window, broken.id).siblingAtRow(feed_index(window, broken.id).row() - 1)
+    assert heading.data() == "Journals" and not heading.flags() & Qt.ItemFlag.ItemIsSelectable
+    window.list.select_row(5)
+    current = window.list.current_key()
+
+    with qtbot.waitSignal(window.refresh.finished, timeout=10_000):
+        qtbot.keyClick(window.list, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+        assert window.refresh_status.isVisible()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.counts is not None and window.counts.papers > 60, timeout=5000)
+
+    new = window.counts.papers - 60
+    assert new > 0 and window.model.rowCount() == 60 + new  # the new papers are in the Inbox list
+    assert window.list.current_key() == current and window.pane.key == current  # the user's place is kept
+    assert not window.refresh_status.isVisible()
+    message = window.statusBar().currentMessage()
+    assert f"{new} new papers" in message and "could not refresh Broken feed" in message
+    # The error is on the failing feed, with the reason on hover; the working feed has its papers and no mark.
+    bad = feed_index(window, broken.id)
+    assert isinstance(bad.data(Qt.ItemDataRole.DecorationRole), QIcon)
+    assert "The last refresh failed: 500 Internal Server Error" in bad.data(Qt.ItemDataRole.ToolTipRole)
+    ok = feed_index(window, good.id)
+    assert ok.data(Qt.ItemDataRole.DecorationRole) is None
+    assert ok.siblingAtColumn(COL_COUNT).data() == str(new)
+    # No dialog, let alone one per feed.
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+    # A restart shows the mark again, from the library.
+    window = reopen(window, open_window)
+    qtbot.waitUntil(lambda: bool(window.sidebar_model.feed_error(broken.id)), timeout=5000)
+    assert "500 Internal Server Error" in feed_index(window, broken.id).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_first_run_add_a_feed_from_the_welcome_view(
+    qtbot: QtBot, data_dir: Path, server: FeedServer, open_window: WindowFactory
+) -> None:
+    window = open_window(data_dir)
+    assert window.stack.currentIndex() == PAGE_WELCOME
+    button = next(b for b in window.welcome.buttons if b.text() == "Add Feed…")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = window.feeds_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.address)
+    qtbot.keyClicks(dialog.address, server.url("/good.xml"))
+    with qtbot.waitSignal(window.refresh.finished, timeout=10_000):
+        qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == PAGE_MAIN and window.model.rowCount() > 0, timeout=5000)
+    wait_idle(qtbot, window)
+    assert "new papers" in window.statusBar().currentMessage()
+    # The dialog shows how it went: fetched, named by the feed itself.
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1 and dialog.model.index(0, COL_STATUS).data() == "OK")
+    assert dialog.model.index(0, 1).data() == "cs.CL updates on arXiv.org"
+
+
+def test_a_feed_that_only_fails_still_leaves_the_welcome_view_and_shows_why(
+    qtbot: QtBot, data_dir: Path, server: FeedServer, open_window: WindowFactory
+) -> None:
+    window = open_window(data_dir)
+    dialog = window.open_feeds_dialog()
+    with qtbot.waitSignal(window.refresh.finished, timeout=10_000):
+        dialog.add_feed(url=server.url("/broken.xml"))
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == PAGE_MAIN, timeout=5000)
+    wait_idle(qtbot, window)
+    feed_id = dialog.current_feed_id()
+    assert feed_id is not None
+    qtbot.waitUntil(lambda: window.counts is not None and len(window.counts.feeds) == 1, timeout=5000)
+    assert "500 Internal Server Error" in feed_index(window, feed_id).data(Qt.ItemDataRole.ToolTipRole)
