@@ -3,8 +3,9 @@
     .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
 welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
-preview), shortcuts.png (the `?` sheet) and triage-dark.png (the triage view in a dark palette). Nothing outside a
-temporary folder is read or written, apart from the PNG files.
+preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing) and triage-dark.png (the
+triage view in a dark palette). Nothing outside a temporary folder is read or written, apart from the PNG files,
+and nothing is downloaded: the feeds shown are not due, and the window's schedule is stopped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,6 +25,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from readinglist.app import App
+from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.library import Library
 from readinglist.ui.main import app_icon, application
 from readinglist.ui.main_window import MainWindow
@@ -56,9 +59,11 @@ def settle(qapp: QApplication, window: MainWindow, until: Callable[[], bool] = l
 
 def open_window(qapp: QApplication, data_dir: Path) -> MainWindow:
     window = MainWindow(App(data_dir), icon=app_icon())
+    window.refresh.stop_schedule()  # the feeds below are for show: never fetched
     window.resize(*SIZE)
     window.show()
     settle(qapp, window, lambda: window.stack.currentIndex() != 0)
+    window.refresh.stop_schedule()  # (started again once the first view was drawn)
     return window
 
 
@@ -79,10 +84,43 @@ def sample_library(data_dir: Path) -> list[str]:
         lib.add_tags([keys[0], keys[3]], ["retrieval"])
         lib.add_tags([keys[0]], ["reading group"])
         lib.set_note(keys[0], NOTE)
+        subscribe_for_show(lib)
     settings = WindowSettings(data_dir)
     settings.set_mark_read(MarkReadMode.NEVER)  # the screenshots choose what is read, not the selection
     settings.sync()
     return keys
+
+
+def subscribe_for_show(lib: Library) -> str:
+    """A few subscriptions in groups, one failing: what the sidebar and the feeds dialog show. None is due for a
+    while, and the window's schedule is stopped, so nothing is fetched. Returns the failing feed's id."""
+    registry = FeedRegistry(lib.store)
+    now = datetime.now(UTC)
+
+    def at(hours: float) -> str:
+        return (now + timedelta(hours=hours)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    cl = registry.add(FeedSpec("cs.CL+cs.IR", group="arXiv"))
+    query = registry.add(FeedSpec('ti:"dense retrieval"', group="arXiv"))
+    hf = registry.add(FeedSpec("https://huggingface.co/api/daily_papers"))
+    nature = registry.add(
+        FeedSpec("https://www.nature.com/subjects/machine-learning.rss", name="Nature: ML", group="Journals")
+    )
+    members = registry.add(
+        FeedSpec("https://journals.example.org/acl/members.rss", name="TACL (members)", group="Journals")
+    )
+    registry.update(cl.id, last_success=at(-9), next_due=at(15))
+    registry.update(query.id, last_success=at(-9), next_due=at(15))
+    registry.update(hf.id, last_success=at(-0.4), next_due=at(0.6))
+    registry.update(nature.id, last_success=at(-0.7), next_due=at(0.3))
+    registry.update(
+        members.id,
+        last_attempt=at(-0.4),
+        last_error="TACL (members): 401 Unauthorized: the server wants a user name and password (set credentials)",
+        failures=3,
+        next_due=at(1.6),
+    )
+    return members.id
 
 
 def dark_palette() -> QPalette:
@@ -140,6 +178,15 @@ def main(argv: list[str]) -> int:
         assert window._sheet is not None
         shot(window._sheet, "shortcuts", out)
         window._sheet.close()
+
+        dialog = window.open_feeds_dialog()
+        settle(qapp, window, lambda: not dialog.busy and dialog.model.rowCount() > 0)
+        failing = next(r.feed.id for r in dialog.model.listings() if r.feed.last_error)
+        dialog.select_feed(failing)
+        dialog.address.setText("cs.CV")
+        settle(qapp, window)
+        shot(dialog, "feeds-dialog", out)
+        dialog.close()
 
         qapp.setStyle("Fusion")
         qapp.setPalette(dark_palette())

@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 3)
         self.main_split.setStretchFactor(2, 2)
-        self.main_split.setSizes([190, 690, 400])
+        self.main_split.setSizes([210, 670, 400])  # room for feed names
 
         self.welcome = WelcomeView(self._welcome_actions(), icon)
         self.opening = QLabel("Opening the library…")

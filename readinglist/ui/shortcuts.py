@@ -33,7 +33,7 @@ MENUS = ("File", "Edit", "Go", "Paper", "View", "Help")
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        "add_feed", "&Add Feed…", "File", tip="Subscribe to a feed address, arXiv categories or an arXiv search"
+        "add_feed", "&Add Feed…", "File", ("Ctrl+N",), tip="Subscribe to a feed address, arXiv categories or a search"
     ),
     ActionSpec("feeds", "&Feeds…", "File", tip="Your subscriptions: status, errors, names, groups, credentials"),
     ActionSpec(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from readinglist.core.models import ListFilter
@@ -50,6 +50,7 @@ class Entry:
     tip: str
     error: str = ""  # a feed whose last refresh failed: why
     heading: bool = False  # a group of feeds: not selectable, its feeds follow it
+    in_group: bool = False  # a feed under a group's heading: set in a little from it
 
 
 def _feed_entries(counts: SidebarCounts, errors: Mapping[str, str]) -> list[Entry]:
@@ -65,7 +66,7 @@ def _feed_entries(counts: SidebarCounts, errors: Mapping[str, str]) -> list[Entr
         tip = f"{name}: {unread:,} unread"
         if error:
             tip += f"\nThe last refresh failed: {error}"
-        out.append(Entry(Selection("feed", source), name, unread, tip, error))
+        out.append(Entry(Selection("feed", source), name, unread, tip, error, in_group=bool(feed_group)))
     return out
 
 
@@ -98,6 +99,7 @@ class SidebarModel(QAbstractItemModel):
         self._counts: SidebarCounts | None = None
         self._errors: dict[str, str] = {}
         self._error_icon: QIcon | None = None
+        self._blank: QIcon | None = None
         self._section_font = QFont()
         self._section_font.setBold(True)
         self._section_font.setPointSizeF(self._section_font.pointSizeF() * 0.85)
@@ -160,11 +162,13 @@ class SidebarModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.ToolTipRole and entry.heading:
                 return entry.tip
             return None
-        if entry.error and col == COL_NAME:
-            if role == Qt.ItemDataRole.DecorationRole:
+        if col == COL_NAME and role == Qt.ItemDataRole.DecorationRole:
+            # The mark of a failed refresh; a blank of its size sets a group's feeds in under the heading.
+            if entry.error:
                 return self._warning_icon()
-            if role == Qt.ItemDataRole.AccessibleDescriptionRole:
-                return f"The last refresh failed: {entry.error}"
+            return self._blank_icon() if entry.in_group else None
+        if entry.error and col == COL_NAME and role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return f"The last refresh failed: {entry.error}"
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_NAME:
                 return entry.label
@@ -237,6 +241,13 @@ class SidebarModel(QAbstractItemModel):
         return [e.selection for entries in self._sections for e in entries if e.selection is not None]
 
     # ---- helpers -------------------------------------------------------------------------------------------
+
+    def _blank_icon(self) -> QIcon:
+        if self._blank is None:
+            pixmap = QPixmap(16, 16)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            self._blank = QIcon(pixmap)
+        return self._blank
 
     def _warning_icon(self) -> QIcon:
         if self._error_icon is None:

@@ -247,7 +247,7 @@ def test_ctrl_r_in_the_window_adds_the_new_papers_in_place_and_marks_the_failing
     assert isinstance(bad.data(Qt.ItemDataRole.DecorationRole), QIcon)
     assert "The last refresh failed: 500 Internal Server Error" in bad.data(Qt.ItemDataRole.ToolTipRole)
     ok = feed_index(window, good.id)
-    assert ok.data(Qt.ItemDataRole.DecorationRole) is None
+    assert "failed" not in ok.data(Qt.ItemDataRole.ToolTipRole) and not window.sidebar_model.feed_error(good.id)
     assert ok.siblingAtColumn(COL_COUNT).data() == str(new)
     # No dialog, let alone one per feed.
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
