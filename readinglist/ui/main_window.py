@@ -898,19 +898,33 @@ class MainWindow(QMainWindow):
             self.search.clear()  # Esc back on the list, with a search on: the whole view again
         self._focus_list()
 
+    def _acted_on(self) -> list[str]:
+        """The papers S and M change: the selected ones when several are, else the paper shown."""
+        if self.pane.key is None:
+            return []
+        return self.list.selected_keys() if self.list.has_several_selected() else [self.pane.key]
+
     def action_star(self) -> None:
-        if self.pane.key is not None:
-            self._toggle_star(self.pane.key)
+        keys = self._acted_on()
+        if len(keys) == 1:
+            self._toggle_star(keys[0])
+        elif keys:
+            starred = not self.model.state(self.pane.key or keys[0]).starred  # as the paper shown would go
+            optimistic = {k: self.model.state(k)._replace(starred=starred) for k in keys}
+            label = f"{'Star' if starred else 'Unstar'} {len(keys):,} Papers"
+            self._change_state(label, optimistic, lambda lib: lib.set_starred(keys, starred))
 
     def action_toggle_read(self) -> None:
-        key = self.pane.key
-        if key is None:
+        keys = self._acted_on()
+        if not keys:
             return
-        state = self.model.state(key)
         self._read_timer.stop()
-        new = state._replace(read=not state.read)
-        label = "Mark Read" if new.read else "Mark Unread"
-        self._change_state(label, {key: new}, lambda lib: lib.set_read([key], new.read))
+        read = not self.model.state(self.pane.key or keys[0]).read
+        optimistic = {k: self.model.state(k)._replace(read=read) for k in keys}
+        label = "Mark Read" if read else "Mark Unread"
+        if len(keys) > 1:
+            label = f"Mark {len(keys):,} as {'Read' if read else 'Unread'}"
+        self._change_state(label, optimistic, lambda lib: lib.set_read(keys, read))
 
     def action_edit_note(self) -> None:
         if self.pane.key is not None:

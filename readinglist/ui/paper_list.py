@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QHeaderView, QTableView, QWidget
 
@@ -31,7 +31,9 @@ class PaperListView(QTableView):
         self.setModel(model)
         self.empty_text = ""
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Shift/Ctrl-click and Shift+arrows select several papers, for Copy BibTeX, export, star and mark read; J, K,
+        # N and a plain click select one, so reading one paper at a time is as before.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setShowGrid(False)
         self.setWordWrap(False)
@@ -82,6 +84,26 @@ class PaperListView(QTableView):
             keys = [current]
         return keys
 
+    def has_several_selected(self) -> bool:
+        selection = self.selectionModel().selection()
+        return len(selection) > 1 or (len(selection) == 1 and selection[0].height() > 1)
+
+    def _select_keys(self, keys: list[str]) -> None:
+        """Select these papers (those still listed), as few ranges as they make, keeping the current one."""
+        model = self.paper_model()
+        rows = sorted(r for k in keys if (r := model.row_of(k)) is not None)
+        selection = QItemSelection()
+        last = model.columnCount() - 1
+        start = prev = None
+        for row in [*rows, None]:
+            if start is not None and (row is None or row != prev + 1):
+                selection.select(model.index(start, 0), model.index(prev, last))
+                start = None
+            if row is not None and start is None:
+                start = row
+            prev = row
+        self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
     def select_row(self, row: int) -> None:
         """Make `row` current and selected, and scroll just enough to show it."""
         model = self.paper_model()
@@ -97,9 +119,10 @@ class PaperListView(QTableView):
 
     @contextmanager
     def keeping_position(self) -> Iterator[None]:
-        """Around a change of rows: the same paper stays selected and the same paper stays at the top."""
+        """Around a change of rows: the same papers stay selected and the same paper stays at the top."""
         model = self.paper_model()
         current = self.current_key()
+        selected = self.selected_keys() if self.has_several_selected() else []
         top = self.rowAt(0)
         top_key = model.key_at(top) if top >= 0 else None
         offset = self.rowViewportPosition(top) if top >= 0 else 0
@@ -109,6 +132,8 @@ class PaperListView(QTableView):
         if current_row is not None:
             flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             self.selectionModel().setCurrentIndex(model.index(current_row, COL_TITLE), flags)
+        if selected:
+            self._select_keys(selected)
         top_row = model.row_of(top_key) if top_key is not None else None
         if top_row is not None:
             self.verticalScrollBar().setValue(top_row * self.verticalHeader().defaultSectionSize() - offset)

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
-from uitools import WindowFactory
+from uitools import WindowFactory, wait_idle
 from workertools import running_worker
 
 from readinglist.core.library import Library
@@ -187,3 +187,34 @@ def test_the_shortcut_sheet_lists_the_feed_and_export_keys(qtbot: QtBot, sample_
     for expected in ("Refresh Feeds", "Ctrl+R", "Copy BibTeX", "Ctrl+Shift+C", "Add Feed…", "Import OPML…"):
         assert expected in text
     window._sheet.close()
+
+
+def test_several_papers_selected_are_copied_starred_and_kept_selected_through_a_reload(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir, mark_read=MarkReadMode.NEVER)
+    window.list.setFocus()
+    window.list.select_row(3)
+    for _ in range(2):
+        qtbot.keyClick(window.list, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    keys = [window.model.key_at(r) for r in (3, 4, 5)]
+    assert window.selected_keys() == keys and window.pane.key == keys[2]
+    window.exports.update_actions()
+    assert window.exports.selection_header.text() == "Selection · 3 papers"
+
+    with qtbot.waitSignal(window.exports.copied):
+        window.actions_by_name["copy_bibtex"].trigger()
+    assert len(bibtexparser.parse_string(QGuiApplication.clipboard().text()).entries) == 3
+
+    qtbot.keyClick(window.list, Qt.Key.Key_S)  # S stars every selected paper
+    wait_idle(qtbot, window)
+    assert all(window.model.state(k).starred for k in keys)
+    assert window.actions_by_name["undo"].text() == "&Undo Star 3 Papers"
+    window.reload_view()  # as after a refresh: the same three stay selected
+    wait_idle(qtbot, window)
+    assert window.selected_keys() == keys
+    qtbot.keyClick(window.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    assert not any(window.model.state(k).starred for k in keys)
+    qtbot.keyClick(window.list, Qt.Key.Key_J)  # J reads on, one paper at a time again
+    assert window.selected_keys() == [window.model.key_at(6)]
