@@ -1,10 +1,19 @@
-"""Refreshing feeds from the window: on demand (Ctrl+R) and on each feed's schedule, on the library thread, with a
-progress bar and a Cancel button in the status bar, and each feed's error kept on that feed.
+"""Refreshing feeds from the window: on demand (Ctrl+R) and on each feed's schedule, with a progress bar and a
+Cancel button in the status bar, and each feed's error kept on that feed.
 
-`refresh_feeds` must run where the Library lives, so a refresh is one job of the LibraryWorker: the downloads run
-on the core's own pool, parsing and writing on the library thread. Its progress callback is called there too; it
-reaches the window through a queued signal. Cancel is a threading.Event set from the GUI thread, which the core
-checks between downloads, so a cancel (or closing the window) ends a refresh within a fraction of a second.
+`refresh_feeds` must run where the Library lives: the library worker's thread. Left to itself it would also wait
+there for every download, and every other job of the window (a search, a view, a star being saved) would queue
+behind the slowest server for as long as 30 seconds. So a refresh goes in three steps:
+
+1. plan, on the library thread: which feeds (all, some, or those due), as plain Feed values;
+2. download, on a thread of its own: the same requests the core would make (`sources.download`, with the feeds'
+   validators and credentials), each answer recorded by address;
+3. `refresh_feeds` on the library thread, with a fetcher that replays those answers: the core decides, parses and
+   writes exactly as it always does, in a fraction of the time. An address the download step did not fetch (a
+   day of Hugging Face papers missed while away) is fetched then, by the core's own rules.
+
+Progress reaches the window through queued signals. Cancel is a threading.Event set from the GUI thread; downloads
+see it at once, and the core then reports the feeds not done as cancelled, with nothing half-written.
 
 One refresh at a time. A refresh asked for while one runs (a feed just added, Ctrl+R again) waits for it and then
 runs once, merged with any other request that came meanwhile.
@@ -15,13 +24,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from readinglist.core.credentials import CredentialStore
+from readinglist.core.credentials import Credential, CredentialError, CredentialStore
 from readinglist.core.feeds import (
     Feed,
     FeedRegistry,
@@ -30,12 +40,15 @@ from readinglist.core.feeds import (
     RefreshSummary,
     refresh_feeds,
 )
+from readinglist.core.fetcher import FeedFetcher, FetchResult, FetchStatus
 from readinglist.core.library import Library
+from readinglist.core.sources import ARXIV_MAX_RESULTS, RateLimiter, download, is_arxiv_url
 from readinglist.ui.worker import LibraryWorker
 
 SCHEDULE_MS = 5 * 60 * 1000  # how often the window looks for feeds whose interval has passed
 FIRST_CHECK_MS = 20 * 1000  # the first look, once the window has settled after opening
 NAMES_IN_SUMMARY = 3
+DOWNLOADS_AT_ONCE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,40 +115,202 @@ def load_feed_errors(lib: Library) -> dict[str, str]:
     return feed_errors(FeedRegistry(lib.store))
 
 
+@dataclass(frozen=True, slots=True)
+class RefreshPlan:
+    """Which feeds a refresh fetches, chosen on the library thread, and what the window needs meanwhile."""
+
+    request: RefreshRequest
+    feeds: tuple[Feed, ...]
+    errors: Mapping[str, str]
+    total: int  # subscriptions in all
+
+
+def plan_refresh(lib: Library, request: RefreshRequest) -> RefreshPlan:
+    """The feeds to refresh. The schedule takes those due, leaving alone those whose server asked to wait."""
+    registry = FeedRegistry(lib.store)
+    feeds = registry.feeds()
+    by_id = {f.id: f for f in feeds}
+    if request.everything:
+        chosen = feeds
+    else:
+        chosen = [by_id[i] for i in dict.fromkeys(request.feed_ids or ()) if i in by_id]
+        if request.due_only:
+            now = datetime.now(UTC)
+            due = [f for f in feeds if f.is_due(now) and f.waiting_until(now) is None]
+            chosen = list({f.id: f for f in [*due, *chosen]}.values())
+    return RefreshPlan(request, tuple(chosen), feed_errors(registry), len(feeds))
+
+
+Recorded = dict[str, list[FetchResult]]
+
+
+class RecordingFetcher:
+    """A FeedFetcher that keeps each answer by address (thread-safe, as the downloads run on several threads)."""
+
+    def __init__(self, fetcher: FeedFetcher) -> None:
+        self._fetcher = fetcher
+        self._lock = threading.Lock()
+        self.recorded: Recorded = {}
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        credential: Credential | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FetchResult:
+        result = self._fetcher.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
+        if result.status is not FetchStatus.CANCELLED:
+            with self._lock:
+                self.recorded.setdefault(url, []).append(result)
+        return result
+
+    def snapshot(self) -> Recorded:
+        with self._lock:
+            return {url: list(results) for url, results in self.recorded.items()}
+
+
+class ReplayFetcher:
+    """What `refresh_feeds` fetches through on the library thread: the recorded answers, each given once; anything
+    else from the network (with arXiv's pause between API calls), as the core would have done."""
+
+    def __init__(self, recorded: Recorded) -> None:
+        self._answers = {url: list(results) for url, results in recorded.items()}
+        self._lock = threading.Lock()
+        self._fallback: FeedFetcher | None = None
+        self._limiter = RateLimiter()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        credential: Credential | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FetchResult:
+        with self._lock:
+            answers = self._answers.get(url)
+            if answers:
+                return answers.pop(0)
+            if self._fallback is None:
+                self._fallback = FeedFetcher()
+            fallback = self._fallback
+        if is_arxiv_url(url) and not self._limiter.wait(cancel):
+            return FetchResult(url, FetchStatus.CANCELLED, error="cancelled")
+        return fallback.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
+
+    def close(self) -> None:
+        with self._lock:
+            fallback, self._fallback = self._fallback, None
+        if fallback is not None:
+            fallback.close()
+
+
+def _download_one(
+    feed: Feed,
+    fetcher: RecordingFetcher,
+    credentials: CredentialStore | None,
+    cancel: threading.Event,
+    limiter: RateLimiter,
+) -> None:
+    credential = None
+    if feed.auth and credentials is not None:
+        try:
+            credential = credentials.get(feed.id)
+        except CredentialError:
+            return  # the core meets the same error and records it on the feed
+    download(
+        feed.kind,
+        feed.url,
+        fetcher,  # type: ignore[arg-type]  # the fetcher's interface, recorded
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+        credential=credential,
+        cancel=cancel,
+        limiter=limiter,
+        max_results=feed.max_results or ARXIV_MAX_RESULTS,
+    )
+
+
+def download_feeds(
+    feeds: Sequence[Feed],
+    *,
+    credentials: CredentialStore | None,
+    cancel: threading.Event,
+    progress: Callable[[int, int], None],
+) -> Recorded:
+    """Step 2, off the library thread: download what the core would, keep the answers. Returns at once on cancel
+    (downloads still running are abandoned; they end on their own and close their client behind them)."""
+    now = datetime.now(UTC)
+    todo = [f for f in feeds if f.waiting_until(now) is None]  # the core reports those as waiting, unfetched
+    fetcher = FeedFetcher()
+    recorder = RecordingFetcher(fetcher)
+    limiter = RateLimiter()
+    executor = ThreadPoolExecutor(max_workers=DOWNLOADS_AT_ONCE, thread_name_prefix="readinglist-download")
+    remaining: set[Future[None]] = {
+        executor.submit(_download_one, feed, recorder, credentials, cancel, limiter) for feed in todo
+    }
+    done = 0
+    progress(0, len(todo))
+    while remaining and not cancel.is_set():
+        finished, remaining = wait(remaining, timeout=0.1, return_when=FIRST_COMPLETED)
+        if finished:
+            done += len(finished)
+            progress(done, len(todo))
+    if cancel.is_set():
+        executor.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(target=_close_after, args=(executor, fetcher), daemon=True).start()
+    else:
+        executor.shutdown(wait=True)
+        fetcher.close()
+    return recorder.snapshot()
+
+
+def _close_after(executor: ThreadPoolExecutor, fetcher: FeedFetcher) -> None:
+    executor.shutdown(wait=True)
+    fetcher.close()
+
+
 def run_refresh(
     lib: Library,
-    request: RefreshRequest,
+    plan: RefreshPlan,
+    recorded: Recorded,
     *,
     credentials: CredentialStore | None,
     progress: Callable[[RefreshProgress], None],
     cancel: threading.Event,
 ) -> RefreshDone:
-    """The job: on the library thread. A scheduled check with nothing due downloads nothing and reports nothing."""
+    """Step 3, on the library thread: the core's refresh of the planned feeds, over the recorded answers."""
     registry = FeedRegistry(lib.store)
-    feeds = registry.feeds()
-    ids: Sequence[str] | None = request.feed_ids
-    if request.due_only:
-        now = datetime.now(UTC)
-        due = [f.id for f in feeds if f.is_due(now) and f.waiting_until(now) is None]
-        if request.feed_ids:
-            due = list(dict.fromkeys([*due, *request.feed_ids]))
-        if not due:
-            return RefreshDone(request, None, feed_errors(registry), len(feeds))
-        ids = due
-    elif ids is not None:
-        known = {f.id for f in feeds}
-        ids = [i for i in ids if i in known]  # a feed removed while its refresh waited is simply not fetched
-    summary = refresh_feeds(lib, registry, feed_ids=ids, credentials=credentials, progress=progress, cancel=cancel)
-    return RefreshDone(request, summary, feed_errors(registry), len(feeds))
+    known = {f.id for f in registry.feeds()}
+    ids = [f.id for f in plan.feeds if f.id in known]  # a feed removed meanwhile is simply not refreshed
+    replay = ReplayFetcher(recorded)
+    try:
+        summary = refresh_feeds(
+            lib,
+            registry,
+            feed_ids=ids,
+            fetcher=replay,  # type: ignore[arg-type]  # the fetcher's interface, replayed
+            limiter=RateLimiter(0.0),  # the pauses arXiv asks for were made while downloading
+            credentials=credentials,
+            progress=progress,
+            cancel=cancel,
+        )
+    finally:
+        replay.close()
+    return RefreshDone(plan.request, summary, feed_errors(registry), len(known))
 
 
 def summary_line(done: RefreshDone) -> str:
     """One line for the status bar: the core's summary, and which feeds failed (each shows why in the sidebar)."""
     summary = done.summary
-    if summary is None:
-        return "No feed is due for a refresh"
     if done.feeds == 0:
         return "No feeds yet: add one with File ▸ Add Feed…"
+    if summary is None:
+        return "No feed is due for a refresh"
     line = summary.summary()
     failed = [r.name for r in summary.results if r.outcome is RefreshOutcome.FAILED]
     if failed:
@@ -150,12 +325,15 @@ class RefreshController(QObject):
     """Runs refreshes on the library worker and says how they go. Lives on the GUI thread; call it from there."""
 
     started = Signal(object)  # the RefreshRequest that began
-    progressed = Signal(object)  # RefreshProgress, on the GUI thread
+    downloading = Signal(int, int)  # feeds downloaded, of how many
+    progressed = Signal(object)  # RefreshProgress, as the core reads and saves them
     finished = Signal(object)  # RefreshDone
     feed_errors_changed = Signal(dict)  # feed id -> error sentence, for every feed with an error (others: none)
     papers_changed = Signal(int, int)  # new, updated papers: the window reloads its view, keeping the place
     message = Signal(str)  # one line for the status bar
     _progress_from_library = Signal(object)  # emitted on the library thread; queued to this object's thread
+    _download_progress = Signal(int, int)  # emitted on the download thread; queued likewise
+    _downloaded = Signal(object, object)  # RefreshPlan, Recorded
 
     def __init__(
         self,
@@ -174,6 +352,8 @@ class RefreshController(QObject):
         self._errors: dict[str, str] = {}
         self._closed = False
         self._progress_from_library.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        self._download_progress.connect(self._on_download_progress, Qt.ConnectionType.QueuedConnection)
+        self._downloaded.connect(self._read_downloads, Qt.ConnectionType.QueuedConnection)
         self._timer = QTimer(self, interval=schedule_ms, timeout=self._scheduled_check)
         self._first_check = QTimer(self, singleShot=True, timeout=self._scheduled_check)
 
@@ -232,17 +412,54 @@ class RefreshController(QObject):
             self.refresh(due_only=True)
 
     def _start(self, request: RefreshRequest) -> None:
-        cancel = threading.Event()
-        self._cancel = cancel
+        self._cancel = threading.Event()
         self._running = request
+        self.started.emit(request)
+        self._worker.submit(
+            lambda lib: plan_refresh(lib, request), self._planned, failed=self._failed, label="plan the refresh"
+        )
+
+    def _planned(self, plan: RefreshPlan) -> None:
+        cancel = self._cancel
+        if self._closed or cancel is None:
+            return
+        if not plan.feeds:
+            self._done(RefreshDone(plan.request, None, plan.errors, plan.total))
+            return
+        credentials = self._credentials
+
+        def run() -> None:  # on the download thread
+            try:
+                recorded = download_feeds(
+                    plan.feeds, credentials=credentials(), cancel=cancel, progress=self._emit_download_progress
+                )
+            except Exception:  # the core will download what is missing, and say what fails
+                recorded = {}
+            with contextlib.suppress(RuntimeError):  # the window is gone
+                self._downloaded.emit(plan, recorded)
+
+        threading.Thread(target=run, name="readinglist-refresh", daemon=True).start()
+
+    def _read_downloads(self, plan: RefreshPlan, recorded: Recorded) -> None:
+        cancel = self._cancel
+        if self._closed or cancel is None:
+            return
         credentials = self._credentials
         emit = self._emit_progress
 
         def job(lib: Library) -> RefreshDone:
-            return run_refresh(lib, request, credentials=credentials(), progress=emit, cancel=cancel)
+            return run_refresh(lib, plan, recorded, credentials=credentials(), progress=emit, cancel=cancel)
 
-        self.started.emit(request)
         self._worker.submit(job, self._done, failed=self._failed, label="refresh the feeds")
+
+    def _emit_download_progress(self, done: int, total: int) -> None:
+        # On the download thread.
+        with contextlib.suppress(RuntimeError):
+            self._download_progress.emit(done, total)
+
+    def _on_download_progress(self, done: int, total: int) -> None:
+        if self._running is not None:
+            self.downloading.emit(done, total)
 
     def _emit_progress(self, progress: RefreshProgress) -> None:
         # On the library thread.
@@ -316,6 +533,7 @@ class RefreshStatus(QWidget):
         layout.addWidget(self.cancel_button)
         self.hide()
         controller.started.connect(self._started)
+        controller.downloading.connect(self._downloading)
         controller.progressed.connect(self._progressed)
         controller.finished.connect(self._finished)
 
@@ -325,14 +543,22 @@ class RefreshStatus(QWidget):
         self.cancel_button.setEnabled(True)
         self.show()
 
+    def _downloading(self, done: int, total: int) -> None:
+        # Downloading is most of a refresh: it fills the first nine tenths of the bar, reading the rest.
+        if total:
+            self._show(done * 9, total * 10, f"Downloading feeds: {done} of {total}")
+
     def _progressed(self, progress: RefreshProgress) -> None:
         if progress.total == 0:
             return
-        self.bar.setRange(0, progress.total)
-        self.bar.setValue(progress.done)
-        text = f"Refreshing feeds: {progress.done} of {progress.total}"
+        text = f"Reading feeds: {progress.done} of {progress.total}"
         if progress.new_papers:
             text += f", {progress.new_papers:,} new papers"
+        self._show(progress.total * 9 + progress.done, progress.total * 10, text)
+
+    def _show(self, value: int, maximum: int, text: str) -> None:
+        self.bar.setRange(0, maximum)
+        self.bar.setValue(value)
         if self.cancel_button.isEnabled():
             self.label.setText(text)
 

@@ -17,6 +17,7 @@ from workertools import FeedServer, Route, SilentServer, add_feeds, fixture, run
 
 from readinglist.core.credentials import CredentialStore
 from readinglist.core.feeds import FeedRegistry, FeedSpec, RefreshOutcome
+from readinglist.core.fetcher import FetchResult, FetchStatus
 from readinglist.core.library import Library
 from readinglist.ui.feeds_dialog import COL_STATUS
 from readinglist.ui.library_jobs import Selection
@@ -26,6 +27,7 @@ from readinglist.ui.refresh_controller import (
     RefreshDone,
     RefreshRequest,
     RefreshStatus,
+    ReplayFetcher,
     summary_line,
 )
 from readinglist.ui.settings import MarkReadMode
@@ -108,6 +110,27 @@ def test_a_refresh_shows_progress_and_keeps_each_error_on_its_feed(
         assert lib.feed_counts()[good.id] == new
 
 
+def test_the_library_thread_stays_free_while_feeds_download(qtbot: QtBot, data_dir: Path, server: FeedServer) -> None:
+    server.routes["/slow.xml"] = Route(body=CL, delay=1.0)
+    add_feeds(data_dir, FeedSpec(server.url("/slow.xml"), name="Slow feed"))
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        downloads: list[tuple[int, int]] = []
+        controller.downloading.connect(lambda done, total: downloads.append((done, total)))
+        with qtbot.waitSignal(controller.downloading, timeout=5000):
+            controller.refresh()
+        # While the slow server thinks, a search (any job) on the library thread answers at once.
+        started = time.monotonic()
+        with qtbot.waitCallback(timeout=5000) as answered:
+            worker.submit(len, answered)
+        assert time.monotonic() - started < 0.5 and answered.args == [0]
+        with qtbot.waitSignal(controller.finished, timeout=10_000) as finished:
+            pass
+        assert downloads == [(0, 1), (1, 1)]
+        assert finished.args[0].summary.new_papers > 0
+        assert server.hits("/slow.xml") == 1  # downloaded once: the core read the recorded answer
+
+
 def test_errors_from_earlier_runs_are_read_at_start(qtbot: QtBot, data_dir: Path, server: FeedServer) -> None:
     (broken,) = add_feeds(data_dir, FeedSpec(server.url("/broken.xml"), name="Broken feed"))
     with Library.open(data_dir) as lib:
@@ -126,7 +149,7 @@ def test_cancel_ends_a_refresh_stuck_on_a_silent_server_at_once(qtbot: QtBot, da
         with running_worker(qtbot, data_dir) as worker:
             controller = RefreshController(worker, no_credentials)
             _window, status = status_bar_with(qtbot, controller)
-            with qtbot.waitSignal(controller.progressed, timeout=5000):
+            with qtbot.waitSignal(controller.downloading, timeout=5000):
                 controller.refresh()
             started = time.monotonic()
             with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
@@ -292,3 +315,15 @@ def test_a_feed_that_only_fails_still_leaves_the_welcome_view_and_shows_why(
     assert feed_id is not None
     qtbot.waitUntil(lambda: window.counts is not None and len(window.counts.feeds) == 1, timeout=5000)
     assert "500 Internal Server Error" in feed_index(window, feed_id).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_replay_gives_each_recorded_answer_once_then_asks_the_network(server: FeedServer) -> None:
+    url = server.url("/good.xml")
+    recorded = {url: [FetchResult(url, FetchStatus.OK, http_status=200, body=b"recorded")]}
+    replay = ReplayFetcher(recorded)
+    try:
+        assert replay.fetch(url).body == b"recorded" and server.hits("/good.xml") == 0
+        assert replay.fetch(url).body == CL and server.hits("/good.xml") == 1
+    finally:
+        replay.close()
+    assert recorded[url]  # the recording itself is left as it was
