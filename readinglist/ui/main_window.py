@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self.refresh.message.connect(self.statusBar().showMessage)
         self.refresh.papers_changed.connect(self._feeds_brought_papers)
         self.refresh.feed_errors_changed.connect(self.sidebar_model.set_feed_errors)
+        self.refresh.feed_errors_changed.connect(lambda _errors: self._update_view_header())
         self.refresh.finished.connect(self._refresh_finished)
         self.feeds_dialog: FeedsDialog | None = None
         a = self.actions_by_name
@@ -459,6 +460,14 @@ class MainWindow(QMainWindow):
         if self.model.searching:
             self.view_count.setText(f"{shown:,} of {total:,} {noun} match")
             self.list.empty_text = f"No paper in {self._label(self._selection)} matches “{self._search_applied}”."
+        elif self._selection.kind == "feed":
+            self.view_count.setText(f"{total:,} {noun}")
+            error = self.sidebar_model.feed_error(self._selection.name)
+            self.list.empty_text = (
+                f"No papers from this feed yet: its last refresh failed.\n\n{error}"
+                if error
+                else "No papers from this feed yet. Ctrl+R fetches every feed now."
+            )
         else:
             self.view_count.setText(f"{total:,} {noun}")
             self.list.empty_text = EMPTY_VIEW_TEXT.get(self._selection.name, "No papers here.")

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -351,6 +352,7 @@ class RefreshController(QObject):
         self._queued: RefreshRequest | None = None
         self._errors: dict[str, str] = {}
         self._closed = False
+        self._started_at = 0.0
         self._progress_from_library.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         self._download_progress.connect(self._on_download_progress, Qt.ConnectionType.QueuedConnection)
         self._downloaded.connect(self._read_downloads, Qt.ConnectionType.QueuedConnection)
@@ -413,6 +415,7 @@ class RefreshController(QObject):
 
     def _start(self, request: RefreshRequest) -> None:
         self._cancel = threading.Event()
+        self._started_at = time.monotonic()
         self._running = request
         self.started.emit(request)
         self._worker.submit(
@@ -471,6 +474,8 @@ class RefreshController(QObject):
             self.progressed.emit(progress)
 
     def _done(self, done: RefreshDone) -> None:
+        if done.summary is not None:  # the core timed its part; the user waited for the downloads too
+            done = replace(done, summary=replace(done.summary, elapsed=time.monotonic() - self._started_at))
         self._running = None
         self._cancel = None
         self._set_errors(dict(done.errors))

@@ -315,6 +315,12 @@ def test_a_feed_that_only_fails_still_leaves_the_welcome_view_and_shows_why(
     assert feed_id is not None
     qtbot.waitUntil(lambda: window.counts is not None and len(window.counts.feeds) == 1, timeout=5000)
     assert "500 Internal Server Error" in feed_index(window, feed_id).data(Qt.ItemDataRole.ToolTipRole)
+    # Its own view says why it is empty.
+    window.show_view(Selection("feed", feed_id))
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert window.list.empty_text.startswith("No papers from this feed yet: its last refresh failed.")
+    assert "500 Internal Server Error" in window.list.empty_text
 
 
 def test_the_replay_gives_each_recorded_answer_once_then_asks_the_network(server: FeedServer) -> None:
