@@ -12,14 +12,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from readinglist.core.export import ExportFormat, citation_text, export_papers, write_export, write_markdown_folder
-from readinglist.core.library import Library
 from readinglist.ui.worker import LibraryWorker
+
+if TYPE_CHECKING:
+    from readinglist.core.export import ExportFormat
+    from readinglist.core.library import Library
 
 VIEW, SELECTION = "view", "selection"
 COPY_BIBTEX_KEYS = "Ctrl+Shift+C"
@@ -29,9 +32,15 @@ COPY_BIBTEX_KEYS = "Ctrl+Shift+C"
 class ExportChoice:
     name: str
     text: str  # the menu entry
-    fmt: ExportFormat
+    format_name: str  # an ExportFormat's value: the exporters are loaded on the first export, not at launch
     folder: bool = False  # one Markdown note per paper in a folder
     tip: str = ""
+
+    @property
+    def fmt(self) -> ExportFormat:
+        from readinglist.core.export import ExportFormat
+
+        return ExportFormat(self.format_name)
 
     @property
     def file_filter(self) -> str:
@@ -39,18 +48,18 @@ class ExportChoice:
 
 
 CHOICES: tuple[ExportChoice, ...] = (
-    ExportChoice("bibtex", "BibTeX…", ExportFormat.BIBTEX, tip="For LaTeX: @misc with eprint for arXiv papers"),
-    ExportChoice("ris", "RIS…", ExportFormat.RIS, tip="For Zotero, Mendeley and EndNote"),
-    ExportChoice("csljson", "CSL-JSON…", ExportFormat.CSLJSON, tip="For pandoc and Zotero"),
-    ExportChoice("markdown", "Markdown…", ExportFormat.MARKDOWN, tip="One document: titles, authors, links, notes"),
+    ExportChoice("bibtex", "BibTeX…", "bibtex", tip="For LaTeX: @misc with eprint for arXiv papers"),
+    ExportChoice("ris", "RIS…", "ris", tip="For Zotero, Mendeley and EndNote"),
+    ExportChoice("csljson", "CSL-JSON…", "csljson", tip="For pandoc and Zotero"),
+    ExportChoice("markdown", "Markdown…", "markdown", tip="One document: titles, authors, links, notes"),
     ExportChoice(
         "markdown_folder",
         "Markdown Folder, One Note per Paper…",
-        ExportFormat.MARKDOWN,
+        "markdown",
         folder=True,
         tip="A note per paper, for a notes vault (Obsidian, Logseq); re-exporting updates them",
     ),
-    ExportChoice("csv", "CSV…", ExportFormat.CSV, tip="A spreadsheet row per paper, with stars, tags and notes"),
+    ExportChoice("csv", "CSV…", "csv", tip="A spreadsheet row per paper, with stars, tags and notes"),
 )
 CHOICE_BY_NAME = {c.name: c for c in CHOICES}
 
@@ -67,6 +76,8 @@ def with_suffix(path: Path, fmt: ExportFormat) -> Path:
 
 
 def citations(lib: Library, keys: Sequence[str]) -> str:
+    from readinglist.core.export import citation_text
+
     return "\n".join(citation_text(lib.get(k)) for k in keys if k in lib)
 
 
@@ -178,9 +189,15 @@ class ExportActions(QObject):
             self.message.emit("Select a paper to copy its BibTeX")
             return
         notes = True if self.include_notes_action.isChecked() else None
+
+        def job(lib: Library) -> str:
+            from readinglist.core.export import ExportFormat, export_papers
+
+            return export_papers(lib, keys, ExportFormat.BIBTEX, include_notes=notes)
+
         self._copy(
             "bibtex",
-            lambda lib: export_papers(lib, keys, ExportFormat.BIBTEX, include_notes=notes),
+            job,
             f"Copied the BibTeX of {count_text(len(keys))}",
         )
 
@@ -223,6 +240,8 @@ class ExportActions(QObject):
         fmt = choice.fmt
 
         def job(lib: Library) -> Path:
+            from readinglist.core.export import write_export, write_markdown_folder
+
             if choice.folder:
                 write_markdown_folder(lib, keys, target)
             else:

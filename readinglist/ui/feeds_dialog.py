@@ -63,7 +63,7 @@ from readinglist.core.feeds import (
 from readinglist.core.library import Library
 from readinglist.core.opml import OpmlImportResult, export_opml, import_opml_file
 from readinglist.core.sources import hf_daily_url, is_arxiv_url
-from readinglist.ui.refresh_controller import error_sentence
+from readinglist.ui.refresh_jobs import error_sentence
 from readinglist.ui.worker import LibraryWorker
 
 COL_GROUP, COL_NAME, COL_KIND, COL_STATUS, COL_LAST_SUCCESS, COL_UNREAD, COL_LAST_ERROR = range(7)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QPalette
@@ -42,7 +42,6 @@ from readinglist.core.search import query_words
 from readinglist.core.storage import StoreError
 from readinglist.ui import library_jobs as jobs
 from readinglist.ui.export_actions import ExportActions
-from readinglist.ui.feeds_dialog import FeedsDialog
 from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
 from readinglist.ui.paper_list import PaperListView
@@ -54,6 +53,9 @@ from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions
 from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
 from readinglist.ui.welcome import WelcomeView
 from readinglist.ui.worker import LibraryWorker
+
+if TYPE_CHECKING:
+    from readinglist.ui.feeds_dialog import FeedsDialog
 
 APP_TITLE = "Reading List"
 CONFIRM_MARK_ALL_ABOVE = 50
@@ -785,6 +787,8 @@ class MainWindow(QMainWindow):
     def open_feeds_dialog(self) -> FeedsDialog:
         """The feeds dialog, shown and in front; one per window, made on first use."""
         if self.feeds_dialog is None:
+            from readinglist.ui.feeds_dialog import FeedsDialog  # its core modules load when first needed
+
             dialog = FeedsDialog(self.worker, self.app.credentials, self)
             dialog.refresh_requested.connect(self.refresh.refresh)
             dialog.feeds_changed.connect(self._feeds_changed)

@@ -27,9 +27,9 @@ from readinglist.ui.refresh_controller import (
     RefreshDone,
     RefreshRequest,
     RefreshStatus,
-    ReplayFetcher,
     summary_line,
 )
+from readinglist.ui.refresh_jobs import ReplayFetcher
 from readinglist.ui.settings import MarkReadMode
 from readinglist.ui.sidebar_model import COL_COUNT
 
@@ -209,13 +209,34 @@ def test_requests_made_while_one_runs_are_merged_and_run_once_after_it(
         messages: list[str] = []
         controller.started.connect(runs.append)
         controller.message.connect(messages.append)
-        controller.refresh([good.id])
-        controller.refresh([good.id])  # already running: said once, not queued
+        with qtbot.waitSignal(controller.downloading):  # planned: it is fetching the good feed
+            controller.refresh([good.id])
+        controller.refresh([good.id])  # already being fetched: said once, not queued
         controller.refresh([broken.id])
         controller.refresh(due_only=True)
         qtbot.waitUntil(lambda: len(runs) == 2 and not controller.running, timeout=10_000)
         assert runs == [RefreshRequest((good.id,)), RefreshRequest((broken.id,), due_only=True)]
         assert messages[0] == "A refresh is already running"
+
+
+def test_a_feed_added_during_a_refresh_of_every_feed_is_fetched_after_it(
+    qtbot: QtBot, data_dir: Path, server: FeedServer
+) -> None:
+    (good,) = add_feeds(data_dir, FeedSpec(server.url("/good.xml"), name="Good feed"))
+    server.routes["/good.xml"].delay = 0.3
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        runs: list[RefreshRequest] = []
+        controller.started.connect(runs.append)
+        with qtbot.waitSignal(controller.downloading):
+            controller.refresh()
+        late = FeedSpec(server.url("/broken.xml"), name="Late feed")
+        with qtbot.waitCallback() as added:
+            worker.submit(lambda lib: FeedRegistry(lib.store).add(late).id, added)
+        controller.refresh([added.args[0]])  # not in the running refresh's plan: it follows
+        qtbot.waitUntil(lambda: len(runs) == 2 and not controller.running, timeout=10_000)
+        assert runs[1] == RefreshRequest((added.args[0],))
+        assert good.id not in runs[1].feed_ids
 
 
 def test_request_merging_rules() -> None:
