@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
 from uitools import WindowFactory, reopen, wait_idle
 from workertools import FeedServer, Route, SilentServer, add_feeds, fixture, running_worker, wait_worker
@@ -354,3 +354,32 @@ def test_the_replay_gives_each_recorded_answer_once_then_asks_the_network(server
     finally:
         replay.close()
     assert recorded[url]  # the recording itself is left as it was
+
+
+def test_first_run_import_opml_from_the_welcome_view_subscribes_and_fetches(
+    qtbot: QtBot, data_dir: Path, server: FeedServer, open_window: WindowFactory, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>'
+        '<outline text="Work">'
+        f'<outline type="rss" text="Lab feed" xmlUrl="{server.url("/good.xml")}"/>'
+        f'<outline type="rss" text="Broken journal" xmlUrl="{server.url("/broken.xml")}"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(opml), ""))
+    window = open_window(data_dir)
+    button = next(b for b in window.welcome.buttons if b.text() == "Import OPML…")
+    with qtbot.waitSignal(window.refresh.finished, timeout=10_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == PAGE_MAIN and window.model.rowCount() > 0, timeout=5000)
+    wait_idle(qtbot, window)
+    dialog = window.feeds_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "subscriptions.opml: 2 feeds added in 1 groups" in dialog.feedback.text()
+    qtbot.waitUntil(lambda: window.counts is not None and len(window.counts.feeds) == 2, timeout=5000)
+    assert set(window.counts.groups.values()) == {"Work"}
+    broken = next(source for source, name, _ in window.counts.feeds if name == "Broken journal")
+    assert "500 Internal Server Error" in feed_index(window, broken).data(Qt.ItemDataRole.ToolTipRole)
