@@ -841,8 +841,7 @@ class MainWindow(QMainWindow):
     def _feeds_changed(self) -> None:
         # A feed added, renamed, regrouped or removed: the sidebar's feeds and the list's source names follow.
         self._recount()
-        if self.stack.currentIndex() != PAGE_MAIN or self._shown_selection is not None:
-            self.reload_view()
+        self.reload_view()  # (from the welcome view too: a library with a feed shows the window, even empty)
 
     def _refresh_finished(self, _done: RefreshDone) -> None:
         if self.feeds_dialog is not None and self.feeds_dialog.isVisible():
