@@ -10,7 +10,6 @@ from PySide6.QtGui import QPalette
 from readinglist.core.library import Library
 from readinglist.core.models import ListFilter
 from readinglist.ui import library_jobs as jobs
-from readinglist.ui import refcount_guard
 from readinglist.ui.library_jobs import Selection, SidebarTracker
 from readinglist.ui.main_window import _search_query
 from readinglist.ui.paper_view import paper_html, paper_links
@@ -114,8 +113,3 @@ def test_the_pane_shows_feed_text_as_text_and_links_only_to_the_web(sample_dir: 
     assert ("Code", "https://github.com/x/y") in links
     assert "Comment: 12 pages" in html
 
-
-def test_the_refcount_guard_applies_only_where_pyside_has_the_bug() -> None:
-    assert refcount_guard.affected((3, 11), "6.12.0")
-    assert not refcount_guard.affected((3, 12), "6.12.0")
-    assert not refcount_guard.affected((3, 11), "6.11.3")
