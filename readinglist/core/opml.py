@@ -38,9 +38,9 @@ class OpmlImportResult:
 
     def summary(self) -> str:
         groups = {f.group for f in self.added if f.group}
-        text = f"{len(self.added)} feeds added"
+        text = f"{len(self.added)} feed{'s' if len(self.added) != 1 else ''} added"
         if groups:
-            text += f" in {len(groups)} groups"
+            text += f" in {len(groups)} group{'s' if len(groups) != 1 else ''}"
         if self.skipped:
             text += f", {len(self.skipped)} skipped (duplicates or unusable addresses)"
         return text
