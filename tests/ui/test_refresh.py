@@ -378,7 +378,7 @@ def test_first_run_import_opml_from_the_welcome_view_subscribes_and_fetches(
     wait_idle(qtbot, window)
     dialog = window.feeds_dialog
     assert dialog is not None and dialog.isVisible()
-    assert "subscriptions.opml: 2 feeds added in 1 groups" in dialog.feedback.text()
+    assert "subscriptions.opml: 2 feeds added in 1 group" in dialog.feedback.text()
     qtbot.waitUntil(lambda: window.counts is not None and len(window.counts.feeds) == 2, timeout=5000)
     assert set(window.counts.groups.values()) == {"Work"}
     broken = next(source for source, name, _ in window.counts.feeds if name == "Broken journal")
