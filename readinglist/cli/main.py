@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             # The window loads the sample itself, on its library thread, after checking for a running window.
             return library_commands.open_window(args, app)
-        if args.sample:
+        if args.sample and args.command != "restore":  # restore must work on a library that does not open
             library_commands.ensure_sample(app)
         handler: Handler = args.handler
         return handler(args, app)

@@ -475,7 +475,9 @@ class Library:
     # ---- importing -----------------------------------------------------------------------------------------
 
     def _before_change(self) -> None:
-        if not self._backup_checked:
+        # An empty library has nothing to back up: check again at the next change, so that a library created
+        # today (the first import) is backed up before the changes that follow, not only tomorrow.
+        if not self._backup_checked and self.store.parts():
             self._backup_checked = True
             self.store.backup_daily()
 

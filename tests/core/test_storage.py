@@ -153,3 +153,13 @@ def test_readers_never_fail_while_a_writer_commits(data_dir: Path) -> None:
     thread.join()
     assert not errors
     assert opened > 0
+
+
+def test_a_library_created_today_is_backed_up_before_the_changes_that_follow(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(2), source="x")  # the first import: nothing existed to back up
+        lib.set_starred(["arxiv:2401.00000"], True)
+        backups = lib.store.list_backups()
+        assert len(backups) == 1 and backups[0].name.endswith("daily")
+        lib.set_starred(["arxiv:2401.00001"], True)
+        assert len(lib.store.list_backups()) == 1
