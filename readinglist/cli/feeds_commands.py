@@ -335,9 +335,9 @@ def cmd_export_opml(args: argparse.Namespace, app: App) -> int:
         sys.stdout.write(data.decode("utf-8"))
         return 0
     path = Path(args.file)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    from readinglist.core.export import write_atomically
+
+    write_atomically(path, data)  # an ExportError is reported by main as one line
     print(f"{len(feeds)} feeds written to {path}")
     return 0
 
@@ -409,9 +409,12 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
         worker = threading.Thread(target=run, name="readinglist-refresh")
         worker.start()
         interrupted = False
-        while worker.is_alive():
+        while True:
+            # Leave only once the refresh thread has finished: closing the library under it would release the
+            # writer lock while it may still be committing.
             try:
-                worker.join(0.2)
+                worker.join()
+                break
             except KeyboardInterrupt:
                 interrupted = True
                 cancel.set()

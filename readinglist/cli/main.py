@@ -10,6 +10,7 @@ from typing import Any
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
 from readinglist.cli import export_commands, feeds_commands, library_commands
+from readinglist.core.export import ExportError
 from readinglist.core.importer import FeedError
 from readinglist.core.library import UnknownPaperError
 from readinglist.core.storage import StoreError
@@ -65,9 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             library_commands.ensure_sample(app)
         handler: Handler = args.handler
         return handler(args, app)
-    except (StoreError, UnknownPaperError, FeedError, CommandError) as exc:
-        message = exc.args[0] if isinstance(exc, UnknownPaperError) else str(exc)
-        print(f"readinglist: error: {message}", file=sys.stderr)
+    except (StoreError, UnknownPaperError, FeedError, ExportError, CommandError) as exc:
+        print(f"readinglist: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

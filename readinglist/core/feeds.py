@@ -951,6 +951,8 @@ def _process(
 
 def _accept_move(registry: FeedRegistry, feed: Feed, moved_to: str | None) -> str | None:
     """A permanent redirect moves the subscription, unless another feed already has that address."""
+    if moved_to:
+        moved_to, _ = split_credentials(moved_to)  # never store credentials a server put in an address
     if not moved_to or moved_to == feed.url:
         return None  # (http -> https is a move worth keeping, though both name the same subscription)
     other = registry.find_url(moved_to)

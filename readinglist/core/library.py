@@ -19,7 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from readinglist.core.identity import aliases, key_candidates, make_key, normalize_doi, parse_arxiv_id
+from readinglist.core.identity import (
+    aliases,
+    key_candidates,
+    make_key,
+    normalize_doi,
+    normalize_title,
+    parse_arxiv_id,
+)
 from readinglist.core.models import (
     ImportResult,
     IncomingPaper,
@@ -497,17 +504,20 @@ class Library:
                 skipped += 1
                 continue
             ids = aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
-            key = next((self._alias[a] for a in ids if a in self._alias), None)
+            key = self._match(inc, ids, pending)
             if key is None:
                 key = make_key(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid, title=inc.title)
                 if key in self._alias:
-                    key = self._alias[key]
+                    # Its link's key belongs to another paper (_match said so): key it by guid or title instead.
+                    key = make_key(arxiv_id=None, doi=None, url=None, guid=inc.guid, title=inc.title)
+                    key = self._alias.get(key, key)
             if key in pending:
                 doc = pending[key]
                 fields, _ = _merge(doc, inc, source, ids, now)
                 doc.update(fields)
                 for a in doc["ids"]:
                     self._alias.setdefault(a, key)
+                unchanged += 1
                 continue
             if key not in self._docs:
                 doc = _new_doc(PaperKey(key), inc, source, ids, now)
@@ -546,6 +556,25 @@ class Library:
             unchanged=unchanged,
             skipped=skipped,
         )
+
+    def _match(self, inc: IncomingPaper, ids: Sequence[str], pending: Mapping[str, Doc]) -> str | None:
+        """The stored paper `inc` is another sighting of, if any.
+
+        An arXiv id, a DOI or the entry's own guid names one paper. A shared link alone does not always: some
+        feeds give every item the table-of-contents page as its link. A match on the link alone therefore also
+        needs the same title.
+        """
+        guid_ids = set(aliases(arxiv_id=None, doi=None, url=None, guid=inc.guid)) if inc.guid else set()
+        for a in ids:
+            key = self._alias.get(a)
+            if key is None:
+                continue
+            if a.startswith(("arxiv:", "doi:")) or a in guid_ids:
+                return key
+            stored = pending.get(key) or self._docs.get(key)
+            if stored is None or normalize_title(stored.get("title", "")) == normalize_title(inc.title):
+                return key
+        return None
 
     def _write_changes(self, changes: Mapping[str, Doc]) -> None:
         """Changed papers go whole into the delta part: one small file, wherever their segments are."""

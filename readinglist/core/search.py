@@ -47,6 +47,8 @@ class SearchIndex:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             try:
                 self._db = self._connect()
+            except sqlite3.OperationalError:
+                raise  # locked or unreadable for now: not damage, and another process may be using the files
             except sqlite3.DatabaseError:
                 # A damaged cache is thrown away and rebuilt: it holds nothing that is not in the library.
                 for suffix in ("", "-wal", "-shm", "-journal"):

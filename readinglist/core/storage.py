@@ -449,14 +449,14 @@ class Store:
             os.replace(tmp, self.dir / MANIFEST)
             created.pop()
             _fsync_dir(self.dir)
-        except OSError as exc:
+        except (OSError, TypeError) as exc:
+            # TypeError: orjson refuses text it cannot encode (lone surrogates from undecodable input bytes).
             for path in created:
                 with contextlib.suppress(OSError):
                     path.unlink()
             self._reload_after_failure()
-            raise WriteFailedError(
-                f"could not save the library in {self.dir}: {_describe_oserror(exc)}; nothing was changed"
-            ) from exc
+            reason = _describe_oserror(exc) if isinstance(exc, OSError) else f"the change holds invalid text ({exc})"
+            raise WriteFailedError(f"could not save the library in {self.dir}: {reason}; nothing was changed") from exc
         old = [self._files[p] for p in dirty if p in self._files and self._files[p] != files[p]]
         self._files, self._sizes, self.generation = files, sizes, generation
         self._schema_dirty = False
@@ -574,7 +574,12 @@ class Store:
             if chosen is None:
                 raise StoreError(f"no usable backup in {self.backups_dir}")
         else:
-            chosen = next((b for b in backups if b.name == name or b.name.startswith(name)), None)
+            exact = [b for b in backups if b.name == name]
+            matching = exact or [b for b in backups if b.name.startswith(name)]
+            if len(matching) > 1:
+                names = ", ".join(b.name for b in matching)
+                raise StoreError(f"{name!r} names {len(matching)} backups ({names}); give one whole name")
+            chosen = matching[0] if matching else None
             if chosen is None:
                 raise StoreError(f"no backup named {name!r} in {self.backups_dir} (see `readinglist restore --list`)")
             if not self._backup_is_good(chosen):

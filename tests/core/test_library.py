@@ -90,7 +90,7 @@ def test_ids_match_with_and_without_version_old_style_doi_and_url(library: Libra
         [
             IncomingPaper(title="Paper", url="http://arxiv.org/abs/hep-ex/0307015", arxiv_id="hep-ex/0307015"),
             IncomingPaper(title="A journal paper", doi="https://doi.org/10.1038/NATURE12373"),
-            IncomingPaper(title="A journal paper (no DOI in this feed)", url="https://nature.com/a"),
+            IncomingPaper(title="A Journal Paper.", url="https://nature.com/a"),  # same link, same title: no DOI here
         ],
         source="two",
     )
@@ -279,3 +279,19 @@ def test_a_search_index_of_another_format_is_rebuilt(data_dir: Path) -> None:
     db.close()
     with Library.open(data_dir) as lib:
         assert lib.query(search="kolmo") == ["arxiv:2401.00001"]
+
+
+def test_papers_sharing_only_a_link_stay_apart(library: Library) -> None:
+    toc = "https://journal.example.org/toc/current"
+    result = library.add_papers(
+        [
+            IncomingPaper(title="Sparse attention at scale", url=toc, guid="urn:journal:1"),
+            IncomingPaper(title="A survey of retrieval", url=toc, guid="urn:journal:2"),
+            IncomingPaper(title="Sparse attention at scale", url=toc),  # the first one again, without its guid
+        ],
+        source="journal",
+    )
+    assert len(result.new) == 2 and result.unchanged == 1
+    survey = IncomingPaper(title="A survey of retrieval", url=toc, guid="urn:journal:2")
+    again = library.add_papers([survey], source="j")
+    assert again.new == () and len(library) == 2

@@ -163,3 +163,15 @@ def test_a_library_created_today_is_backed_up_before_the_changes_that_follow(dat
         assert len(backups) == 1 and backups[0].name.endswith("daily")
         lib.set_starred(["arxiv:2401.00001"], True)
         assert len(lib.store.list_backups()) == 1
+
+
+def test_text_that_cannot_be_saved_changes_nothing_and_blocks_nothing(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(2), source="x")
+        # Undecodable input bytes reach Python as lone surrogates (surrogateescape): not storable as JSON.
+        with pytest.raises(WriteFailedError, match="invalid text"):
+            lib.set_note("arxiv:2401.00000", "caf\udcff")
+        assert lib.state("arxiv:2401.00000").note == ""
+        lib.set_starred(["arxiv:2401.00000"], True)  # the same shard still takes changes
+    with Library.open(data_dir) as lib:
+        assert lib.state("arxiv:2401.00000").starred
