@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,9 +18,17 @@ if TYPE_CHECKING:
 
 APP_NAME = "readinglist"
 ENV_DATA_DIR = "READINGLIST_DATA_DIR"
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-SAMPLE_FEED = RESOURCES / "sample-papers.xml"
 SAMPLE_SOURCE = "Sample papers"
+
+
+def resource(name: str) -> Path:
+    """A bundled file: in the source tree's resources/ (a checkout, an editable install), else where a regular
+    install put it (pyproject's data-files: <prefix>/share/readinglist)."""
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "resources", Path(sys.prefix) / "share" / APP_NAME):
+        if (folder / name).exists():
+            return folder / name
+    return here.parent / "resources" / name  # let the caller's error name the expected place
 
 
 def default_data_dir() -> Path:
@@ -62,5 +71,5 @@ class App:
         return self._credentials
 
     def load_sample(self, library: Library) -> str:
-        parsed = read_feed_file(SAMPLE_FEED)
+        parsed = read_feed_file(resource("sample-papers.xml"))
         return library.add_papers(parsed.papers, source=SAMPLE_SOURCE).summary()

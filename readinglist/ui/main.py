@@ -9,17 +9,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from readinglist.app import RESOURCES, App
+from readinglist.app import App, resource
 from readinglist.ui.main_window import APP_TITLE, MainWindow
 from readinglist.ui.single_instance import SingleInstance
 
-ICON = RESOURCES / "readinglist.svg"
 DESKTOP_FILE_NAME = "readinglist"  # resources/readinglist.desktop
 
 
 def app_icon() -> QIcon:
     # An SVG icon: Qt draws it at whatever size and scale the screen asks for, sharp on high-DPI screens.
-    return QIcon(str(ICON))
+    return QIcon(str(resource("readinglist.svg")))
 
 
 def application() -> QApplication:

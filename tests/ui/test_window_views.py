@@ -237,14 +237,14 @@ def test_the_window_lays_out_at_small_and_large_sizes(
 def test_feeds_are_shown_by_name_though_papers_record_the_subscription_id(
     qtbot: QtBot, data_dir: Path, open_window: WindowFactory
 ) -> None:
-    from readinglist.app import SAMPLE_FEED
+    from readinglist.app import resource
     from readinglist.core.feeds import FeedRegistry, FeedSpec
     from readinglist.core.importer import read_feed_file
     from readinglist.core.library import Library
 
     with Library.open(data_dir) as lib:
         feed = FeedRegistry(lib.store).add(FeedSpec(url="https://rss.arxiv.org/rss/cs.CL", name="arXiv cs.CL"))
-        lib.add_papers(read_feed_file(SAMPLE_FEED).papers[:5], source=feed.id)
+        lib.add_papers(read_feed_file(resource("sample-papers.xml")).papers[:5], source=feed.id)
     window = open_window(data_dir)
     assert window.counts is not None and window.counts.feeds == ((feed.id, "arXiv cs.CL", 5),)
     assert window.sidebar_model.index_of(Selection("feed", feed.id)).data() == "arXiv cs.CL"
