@@ -74,6 +74,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("restore", help="bring back a backup (default: the latest good one)")
     p.add_argument("backup", nargs="?", metavar="BACKUP", help="backup name (see --list)")
     p.add_argument("--list", action="store_true", help="list the backups")
+    p.add_argument("--salvage", action="store_true",
+                   help="with no usable backup: rebuild the library from every file that still reads, leaving out "
+                        "only the damaged ones (the whole folder is copied to corrupt/ first)")
     p.add_argument("--from", dest="from_file", metavar="FILE",
                    help="merge an archive written by `backup --to` into this library (newest edit wins per field)")
     p.set_defaults(handler=cmd_restore)
@@ -318,6 +321,17 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
             print(f"no backups in {store.backups_dir}")
         for b in backups:
             print(f"{b.name:<48} generation {b.generation:<6} {b.papers_bytes / 1e6:8.1f} MB")
+        return 0
+    if args.salvage:
+        left_out = store.salvage()
+        try:
+            library = Library(store, search_index=SearchIndex(app.data_dir / "index" / "search.sqlite"))
+            library.sync_search_index()
+            print(f"salvaged the library: {len(library)} papers")
+        finally:
+            store.close()
+        for line in left_out:
+            print(f"readinglist: left out {line} (a copy is in {store.root / 'corrupt'})", file=sys.stderr)
         return 0
     # Choose first: a restore that cannot happen must not move the current library aside.
     chosen = store.choose_backup(args.backup)

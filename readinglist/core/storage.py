@@ -20,6 +20,7 @@ import contextlib
 import errno
 import gc
 import os
+import re
 import shutil
 import sys
 import time
@@ -183,6 +184,67 @@ class Store:
         self._remove_orphans()
         return None
 
+    def salvage(self) -> list[str]:
+        """Rebuild the library from every part file that still reads, leaving out the damaged ones.
+
+        For a library that cannot be opened and has no usable backup. The library folder is copied to corrupt/
+        first, so nothing is lost even from a part that is left out. Returns the parts left out, with why.
+        """
+        self._acquire_lock()
+        manifest: dict[str, Any] | None
+        try:
+            manifest = self._read_manifest()
+        except CorruptLibraryError:
+            manifest = None
+        if manifest is not None and int(manifest["schema"]) > SCHEMA_VERSION:
+            raise FutureSchemaError(
+                f"the library in {self.dir} was written by a newer readinglist; nothing was changed"
+            )
+        if self.dir.is_dir():
+            shutil.copytree(self.dir, self.root / "corrupt" / (_timestamp() + "-before-salvage"))
+        named: dict[str, str] = dict(manifest["files"]) if manifest else {}
+        sizes: dict[str, int] = dict(manifest.get("sizes", {})) if manifest else {}
+        found: dict[str, list[tuple[int, str]]] = {}
+        for entry in self.dir.glob("*.json") if self.dir.is_dir() else ():
+            m = re.fullmatch(r"(?P<part>.+)\.g(?P<gen>\d+)\.json", entry.name)
+            if m:
+                found.setdefault(m["part"], []).append((int(m["gen"]), entry.name))
+        parts: Parts = {}
+        left_out: list[str] = []
+        for part in sorted(set(found) | set(named)):
+            # The manifest's file first, then any other generation of the part, newest first.
+            candidates = [named[part]] if part in named else []
+            candidates += [name for _, name in sorted(found.get(part, []), reverse=True) if name not in candidates]
+            reason = "its file is missing"
+            for name in candidates:
+                try:
+                    raw = (self.dir / name).read_bytes()
+                    if name == named.get(part) and part in sizes and sizes[part] != len(raw):
+                        reason = "its file is truncated or altered"
+                        continue
+                    data = orjson.loads(raw)
+                    if isinstance(data, dict) and all(isinstance(t, dict) for t in data.values()):
+                        parts[part] = data
+                        break
+                    reason = "its file does not hold TinyDB tables"
+                except FileNotFoundError:
+                    moved = self._find_moved(name)
+                    reason = f"its file is missing (moved to {moved} when found damaged)" if moved else "it is missing"
+                except (OSError, orjson.JSONDecodeError) as exc:
+                    reason = f"its file could not be read ({exc})"
+            else:
+                left_out.append(f"{part}: {reason}")
+        self._parts, self._files, self._sizes, self._dbs = {}, {}, {}, {}
+        self.schema = int(manifest["schema"]) if manifest else SCHEMA_VERSION
+        with self.transaction():
+            for part, data in parts.items():
+                self.mark_dirty(part, data)
+            self._schema_dirty = True
+        self._remove_orphans()
+        if self.schema < SCHEMA_VERSION:
+            self._migrate()
+        return left_out
+
     def _move_library_aside(self) -> None:
         if not self.dir.is_dir() or not any(self.dir.iterdir()):
             return
@@ -342,7 +404,10 @@ class Store:
         if latest:
             msg += f"; restore the latest good backup ({latest.name}) with `readinglist restore`"
         else:
-            msg += "; no backup is available"
+            msg += (
+                "; no backup is available: `readinglist restore --salvage` keeps everything else and leaves out "
+                "only what this file held"
+            )
         return CorruptLibraryError(msg, path=path, moved_to=moved_to, backup=latest.path if latest else None)
 
     def _migrate(self) -> None:
@@ -572,7 +637,10 @@ class Store:
         if name is None:
             chosen = next((b for b in backups if self._backup_is_good(b)), None)
             if chosen is None:
-                raise StoreError(f"no usable backup in {self.backups_dir}")
+                raise StoreError(
+                    f"no usable backup in {self.backups_dir}; `readinglist restore --salvage` rebuilds the library "
+                    "from the files that still read"
+                )
         else:
             exact = [b for b in backups if b.name == name]
             matching = exact or [b for b in backups if b.name.startswith(name)]

@@ -175,3 +175,46 @@ def test_text_that_cannot_be_saved_changes_nothing_and_blocks_nothing(data_dir: 
         lib.set_starred(["arxiv:2401.00000"], True)  # the same shard still takes changes
     with Library.open(data_dir) as lib:
         assert lib.state("arxiv:2401.00000").starred
+
+
+def test_salvage_keeps_everything_but_the_damaged_file_when_there_is_no_backup(data_dir: Path) -> None:
+    import shutil as _shutil
+
+    from readinglist.core.library import _state_part
+    from readinglist.core.storage import CorruptLibraryError
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(200), source="x")
+        keys = lib.keys()
+        lib.set_starred(keys, True)
+        lib.set_note(keys[0], "the note that matters")
+    _shutil.rmtree(data_dir / "backups")
+    lost_part = _state_part(keys[1])
+    manifest = json.loads((data_dir / "library" / "manifest.json").read_text())
+    (data_dir / "library" / manifest["files"][lost_part]).write_bytes(b"\x00garbage")
+    with pytest.raises(CorruptLibraryError, match="restore --salvage"):
+        Library.open(data_dir)
+    store = Store(data_dir)
+    left_out = store.salvage()
+    store.close()
+    assert [line.split(":")[0] for line in left_out] == [lost_part]
+    with Library.open(data_dir) as lib:
+        assert len(lib) == 200  # every paper is back
+        kept = [k for k in keys if _state_part(k) != lost_part]
+        assert all(lib.state(k).starred for k in kept)
+        if _state_part(keys[0]) != lost_part:
+            assert lib.state(keys[0]).note == "the note that matters"
+    # Nothing was thrown away: the damaged file and the whole folder as it was are under corrupt/.
+    assert any(p.name.endswith("-before-salvage") for p in (data_dir / "corrupt").iterdir())
+
+
+def test_salvage_rebuilds_a_lost_manifest(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(5), source="x")
+        lib.set_note("arxiv:2401.00003", "kept")
+    (data_dir / "library" / "manifest.json").write_text("{ not json")
+    store = Store(data_dir)
+    assert store.salvage() == []
+    store.close()
+    with Library.open(data_dir) as lib:
+        assert len(lib) == 5 and lib.state("arxiv:2401.00003").note == "kept"
