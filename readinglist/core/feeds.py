@@ -71,7 +71,8 @@ class FeedStatus(enum.Enum):
     ERROR = "error"
 
 
-def _parse_time(text: str | None) -> datetime | None:
+def parse_time(text: str | None) -> datetime | None:
+    """A stored ISO time as an aware datetime (naive ones are UTC); None when absent or unreadable."""
     if not text:
         return None
     try:
@@ -123,12 +124,12 @@ class Feed:
         return self.announce_types if self.announce_types is not None else DEFAULT_ANNOUNCE_TYPES
 
     def is_due(self, now: datetime) -> bool:
-        due = _parse_time(self.next_due)
+        due = parse_time(self.next_due)
         return due is None or due <= now
 
     def waiting_until(self, now: datetime) -> datetime | None:
         """When the server asked us to wait (Retry-After) until a time still ahead, that time."""
-        until = _parse_time(self.retry_until)
+        until = parse_time(self.retry_until)
         return until if until is not None and until > now else None
 
     def to_doc(self) -> dict[str, Any]:
@@ -433,7 +434,7 @@ class FeedRegistry:
                 raise FeedRegistryError(f"the shortest refresh interval is {MIN_INTERVAL // 60} minutes")
             changes["interval"] = interval
             if feed.last_success:
-                last = _parse_time(feed.last_success)
+                last = parse_time(feed.last_success)
                 if last is not None:
                     changes.setdefault("next_due", _fmt_time(last + timedelta(seconds=interval)))
         if "announce_types" in changes and changes["announce_types"] is not None:
@@ -864,7 +865,7 @@ def _download_job(
 def _missed_days(feed: Feed, now: datetime) -> list[date]:
     """The days from the last success's (its list may have grown after it) to yesterday, UTC; at most the last
     HF_MAX_MISSED_DAYS. Today's papers come from the subscription's own address."""
-    last = _parse_time(feed.last_success)
+    last = parse_time(feed.last_success)
     if last is None:
         return []
     today = now.astimezone(UTC).date()

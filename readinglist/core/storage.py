@@ -234,8 +234,13 @@ class Store:
                     reason = f"its file could not be read ({exc})"
             else:
                 left_out.append(f"{part}: {reason}")
+        self._replace_with(parts, schema=int(manifest["schema"]) if manifest else SCHEMA_VERSION)
+        return left_out
+
+    def _replace_with(self, parts: Parts, *, schema: int) -> None:
+        """Make `parts` the whole library in one commit (restore, salvage); upgrade it if its schema is older."""
         self._parts, self._files, self._sizes, self._dbs = {}, {}, {}, {}
-        self.schema = int(manifest["schema"]) if manifest else SCHEMA_VERSION
+        self.schema = schema
         with self.transaction():
             for part, data in parts.items():
                 self.mark_dirty(part, data)
@@ -243,7 +248,6 @@ class Store:
         self._remove_orphans()
         if self.schema < SCHEMA_VERSION:
             self._migrate()
-        return left_out
 
     def _move_library_aside(self) -> None:
         if not self.dir.is_dir() or not any(self.dir.iterdir()):
@@ -663,16 +667,5 @@ class Store:
         parts: Parts = {}
         for part, filename in manifest["files"].items():
             parts[part] = orjson.loads((chosen.path / filename).read_bytes())
-        self._dbs.clear()
-        self._parts = {}
-        self._files = {}
-        self._sizes = {}
-        self.schema = int(manifest["schema"])
-        with self.transaction():
-            for part, data in parts.items():
-                self.mark_dirty(part, data)
-            self._schema_dirty = True
-        self._remove_orphans()
-        if self.schema < SCHEMA_VERSION:
-            self._migrate()
+        self._replace_with(parts, schema=int(manifest["schema"]))
         return chosen

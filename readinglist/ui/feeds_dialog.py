@@ -57,6 +57,7 @@ from readinglist.core.feeds import (
     FeedStatus,
     Subscribed,
     normalize_feed_url,
+    parse_time,
     subscribe,
     unsubscribe,
 )
@@ -112,19 +113,9 @@ def is_arxiv_rss(feed: Feed) -> bool:
     return feed.kind is FeedKind.RSS and is_arxiv_url(feed.url)
 
 
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def ago(text: str | None, now: datetime | None = None) -> str:
     """ "5 min ago", "3 h ago", "2 days ago"; "never" when there is no time."""
-    when = _parse(text)
+    when = parse_time(text)
     if when is None:
         return "never"
     seconds = ((now or datetime.now(UTC)) - when).total_seconds()
@@ -139,7 +130,7 @@ def ago(text: str | None, now: datetime | None = None) -> str:
 
 
 def local_time(text: str | None) -> str:
-    when = _parse(text)
+    when = parse_time(text)
     return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "never"
 
 
@@ -816,7 +807,7 @@ class FeedsDialog(QDialog):
             tries = f" ({feed.failures} tries in a row)" if feed.failures > 1 else ""
             lines.append(f"Last error{tries}: {error_sentence(feed)}")
         if feed.next_due:
-            due = _parse(feed.next_due)
+            due = parse_time(feed.next_due)
             lines.append("Next refresh: " + ("when the window next checks" if due and due <= now else local_time(
                 feed.next_due)))
         return "\n".join(lines)
