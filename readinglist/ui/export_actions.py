@@ -101,15 +101,19 @@ class ExportActions(QObject):
         selected_keys: Callable[[], list[str]],
         view_name: Callable[[], str],
         copy_actions: tuple[QAction, QAction] | None = None,
+        before: Callable[[], None] | None = None,
     ) -> None:
         """`copy_actions`: the window's Copy BibTeX and Copy Citation actions, whose handlers call `copy_bibtex` and
-        `copy_citation`; without them this makes its own (with their keys), for use on its own."""
+        `copy_citation`; without them this makes its own (with their keys), for use on its own. `before` runs first
+        in every copy and export: the window saves the note being typed, so that a shortcut pressed while typing
+        exports the note as it is on screen."""
         super().__init__(window)
         self._worker = worker
         self._window = window
         self._view_keys = view_keys
         self._selected_keys = selected_keys
         self._view_name = view_name
+        self._before = before or (lambda: None)
         self._last_folder = Path.home()
         self._busy = 0
 
@@ -184,6 +188,7 @@ class ExportActions(QObject):
     # ---- copying ---------------------------------------------------------------------------------------------
 
     def copy_bibtex(self) -> None:
+        self._before()
         keys = self._selected_keys()
         if not keys:
             self.message.emit("Select a paper to copy its BibTeX")
@@ -202,6 +207,7 @@ class ExportActions(QObject):
         )
 
     def copy_citation(self) -> None:
+        self._before()
         keys = self._selected_keys()
         if not keys:
             self.message.emit("Select a paper to copy its citation")
@@ -226,6 +232,7 @@ class ExportActions(QObject):
         for in a file dialog when not given."""
         if isinstance(choice, str):
             choice = CHOICE_BY_NAME[choice]
+        self._before()
         keys = self._view_keys() if scope == VIEW else self._selected_keys()
         if not keys:
             self.message.emit("Nothing to export: the view is empty" if scope == VIEW else "No paper is selected")

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from readinglist.core.library import Library
-from readinglist.core.models import ListFilter, PaperState, StateChange
+from readinglist.core.models import ListFilter, PaperKey, PaperState, StateChange
 
 # ---- what the window is showing ----------------------------------------------------------------------------
 
@@ -202,9 +202,12 @@ def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]
     return {f.id: f.name for f in feeds}, {f.id: f.group for f in feeds if f.group}
 
 
-def view_rows(lib: Library, selection: Selection) -> ViewRows:
+def view_rows(lib: Library, selection: Selection, *, keep: str | None = None) -> ViewRows:
+    """The rows of a view; `keep`: a paper to list even if it no longer belongs (the one being read)."""
     with gc_paused():
         keys = lib.query(**selection.query_args())
+        if keep is not None and keep in lib and keep not in keys:
+            keys.append(PaperKey(keep))
         doc, state_doc = lib.doc, lib.state_doc
         rows = [row_from_doc(doc(k)) for k in keys]
         states = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 WEB_SCHEMES = ("http", "https")
@@ -38,4 +38,6 @@ class SafeTextBrowser(QTextBrowser):
         self.anchorClicked.connect(open_in_browser)
 
     def loadResource(self, type: int, name: QUrl) -> Any:
-        return None
+        # An empty image, not None: None means "not handled" and Qt then opens the path itself, on the GUI thread
+        # (a note with ![x](/dev/zero) aborted the app). A null QImage is an answer, and draws nothing.
+        return QImage()

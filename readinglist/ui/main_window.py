@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
             selected_keys=self.selected_keys,
             view_name=lambda: self._label(self._selection),
             copy_actions=(a["copy_bibtex"], a["copy_citation"]),
+            before=self.pane.flush,
         )
         self.exports.message.connect(self.statusBar().showMessage)
 
@@ -406,8 +407,11 @@ class MainWindow(QMainWindow):
         self._selection = selection
         self._select_in_sidebar(selection)
         self.view_title.setText(self._label(selection))
+        # Reloading the view on screen (a refresh brought papers) must not take away the paper being read, even if
+        # it no longer belongs (read in the Inbox): it stays listed until the user moves on.
+        keep = self.pane.key if selection == self._shown_selection else None
         self.worker.submit(
-            lambda lib: jobs.view_rows(lib, selection),
+            lambda lib: jobs.view_rows(lib, selection, keep=keep),
             lambda rows: self._view_rows_loaded(serial, rows),
             label="load the list",
         )
@@ -428,8 +432,13 @@ class MainWindow(QMainWindow):
         first = self.stack.currentIndex() != PAGE_MAIN
         self.stack.setCurrentIndex(PAGE_MAIN)
         same = view.selection == self._shown_selection
+        # Changes still on their way to the disk are newer than this answer: keep showing them.
+        states = dict(view.states)
+        for key in self._pending_writes:
+            if self.model.row_of(key) is not None:
+                states[key] = self.model.state(key)
         with self.list.keeping_position() if same else nullcontext():
-            self.model.set_rows(view.rows, view.states, view.feed_names)
+            self.model.set_rows(view.rows, states, view.feed_names)
         self._shown_selection = view.selection
         if not same:
             self.list.scrollToTop()
@@ -736,7 +745,13 @@ class MainWindow(QMainWindow):
     def _submit_search(self, query: str) -> None:
         # One search at a time: keystrokes that come meanwhile are folded into the next one.
         self._search_busy = True
-        self.worker.submit(lambda lib: jobs.search(lib, query), self._search_done, label="search")
+        self.worker.submit(
+            lambda lib: jobs.search(lib, query), self._search_done, failed=self._search_failed, label="search"
+        )
+
+    def _search_failed(self, exc: BaseException) -> None:
+        self._search_busy = False  # the next keystroke searches again
+        self._job_failed("search", exc)
 
     def _search_done(self, hits: jobs.SearchHits) -> None:
         self._search_busy = False

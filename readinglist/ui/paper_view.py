@@ -224,6 +224,7 @@ class PaperPane(QWidget):
         self._row = row
         self._state = state
         self._feeds = list(row.feeds if feeds is None else feeds) if row is not None else []
+        self.tag_bar.edit.clear()  # a tag half typed for the previous paper must not land on this one
         if row is None:
             self.notes.load(None, "")
             self.tag_bar.set_tags(())
