@@ -39,7 +39,7 @@ from readinglist.core.models import (
     StateChange,
     utc_now,
 )
-from readinglist.core.search import SearchIndex
+from readinglist.core.search import SearchIndex, query_words
 from readinglist.core.storage import Store
 
 SEGMENT_SIZE = 4000
@@ -382,8 +382,6 @@ class Library:
             return self._scan(text)
 
     def _scan(self, text: str) -> set[str] | None:
-        from readinglist.core.search import query_words
-
         words = query_words(text)
         if not words:
             return None

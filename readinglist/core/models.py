@@ -81,14 +81,13 @@ class Change(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    """What one import did: counts for the user, keys for the window to redraw, problems by file."""
+    """What one import did: counts for the user, and keys for the window to redraw."""
 
     source: str
     new: tuple[PaperKey, ...] = ()
     updated: tuple[PaperKey, ...] = ()
     unchanged: int = 0
     skipped: int = 0
-    problems: tuple[str, ...] = ()
 
     def summary(self) -> str:
         parts = [f"{len(self.new)} new", f"{len(self.updated)} updated", f"{self.unchanged} already in library"]

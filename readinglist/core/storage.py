@@ -154,6 +154,8 @@ class Store:
         self._depth = 0
         self.generation = 0
         self.schema = SCHEMA_VERSION
+        self._schema_dirty = False  # the manifest must be written even if no part changed (restore, migration)
+        self.on_reload: Callable[[], None] | None = None  # called after memory went back to the disk's state
 
     # ---- opening -------------------------------------------------------------------------------------------
 
@@ -484,8 +486,6 @@ class Store:
         if self._depth == 0:
             self.commit()
 
-    _schema_dirty = False
-
     def commit(self) -> None:
         if not self._dirty and not self._schema_dirty:
             return
@@ -539,8 +539,6 @@ class Store:
         self._load_once()
         if self.on_reload is not None:
             self.on_reload()
-
-    on_reload: Callable[[], None] | None = None
 
     def bytes_on_disk(self) -> int:
         return sum(self._sizes.values())

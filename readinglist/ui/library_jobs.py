@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from readinglist.core.library import Library
+from readinglist.core.library import Library, today_cutoff
 from readinglist.core.models import ListFilter, PaperKey, PaperState, StateChange
 
 # ---- what the window is showing ----------------------------------------------------------------------------
@@ -248,11 +248,6 @@ class SidebarCounts:
     @property
     def unread(self) -> int:
         return self.views.get(ListFilter.UNREAD.value, 0)
-
-
-def today_cutoff(now: datetime | None = None) -> str:
-    """The start of "Today" as `Library.query` computes it: the last 24 hours."""
-    return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
 
 
 class _Share(NamedTuple):

@@ -1,12 +1,29 @@
-"""Fixtures of the core tier: a real feed server on 127.0.0.1 and an in-memory keyring."""
+"""Fixtures of the core tier: an empty library and its feed registry, a real feed server on 127.0.0.1, and an
+in-memory keyring."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import pytest
 from feedtools import FeedServer, MemoryKeyring
+
+from readinglist.core.feeds import FeedRegistry
+from readinglist.core.library import Library
+
+
+@pytest.fixture
+def library(data_dir: Path) -> Iterator[Library]:
+    lib = Library.open(data_dir)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def registry(library: Library) -> FeedRegistry:
+    return FeedRegistry(library.store)
 
 
 @pytest.fixture

@@ -47,18 +47,6 @@ HF = fixture("hf_daily_papers_2025-09-17.json")
 
 
 @pytest.fixture
-def library(data_dir: Path) -> Iterator[Library]:
-    lib = Library.open(data_dir)
-    yield lib
-    lib.close()
-
-
-@pytest.fixture
-def registry(library: Library) -> FeedRegistry:
-    return FeedRegistry(library.store)
-
-
-@pytest.fixture
 def fetcher() -> Iterator[FeedFetcher]:
     with FeedFetcher(connect_timeout=1.0, read_timeout=0.5, total_timeout=3.0, max_bytes=200_000) as f:
         yield f

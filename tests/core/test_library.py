@@ -27,13 +27,6 @@ def arxiv(n: str, v: int = 1, **kw: object) -> IncomingPaper:
     return IncomingPaper(**fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def library(data_dir: Path):
-    lib = Library.open(data_dir)
-    yield lib
-    lib.close()
-
-
 def reopen(lib: Library) -> Library:
     root = lib.store.root
     lib.close()

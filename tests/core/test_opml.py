@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -14,18 +13,6 @@ from readinglist.core.credentials import CredentialStore
 from readinglist.core.feeds import FeedKind, FeedRegistry, FeedSpec
 from readinglist.core.library import Library
 from readinglist.core.opml import OpmlError, export_opml, import_opml, import_opml_file, read_opml
-
-
-@pytest.fixture
-def library(data_dir: Path) -> Iterator[Library]:
-    lib = Library.open(data_dir)
-    yield lib
-    lib.close()
-
-
-@pytest.fixture
-def registry(library: Library) -> FeedRegistry:
-    return FeedRegistry(library.store)
 
 
 def test_netnewswire_export(registry: FeedRegistry) -> None:
