@@ -7,12 +7,10 @@ they are http(s).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from feedparser.exceptions import CharacterEncodingOverride
 
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import IncomingPaper
+from readinglist.core.text import feed_text, html_to_text, one_line
 
 
 class FeedError(Exception):
@@ -39,59 +38,9 @@ class ParsedFeed:
 # ---- text ------------------------------------------------------------------------------------------------------
 
 
-class _TextExtractor(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
-    _SKIP = frozenset({"script", "style", "head", "title", "iframe", "object", "embed", "noscript", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skip += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_PARAS = re.compile(r"\s*\n\s*\n\s*")
-
-
 def plain_text(markup: str | None) -> str:
-    """Markup to readable text: tags removed (script and style with their content), entities decoded,
-    whitespace normalised, paragraph breaks kept."""
-    if not markup:
-        return ""
-    if "<" in markup or "&" in markup:
-        parser = _TextExtractor()
-        try:
-            parser.feed(markup)
-            parser.close()
-            text = "".join(parser.parts)
-        except Exception:  # HTMLParser is lenient; this is a last resort for pathological input
-            text = re.sub(r"<[^>]*>", " ", markup)
-        text = html.unescape(text)
-    else:
-        text = markup
-    text = text.replace("\x00", "")
-    paragraphs = [_SPACES.sub(" ", " ".join(p.split("\n"))).strip() for p in _PARAS.split(text)]
-    return "\n\n".join(p for p in paragraphs if p)
-
-
-def one_line(text: str | None) -> str:
-    return " ".join(plain_text(text).split())
+    """Markup to readable text (the feed did not say whether it is HTML, so it is treated as HTML)."""
+    return html_to_text(markup)
 
 
 def safe_url(url: Any) -> str | None:
@@ -156,6 +105,22 @@ def _iso_from_struct(parsed: Any) -> str | None:
         return None
 
 
+def _published(entry: Mapping[str, Any]) -> str | None:
+    """The paper's date: the feed's published date, else PRISM's publication date, else dc:date or updated
+    (feedparser reads dc:date as `updated`). bioRxiv gives only the last two."""
+    published = _iso_from_struct(entry.get("published_parsed"))
+    if published:
+        return published
+    prism = entry.get("prism_publicationdate") or entry.get("prism_coverdate")
+    if isinstance(prism, str) and prism.strip():
+        from feedparser.datetimes import _parse_date
+
+        published = _iso_from_struct(_parse_date(prism.strip()))
+        if published:
+            return published
+    return _iso_from_struct(entry["updated_parsed"] if "updated_parsed" in entry else None)  # noqa: SIM401
+
+
 # ---- entries --------------------------------------------------------------------------------------------------
 
 _ARXIV_PREFIX = re.compile(
@@ -212,18 +177,32 @@ def _related_links(entry: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _detail_type(entry: Mapping[str, Any], name: str) -> str | None:
+    detail = entry.get(f"{name}_detail")
+    return detail.get("type") if isinstance(detail, Mapping) else None
+
+
+_ARXIV_GUID = re.compile(r"^(?:oai:arXiv\.org:|https?://(?:www\.|export\.)?arxiv\.org/abs/)", re.IGNORECASE)
+
+
 def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
     """One feedparser entry as a paper; None when it names nothing (no title and no identifier)."""
-    title = one_line(entry.get("title"))
     url, pdf = _links(entry)
     guid = entry.get("id") if isinstance(entry.get("id"), str) else None
+    # arXiv's RSS and Atom text is plain (Atom type="text"), whatever feedparser guesses from "<s> and </s>" in
+    # an RSS description: text between angle brackets there is the author's.
+    from_arxiv = bool(_ARXIV_GUID.match(guid or "") or _ARXIV_GUID.match(str(entry.get("link") or "")))
+    title_type = "text/plain" if from_arxiv else _detail_type(entry, "title")
+    title = one_line(entry.get("title"), title_type or "text/plain")
     raw_summary = entry.get("summary") or ""
+    summary_type = _detail_type(entry, "summary")
     if not raw_summary:
         for content in entry.get("content") or ():
             if isinstance(content, Mapping) and content.get("value"):
                 raw_summary = content["value"]
+                summary_type = content.get("type")
                 break
-    abstract = plain_text(raw_summary)
+    abstract = feed_text(raw_summary, "text/plain" if from_arxiv else (summary_type or "text/html"))
     announce_type = entry.get("arxiv_announce_type")
     m = _ARXIV_PREFIX.match(abstract)
     if m:
@@ -252,9 +231,9 @@ def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
     primary = entry.get("arxiv_primary_category")
     if isinstance(primary, Mapping) and primary.get("term"):
         categories.insert(0, primary["term"])
-    journal_ref = one_line(entry.get("arxiv_journal_reference") or entry.get("arxiv_journal_ref")) or None
+    journal_ref = one_line(entry.get("arxiv_journal_reference") or entry.get("arxiv_journal_ref"), "text/plain") or None
     extra: dict[str, Any] = {}
-    comment = one_line(entry.get("arxiv_comment"))
+    comment = one_line(entry.get("arxiv_comment"), "text/plain")
     if comment:
         extra["comment"] = comment
     license_url = safe_url(entry.get("rights")) if arxiv is not None else None
@@ -272,7 +251,7 @@ def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
         url=url,
         guid=guid if not arxiv else None,
         pdf_url=pdf,
-        published=_iso_from_struct(entry.get("published_parsed")),
+        published=_published(entry),
         updated=_iso_from_struct(entry["updated_parsed"] if "updated_parsed" in entry else None),  # noqa: SIM401 (.get falls back to published, with a DeprecationWarning)
         categories=tuple(dict.fromkeys(c for c in categories if c)),
         journal_ref=journal_ref,
@@ -290,7 +269,9 @@ def parse_feed(
         response_headers.setdefault("content-location", url)
     charset_warning = _fix_declared_charset(data, response_headers)
     try:
-        parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=True)
+        # No sanitising: nothing here is ever rendered as HTML (text is made plain below, by the content type the feed
+        # declares), and feedparser's sanitiser deletes tags it does not know, `<think>` in an abstract included.
+        parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=False)
     except Exception as exc:  # feedparser raises on some inputs instead of setting bozo (FIELD-NOTES)
         raise FeedError(f"{name}: the feed could not be parsed ({type(exc).__name__}: {exc})") from exc
     entries = parsed.get("entries") or []
@@ -326,7 +307,7 @@ def parse_feed(
     if skipped:
         warnings.append(f"{name}: {skipped} entries without a title or identifier were skipped")
     return ParsedFeed(
-        title=one_line(feed_info.get("title")) or name,
+        title=one_line(feed_info.get("title"), _detail_type(feed_info, "title") or "text/plain") or name,
         papers=tuple(papers),
         warnings=tuple(warnings),
         link=safe_url(feed_info.get("link")),

@@ -41,6 +41,15 @@ from readinglist.core.models import (
 )
 from readinglist.core.search import SearchIndex, query_words
 from readinglist.core.storage import Store
+from readinglist.core.text import (
+    display_fields,
+    fold,
+    has_tex,
+    shown,
+    shown_title,
+    stripped_by_old_importer,
+    tex_to_unicode,
+)
 
 SEGMENT_SIZE = 4000
 STATE_SHARDS = 64
@@ -144,7 +153,33 @@ def _new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now
     if inc.announce_type:
         optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
     doc.update({k: v for k, v in optional.items() if v})
+    rendered = display_fields(inc.title, inc.authors, inc.abstract)
+    if rendered:
+        doc["shown"] = rendered
     return doc
+
+
+def _with_reading(source: Mapping[str, Any], fields: Doc) -> Doc:
+    """`fields`, with "shown" made from `source`'s text whenever the text is among the fields or a reading came
+    with them (a reading from another library is never trusted)."""
+    out = {k: v for k, v in fields.items() if k != "shown"}
+    if "shown" in fields or {"title", "authors", "abstract"} & out.keys():
+        reading = display_fields(source.get("title", ""), source.get("authors", ()), source.get("abstract", ""))
+        if reading is not None or source.get("shown") is not None:
+            out["shown"] = reading
+    return out
+
+
+def _repairs(doc: Mapping[str, Any], inc: IncomingPaper) -> Doc:
+    """Title and abstract stored damaged by the old importer (every `<...>` deleted as if it were HTML), which
+    this sighting carries whole: take them back. Nothing else the user could have seen differently changes."""
+    fixes: Doc = {}
+    for name in ("title", "abstract"):
+        new, old = getattr(inc, name), doc.get(name) or ""
+        damaged = new and old and new != old and "<" in new
+        if damaged and " ".join(stripped_by_old_importer(new).split()) == " ".join(old.split()):
+            fixes[name] = new
+    return fixes
 
 
 def _normalized(inc: IncomingPaper) -> IncomingPaper:
@@ -165,7 +200,7 @@ def _normalized(inc: IncomingPaper) -> IncomingPaper:
 
 def _merge(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) -> tuple[Doc, bool]:
     """The fields that change when `inc` is another sighting of the paper `doc`; and whether it is a new version."""
-    changes: Doc = {}
+    changes: Doc = _repairs(doc, inc)
     if source and source not in doc.get("feeds", ()):
         changes["feeds"] = [*doc.get("feeds", ()), source]
     new_ids = [a for a in ids if a not in doc.get("ids", ())]
@@ -216,6 +251,8 @@ def _merge(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) 
         extra["announce_type"] = inc.announce_type
     if extra and any(doc.get("extra", {}).get(k) != v for k, v in extra.items()):
         changes["extra"] = {**doc.get("extra", {}), **extra}
+    if {"title", "authors", "abstract"} & changes.keys():
+        changes = _with_reading({**doc, **changes}, changes)
     return changes, bool(changes.get("content_updated"))
 
 
@@ -368,6 +405,8 @@ class Library:
 
     def search(self, text: str) -> set[str] | None:
         """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes)."""
+        if has_tex(text):
+            text = tex_to_unicode(text)  # "Beno\^it" finds what is shown as Benoît
         if self._search is None:
             return self._scan(text)
         try:
@@ -382,24 +421,20 @@ class Library:
             return self._scan(text)
 
     def _scan(self, text: str) -> set[str] | None:
-        words = query_words(text)
+        words = [fold(w) for w in query_words(text)]
         if not words:
             return None
         out = set()
         for key, doc in self._docs.items():
-            hay = " ".join(self._search_row(key, doc)[1:]).casefold()
+            hay = fold(" ".join(self._search_row(key, doc)[1:]))
             if all(w in hay for w in words):
                 out.add(key)
         return out
 
     def _search_row(self, key: str, doc: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
-        return (
-            key,
-            doc.get("title", ""),
-            "; ".join(doc.get("authors", ())),
-            doc.get("abstract", ""),
-            self._states.get(key, {}).get("note", ""),
-        )
+        # What the reader sees is what is searched: "Benoit" finds Beno\^it Sagot (the index folds accents).
+        title, authors, abstract = shown(doc)
+        return (key, title, "; ".join(authors), abstract, self._states.get(key, {}).get("note", ""))
 
     def sync_search_index(self) -> int:
         if self._search is None:
@@ -448,7 +483,7 @@ class Library:
         ]
         docs = self._docs
         if sort is SortKey.TITLE:
-            out.sort(key=lambda k: docs[k].get("title", "").casefold(), reverse=bool(descending))
+            out.sort(key=lambda k: shown_title(docs[k]).casefold(), reverse=bool(descending))
         elif sort is SortKey.SOURCE:
             out.sort(key=lambda k: (docs[k].get("feeds") or [""])[0].casefold(), reverse=bool(descending))
         else:
@@ -632,10 +667,12 @@ class Library:
 
     def apply_paper_docs(self, *, changes: Mapping[str, Doc], new_docs: Sequence[Doc]) -> None:
         """Write whole or partial paper documents from another library (a restored archive), in the current
-        transaction: `changes` by existing key, `new_docs` as new papers. Indexes follow."""
+        transaction: `changes` by existing key, `new_docs` as new papers. Indexes follow. Their readings of the
+        text are made here, from their source text, never taken from the other library."""
+        changes = {k: _with_reading({**self._docs[k], **c}, c) for k, c in changes.items()}
         with self.store.transaction():
             self._write_changes(changes)
-            self._write_new([dict(d) for d in new_docs])
+            self._write_new([_with_reading(dict(d), dict(d)) for d in new_docs])
         for doc in new_docs:
             for a in doc.get("ids", ()):
                 self._alias.setdefault(a, doc["key"])

@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from readinglist.core.credentials import Credential
 from readinglist.core.fetcher import FeedFetcher, FetchResult, FetchStatus
 from readinglist.core.identity import parse_arxiv_id
-from readinglist.core.importer import FeedError, ParsedFeed, one_line, parse_feed, plain_text, safe_url
+from readinglist.core.importer import FeedError, ParsedFeed, parse_feed, safe_url
 from readinglist.core.models import IncomingPaper
+from readinglist.core.text import one_line, plain
 
 ARXIV_API = "https://export.arxiv.org/api/query"
 ARXIV_RSS = "https://rss.arxiv.org/rss/"
@@ -263,13 +264,14 @@ def hf_entry_to_paper(entry: Any) -> IncomingPaper | None:
     raw = entry.get("paper")
     paper: dict[str, Any] = raw if isinstance(raw, dict) else {}
     arxiv = parse_arxiv_id(str(paper.get("id") or ""))
-    title = one_line(str(paper.get("title") or entry.get("title") or ""))
+    # Hugging Face's JSON carries plain text: "<think>" in a title is the author's.
+    title = one_line(str(paper.get("title") or entry.get("title") or ""), "text/plain")
     if arxiv is None or not title:
         return None
     authors = []
     for author in paper.get("authors") or ():
         if isinstance(author, dict) and isinstance(author.get("name"), str):
-            name = one_line(author["name"])
+            name = one_line(author["name"], "text/plain")
             if name:
                 authors.append(name)
     extra: dict[str, Any] = {}
@@ -288,7 +290,7 @@ def hf_entry_to_paper(entry: Any) -> IncomingPaper | None:
     return IncomingPaper(
         title=title,
         authors=tuple(dict.fromkeys(authors)),
-        abstract=plain_text(str(paper.get("summary") or "")),
+        abstract=plain(str(paper.get("summary") or "")),
         arxiv_id=arxiv.id,
         arxiv_version=arxiv.version,
         url=f"https://arxiv.org/abs/{arxiv.id}",

@@ -21,7 +21,7 @@ def test_arxiv_rss_items() -> None:
     assert moe.arxiv_version == 1
     assert moe.authors == ("Ana Pereira", "Tomasz Nowak", "Mei Lin")
     assert moe.abstract.startswith("We study sparse mixture-of-experts routing")
-    assert "Announce Type" not in moe.abstract and "halving the training cost." in moe.abstract
+    assert "Announce Type" not in moe.abstract and "halving the training cost (p < 0.001)." in moe.abstract
     assert moe.categories == ("cs.CL", "cs.LG")
     assert moe.url == "https://arxiv.org/abs/2509.13332" and moe.pdf_url == "https://arxiv.org/pdf/2509.13332v1"
     assert moe.published == "2025-09-17T04:00:00Z"  # midnight US Eastern
