@@ -62,7 +62,7 @@ def register(sub: Any) -> None:
     p.add_argument("name", metavar="NAME")
     p.set_defaults(handler=cmd_rename)
 
-    p = fsub.add_parser("set", help="change a feed's interval, announce types, group, address or credentials")
+    p = fsub.add_parser("set", help="change a feed's interval, announce types, group, address, kind or credentials")
     p.add_argument("feed", metavar="FEED")
     p.add_argument("--interval", metavar="TIME", help="refresh interval: 30m, 2h, 1d")
     p.add_argument("--announce-types", metavar="TYPES",
@@ -70,6 +70,7 @@ def register(sub: Any) -> None:
                    "'default' for the default")
     p.add_argument("--group", metavar="G", help="group (folder); '' for none")
     p.add_argument("--url", metavar="URL", help="a new address")
+    p.add_argument("--kind", choices=[k.value for k in FeedKind], help="what the address is, when it was guessed wrong")
     p.add_argument("--max-results", type=int, metavar="N", help="arXiv queries: how many results to read")
     _credential_options(p)
     p.add_argument("--forget-credentials", action="store_true", help="delete the feed's credentials from the keyring")
@@ -277,6 +278,8 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
         changes["group"] = args.group
     if args.url:
         changes["url"] = args.url
+    if args.kind:
+        changes["kind"] = FeedKind(args.kind)
     if args.max_results is not None:
         changes["max_results"] = args.max_results
     if not changes and credential is None and not args.forget_credentials:
@@ -307,8 +310,8 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
         if changes:
             feed = registry.update(feed.id, **changes)
     print(
-        f"{feed.name}: every {format_duration(feed.interval)}, announce types {','.join(feed.adding_types)}, "
-        f"group {feed.group or '(none)'}, {feed.url}"
+        f"{feed.name} ({feed.kind.value}): every {format_duration(feed.interval)}, announce types "
+        f"{','.join(feed.adding_types)}, group {feed.group or '(none)'}, {feed.url}"
     )
     for message in messages:
         print(message)

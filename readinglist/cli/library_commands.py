@@ -12,8 +12,9 @@ import orjson
 
 from readinglist.app import App
 from readinglist.core.importer import FeedError, read_feed_file
-from readinglist.core.library import Library
+from readinglist.core.library import Library, paper_date
 from readinglist.core.models import ListFilter, PaperKey, SortKey
+from readinglist.core.text import shown_title
 
 
 def register(sub: Any) -> None:
@@ -114,8 +115,14 @@ def feed_names(library: Library) -> dict[str, str]:
 
 def paper_json(library: Library, key: str, names: dict[str, str] | None = None) -> dict[str, Any]:
     names = feed_names(library) if names is None else names
-    paper = library.get(key)
+    stored = library.get(key)
+    paper = stored.as_shown()  # TeX read as Unicode: what the window shows and search finds
     state = library.state(key)
+    source = (
+        {"title": stored.title, "authors": list(stored.authors), "abstract": stored.abstract}
+        if paper is not stored
+        else None
+    )
     return {
         "key": paper.key,
         "arxiv_id": paper.arxiv_id,
@@ -141,6 +148,7 @@ def paper_json(library: Library, key: str, names: dict[str, str] | None = None) 
         "tags": list(state.tags),
         "note": state.note,
         "note_at": state.note_at if state.note else None,
+        "source": source,  # the text as the feed gave it (its TeX), when it reads differently
     }
 
 
@@ -194,8 +202,8 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
             state = library.state_doc(key)
             star = "*" if state.get("starred") else " "
             mark = " " if state.get("read") else "N"
-            date = (doc.get("published") or doc.get("first_seen") or "")[:10]
-            out.write(f"{key:<26} {star}{mark} {date:<10}  {doc.get('title', '')}\n")
+            date = paper_date(doc)[:10]
+            out.write(f"{key:<26} {star}{mark} {date:<10}  {shown_title(doc)}\n")
         if not keys and not args.json:
             print("no papers match", file=sys.stderr)
     return 0
@@ -230,7 +238,8 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
         fields.append((name.replace("_", " ").capitalize(), str(value)))
     lines += [f"{name + ':':<12} {value}" for name, value in fields if value]
     if data["abstract"]:
-        lines += ["", *textwrap.wrap(data["abstract"], 100)]
+        for paragraph in data["abstract"].split("\n\n"):
+            lines += ["", *textwrap.wrap(paragraph, 100, break_on_hyphens=False)]
     if data["note"]:
         lines += ["", f"Note (edited {data['note_at']}):", data["note"]]
     print("\n".join(lines))

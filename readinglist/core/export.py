@@ -31,6 +31,7 @@ from readinglist.core.feeds import FeedRegistry
 from readinglist.core.library import Library
 from readinglist.core.models import Paper, PaperState
 from readinglist.core.storage import _describe_oserror, _fsync_dir
+from readinglist.core.text import has_tex, shown
 
 
 class ExportError(Exception):
@@ -77,11 +78,18 @@ _SUFFIXES = {
 
 @dataclass(frozen=True, slots=True)
 class ExportRecord:
-    """One paper as exported: its content, the user's state on it, and its citation key."""
+    """One paper as exported: its content as the user sees it (TeX read as Unicode, what RIS, CSL-JSON, Markdown
+    and CSV carry), the user's state on it, its citation key, and its content as the feed gave it (`source`, the
+    author's TeX, which BibTeX keeps)."""
 
     paper: Paper
     state: PaperState
     cite_key: str
+    source: Paper | None = None
+
+    @property
+    def tex(self) -> Paper:
+        return self.source or self.paper
 
 
 # ---- names ---------------------------------------------------------------------------------------------------------
@@ -358,8 +366,11 @@ def citation_keys(library: Library) -> dict[str, str]:
     all_keys = library.keys()
     for key in all_keys:
         doc = library.doc(key)  # the raw document: building 100k Paper objects would double the time
-        authors = doc.get("authors") or ("",)
-        fields = (doc.get("title", ""), authors[0], doc.get("published") or doc.get("updated"), doc.get("arxiv_id"),
+        # Keys are made of the words a reader sees, never of TeX commands (\textsc{BabyLM} gives "babylm").
+        title, shown_authors, _ = shown(doc) if "shown" in doc or has_tex(doc.get("title", "")) else (
+            doc.get("title", ""), doc.get("authors") or (), "")  # fmt: skip
+        authors = tuple(shown_authors) or ("",)
+        fields = (title, authors[0], doc.get("published") or doc.get("updated"), doc.get("arxiv_id"),
                   doc.get("doi"), doc.get("journal_ref"))  # fmt: skip
         known = memo.get(key)
         if known is None or known[0] != fields:
@@ -382,7 +393,7 @@ def export_records(library: Library, keys: Iterable[str]) -> list[ExportRecord]:
         paper = library.get(key)
         if names and any(f in names for f in paper.feeds):
             paper = replace(paper, feeds=tuple(names.get(f, f) for f in paper.feeds))
-        records.append(ExportRecord(paper, library.state(key), cite[key]))
+        records.append(ExportRecord(paper.as_shown(), library.state(key), cite[key], source=paper))
     return records
 
 
@@ -499,6 +510,49 @@ def tex_text(text: str, *, protect_case: bool = False) -> str:
     return "".join(out)
 
 
+def bibtex_text(source: str, reading: str, *, protect_case: bool = False) -> str:
+    """A title or abstract as a BibTeX value. Text the author wrote in TeX (arXiv's) stays TeX: commands, braces
+    and math as written, only what would break the entry escaped (a bare &, %, #, or a $ that opens no math).
+    Plain text is escaped whole. TeX that cannot be kept safely (unbalanced braces) goes out as its Unicode reading."""
+    if has_tex(source) and _TEX_SOURCE.search(source):
+        kept = _keep_tex(source, protect_case=protect_case)
+        if kept is not None:
+            return kept
+        return tex_text(reading, protect_case=protect_case)
+    return tex_text(source, protect_case=protect_case)
+
+
+# A TeX command, an escaped special, a bare brace group or inline math: the marks of text written in TeX.
+_TEX_SOURCE = re.compile(r"\\(?:[A-Za-z]+|[^A-Za-z\s])|\{[^{}]*\}|\$")
+_TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[&%#$_^]|[^\\&%#$_^]+|\\", re.DOTALL)
+_KEEP_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "_": r"\_", "^": r"\textasciicircum{}"}
+
+
+def _keep_tex(text: str, *, protect_case: bool) -> str | None:
+    if not _balanced(text):
+        return None
+    out: list[str] = []
+    for is_math, piece in split_math(text):
+        if is_math:
+            # In a title, math is braced so that a style changing the title's case leaves $N$ alone.
+            out.append(f"{{{piece}}}" if protect_case else piece)
+            continue
+        for token in _SPACES.split(piece):
+            if not token or token.isspace():
+                out.append(token)
+            elif protect_case and not _TEX_SPECIAL.search(token) and _needs_protection(token):
+                out.append(_escape_word(token, protect_case=True))
+            else:
+                out.append("".join(_tex_token(m.group()) for m in _TEX_TOKEN.finditer(token)))
+    return "".join(out)
+
+
+def _tex_token(token: str) -> str:
+    if token == "\\":
+        return r"\textbackslash{}"  # a lone backslash at the end
+    return _KEEP_ESCAPES.get(token, token)
+
+
 _TEX_SPECIAL = re.compile(r"[\\&%$#_~^{}]")
 _TEX_PLAIN = re.compile(r"[\\&%$#_~^]")
 _SPACES = re.compile(r"(\s+)")
@@ -534,12 +588,14 @@ def _bibtex_name(name: PersonName) -> str:
 def bibtex_entry(record: ExportRecord, *, include_notes: bool = False) -> str:
     """One BibTeX entry: @article when a DOI and a journal reference say it was published, else @misc, with
     arXiv's eprint fields (biblatex and natbib styles print them as 'arXiv:1706.03762 [cs.CL]')."""
-    paper, state = record.paper, record.state
+    paper, state, source = record.paper, record.state, record.tex
+    # Names go out as the reader sees them (UTF-8, which biber and bibtex8 read): their TeX accents would only
+    # get in the way of splitting them into parts. Title and abstract keep the author's TeX.
     names, et_al = parse_authors(paper.authors)
     authors = [_bibtex_name(n) for n in names]
     if et_al:
         authors.append("others")
-    fields: list[tuple[str, str]] = [("title", tex_text(paper.title, protect_case=True))]
+    fields: list[tuple[str, str]] = [("title", bibtex_text(source.title, paper.title, protect_case=True))]
     if authors:
         fields.append(("author", " and ".join(authors)))
     article = _is_article(paper)
@@ -558,7 +614,7 @@ def bibtex_entry(record: ExportRecord, *, include_notes: bool = False) -> str:
     if url:
         fields.append(("url", _tex_verbatim(url)))
     if paper.abstract:
-        fields.append(("abstract", tex_text(paper.abstract)))
+        fields.append(("abstract", bibtex_text(source.abstract, paper.abstract)))
     if state.tags:
         fields.append(("keywords", tex_text(", ".join(state.tags))))
     if include_notes and state.note:

@@ -439,8 +439,16 @@ class FeedRegistry:
                     changes.setdefault("next_due", _fmt_time(last + timedelta(seconds=interval)))
         if "announce_types" in changes and changes["announce_types"] is not None:
             changes["announce_types"] = _check_types(changes["announce_types"])
+        if "kind" in changes:
+            changes["kind"] = FeedKind(changes["kind"])
+            if changes["kind"] is not feed.kind:
+                # The address is read again as the new kind says (an arXiv search becomes its API address), and
+                # what the server said about the old reading no longer applies.
+                changes.setdefault("url", feed.url)
+                changes.setdefault("etag", None)
+                changes.setdefault("last_modified", None)
         if "url" in changes:
-            url, _kind = normalize_feed_url(str(changes["url"]), feed.kind)
+            url, _kind = normalize_feed_url(str(changes["url"]), changes.get("kind", feed.kind))
             if "@" in urlsplit(url).netloc:
                 raise FeedRegistryError("credentials in a feed address must go to the keyring first")
             if any(_same_url(f.url, url) for f in current.values() if f.id != feed.id):
@@ -973,6 +981,8 @@ def _feed_facts(
         facts["site_url"] = parsed.link
     if moved_to:
         facts["url"] = moved_to
+    if parsed.hf_daily and feed.kind is FeedKind.RSS:
+        facts["kind"] = FeedKind.HF_DAILY  # recognised by its content: refresh it as daily papers from now on
     named_by_feed = not feed.named_by_user and feed.kind is FeedKind.RSS and not is_arxiv_url(feed.url)
     if named_by_feed and parsed.title and parsed.title != feed.name:
         others = [f.name for f in registry.feeds() if f.id != feed.id]

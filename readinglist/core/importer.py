@@ -7,6 +7,7 @@ they are http(s).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from feedparser.exceptions import CharacterEncodingOverride
 
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import IncomingPaper
-from readinglist.core.text import feed_text, html_to_text, one_line
+from readinglist.core.text import feed_text, html_to_text, one_line, plain
 
 
 class FeedError(Exception):
@@ -33,6 +34,7 @@ class ParsedFeed:
     warnings: tuple[str, ...] = ()
     link: str | None = None
     total_results: int | None = None  # arXiv API (opensearch:totalResults): how many match the query in all
+    hf_daily: bool = False  # Hugging Face's daily-papers JSON, whatever the subscription said it was
 
 
 # ---- text ------------------------------------------------------------------------------------------------------
@@ -341,9 +343,109 @@ def _fix_declared_charset(data: bytes, headers: dict[str, str]) -> str | None:
     return f"the server labels the feed as {m.group(1)} but it is UTF-8; read as UTF-8"
 
 
+# ---- Hugging Face daily papers (JSON) -------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]00:?00)?$", value.strip())
+    return f"{m.group(1)}Z" if m else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def hf_entry_to_paper(entry: Any) -> IncomingPaper | None:
+    if not isinstance(entry, dict):
+        return None
+    raw = entry.get("paper")
+    paper: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    arxiv = parse_arxiv_id(str(paper.get("id") or ""))
+    # Hugging Face's JSON carries plain text: "<think>" in a title is the author's.
+    title = one_line(str(paper.get("title") or entry.get("title") or ""), "text/plain")
+    if arxiv is None or not title:
+        return None
+    authors = []
+    for author in paper.get("authors") or ():
+        if isinstance(author, dict) and isinstance(author.get("name"), str):
+            name = one_line(author["name"], "text/plain")
+            if name:
+                authors.append(name)
+    extra: dict[str, Any] = {}
+    upvotes = _count(paper.get("upvotes"))
+    if upvotes is not None:
+        extra["upvotes"] = upvotes
+    comments = _count(entry.get("numComments"))
+    if comments is not None:
+        extra["comment_count"] = comments
+    code = safe_url(paper.get("githubRepo"))
+    if code:
+        extra["code_repository"] = code
+    project = safe_url(paper.get("projectPage"))
+    if project:
+        extra["project_page"] = project
+    return IncomingPaper(
+        title=title,
+        authors=tuple(dict.fromkeys(authors)),
+        abstract=plain(str(paper.get("summary") or "")),
+        arxiv_id=arxiv.id,
+        arxiv_version=arxiv.version,
+        url=f"https://arxiv.org/abs/{arxiv.id}",
+        pdf_url=f"https://arxiv.org/pdf/{arxiv}",
+        published=_iso(paper.get("publishedAt")),
+        extra=extra,
+    )
+
+
+def parse_hf_daily(data: bytes, *, name: str) -> ParsedFeed:
+    """The Hugging Face daily-papers JSON: a list of entries, each with a `paper` whose `id` is an arXiv id."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        looks_html = data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
+        raise FeedError(
+            f"{name}: this is a web page, not the daily papers data" if looks_html else f"{name}: not valid JSON"
+        ) from None
+    if isinstance(doc, dict) and isinstance(doc.get("error"), str):
+        raise FeedError(f"{name}: the server answered with an error ({one_line(doc['error'])[:200]})")
+    if not isinstance(doc, list):
+        raise FeedError(f"{name}: not a list of daily papers")
+    papers: list[IncomingPaper] = []
+    skipped = 0
+    for entry in doc:
+        try:
+            paper = hf_entry_to_paper(entry)
+        except Exception:  # one odd entry must not cost the rest
+            paper = None
+        if paper is None:
+            skipped += 1
+        else:
+            papers.append(paper)
+    warnings = (f"{name}: {skipped} entries without an arXiv id or title were skipped",) if skipped else ()
+    return ParsedFeed(title="Hugging Face daily papers", papers=tuple(papers), warnings=warnings, hf_daily=True)
+
+
+def looks_like_json(data: bytes) -> bool:
+    """A feed is XML; Hugging Face's daily papers are a JSON list. The first byte tells them apart."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"[", b"{")
+
+
+def parse_papers(
+    data: bytes, *, name: str, url: str | None = None, headers: Mapping[str, str] | None = None
+) -> ParsedFeed:
+    """Feed bytes of any kind readinglist reads, told apart by their content: RSS, Atom, or daily-papers JSON."""
+    if looks_like_json(data):
+        return parse_hf_daily(data, name=name)
+    return parse_feed(data, name=name, url=url, headers=headers)
+
+
 def read_feed_file(path: Path) -> ParsedFeed:
+    """A file saved from a feed (RSS, Atom) or from Hugging Face's daily papers (JSON)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FeedError(f"{path}: {exc.strerror or exc}") from exc
-    return parse_feed(data, name=str(path))
+    return parse_papers(data, name=str(path))

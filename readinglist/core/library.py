@@ -95,6 +95,7 @@ def paper_from_doc(doc: Mapping[str, Any]) -> Paper:
         feeds=tuple(doc.get("feeds", ())),
         journal_ref=doc.get("journal_ref"),
         extra=dict(doc.get("extra", {})),
+        shown=doc.get("shown"),
     )
 
 
@@ -153,9 +154,7 @@ def _new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now
     if inc.announce_type:
         optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
     doc.update({k: v for k, v in optional.items() if v})
-    rendered = display_fields(inc.title, inc.authors, inc.abstract)
-    if rendered:
-        doc["shown"] = rendered
+    doc["shown"] = display_fields(inc.title, inc.authors, inc.abstract)
     return doc
 
 
@@ -164,9 +163,7 @@ def _with_reading(source: Mapping[str, Any], fields: Doc) -> Doc:
     with them (a reading from another library is never trusted)."""
     out = {k: v for k, v in fields.items() if k != "shown"}
     if "shown" in fields or {"title", "authors", "abstract"} & out.keys():
-        reading = display_fields(source.get("title", ""), source.get("authors", ()), source.get("abstract", ""))
-        if reading is not None or source.get("shown") is not None:
-            out["shown"] = reading
+        out["shown"] = display_fields(source.get("title", ""), source.get("authors", ()), source.get("abstract", ""))
     return out
 
 

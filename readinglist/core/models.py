@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NewType
 
@@ -39,11 +39,24 @@ class Paper:
     feeds: tuple[str, ...] = ()
     journal_ref: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The stored Unicode reading of title, authors and abstract (see core/text.py); None when they read as typed.
+    shown: Mapping[str, Any] | int | None = None
 
     @property
     def date(self) -> str:
         """The date a paper is sorted and shown by: published, else updated, else first seen."""
         return self.published or self.updated or self.first_seen or ""
+
+    def as_shown(self) -> Paper:
+        """This paper with title, authors and abstract as a reader sees them (TeX read as Unicode)."""
+        from readinglist.core.text import shown
+
+        title, authors, abstract = shown(
+            {"title": self.title, "authors": self.authors, "abstract": self.abstract, "shown": self.shown}
+        )
+        if (title, authors, abstract) == (self.title, self.authors, self.abstract):
+            return self
+        return replace(self, title=title, authors=authors, abstract=abstract, shown=None)
 
     @property
     def abs_url(self) -> str | None:

@@ -8,7 +8,6 @@ calls to arXiv (its rule), shared by every query of a refresh through one `RateL
 from __future__ import annotations
 
 import enum
-import json
 import re
 import threading
 import time
@@ -20,10 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from readinglist.core.credentials import Credential
 from readinglist.core.fetcher import FeedFetcher, FetchResult, FetchStatus
-from readinglist.core.identity import parse_arxiv_id
-from readinglist.core.importer import FeedError, ParsedFeed, parse_feed, safe_url
-from readinglist.core.models import IncomingPaper
-from readinglist.core.text import one_line, plain
+from readinglist.core.importer import FeedError, ParsedFeed, parse_hf_daily, parse_papers
 
 ARXIV_API = "https://export.arxiv.org/api/query"
 ARXIV_RSS = "https://rss.arxiv.org/rss/"
@@ -229,7 +225,7 @@ def read_download(kind: FeedKind, dl: Download, *, name: str) -> ParsedFeed:
             dl = Download(dl.pages, (*dl.warnings, *extra))
     else:
         parsed = [
-            parse_feed(p.body, name=name, url=p.final_url or p.url, headers=p.headers) for p in dl.pages if p.ok
+            parse_papers(p.body, name=name, url=p.final_url or p.url, headers=p.headers) for p in dl.pages if p.ok
         ]
     if not parsed:
         raise FeedError(f"{name}: nothing was downloaded")
@@ -247,82 +243,3 @@ def read_download(kind: FeedKind, dl: Download, *, name: str) -> ParsedFeed:
     )
 
 
-def _iso(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]00:?00)?$", value.strip())
-    return f"{m.group(1)}Z" if m else None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def hf_entry_to_paper(entry: Any) -> IncomingPaper | None:
-    if not isinstance(entry, dict):
-        return None
-    raw = entry.get("paper")
-    paper: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    arxiv = parse_arxiv_id(str(paper.get("id") or ""))
-    # Hugging Face's JSON carries plain text: "<think>" in a title is the author's.
-    title = one_line(str(paper.get("title") or entry.get("title") or ""), "text/plain")
-    if arxiv is None or not title:
-        return None
-    authors = []
-    for author in paper.get("authors") or ():
-        if isinstance(author, dict) and isinstance(author.get("name"), str):
-            name = one_line(author["name"], "text/plain")
-            if name:
-                authors.append(name)
-    extra: dict[str, Any] = {}
-    upvotes = _count(paper.get("upvotes"))
-    if upvotes is not None:
-        extra["upvotes"] = upvotes
-    comments = _count(entry.get("numComments"))
-    if comments is not None:
-        extra["comment_count"] = comments
-    code = safe_url(paper.get("githubRepo"))
-    if code:
-        extra["code_repository"] = code
-    project = safe_url(paper.get("projectPage"))
-    if project:
-        extra["project_page"] = project
-    return IncomingPaper(
-        title=title,
-        authors=tuple(dict.fromkeys(authors)),
-        abstract=plain(str(paper.get("summary") or "")),
-        arxiv_id=arxiv.id,
-        arxiv_version=arxiv.version,
-        url=f"https://arxiv.org/abs/{arxiv.id}",
-        pdf_url=f"https://arxiv.org/pdf/{arxiv}",
-        published=_iso(paper.get("publishedAt")),
-        extra=extra,
-    )
-
-
-def parse_hf_daily(data: bytes, *, name: str) -> ParsedFeed:
-    """The Hugging Face daily-papers JSON: a list of entries, each with a `paper` whose `id` is an arXiv id."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        looks_html = data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
-        raise FeedError(
-            f"{name}: this is a web page, not the daily papers data" if looks_html else f"{name}: not valid JSON"
-        ) from None
-    if isinstance(doc, dict) and isinstance(doc.get("error"), str):
-        raise FeedError(f"{name}: the server answered with an error ({one_line(doc['error'])[:200]})")
-    if not isinstance(doc, list):
-        raise FeedError(f"{name}: not a list of daily papers")
-    papers: list[IncomingPaper] = []
-    skipped = 0
-    for entry in doc:
-        try:
-            paper = hf_entry_to_paper(entry)
-        except Exception:  # one odd entry must not cost the rest
-            paper = None
-        if paper is None:
-            skipped += 1
-        else:
-            papers.append(paper)
-    warnings = (f"{name}: {skipped} entries without an arXiv id or title were skipped",) if skipped else ()
-    return ParsedFeed(title="Hugging Face daily papers", papers=tuple(papers), warnings=warnings)

@@ -152,7 +152,8 @@ _LETTERS = {
     "S": "§", "P": "¶", "dag": "†", "ddag": "‡", "copyright": "©", "pounds": "£", "euro": "€", "textdegree": "°",
     "ldots": "…", "dots": "…", "textendash": "–", "textemdash": "—", "textquoteright": "’", "textquoteleft": "‘",
     "LaTeX": "LaTeX", "TeX": "TeX", "BibTeX": "BibTeX", "textbackslash": "\\", "textasciitilde": "~",
-    "textasciicircum": "^", "textbar": "|", "textless": "<", "textgreater": ">", "textregistered": "®",
+    "textasciicircum": "^", "textbraceleft": "{", "textbraceright": "}", "textbar": "|", "textless": "<",
+    "textgreater": ">", "textregistered": "®",
     "texttrademark": "™", "textbullet": "•", "slash": "/", "quad": " ", "qquad": " ", "newline": " ",
     "par": " ", "noindent": "", "relax": "", "xspace": "", "smallskip": "", "medskip": "", "bigskip": "",
     "centering": "", "protect": "",
@@ -473,16 +474,20 @@ def math_to_unicode(math: str) -> str:
         out = str(_latex2text().latex_to_text(f"${body}$"))
     except Exception:
         return f"${math}$"
-    out = re.sub(r"\s+", " ", out).strip()
+    # Spaces inside a formula do not break: "𝒪(n log n)" is not wrapped mid-formula (a formula longer than the
+    # line still wraps where it must).
+    out = re.sub(r"\s+", "\u00a0", out.strip())
     return out if out else f"${math}$"
 
 
 # ---- a paper's shown text -------------------------------------------------------------------------------------
 
 
-def display_fields(title: str, authors: Sequence[str], abstract: str) -> dict[str, Any] | None:
-    """The Unicode readings that differ from the source, stored beside it so that opening a library never
-    converts; None when the source reads as it is. Carries RENDER_VERSION so a better rendering redoes it."""
+def display_fields(title: str, authors: Sequence[str], abstract: str) -> dict[str, Any] | int:
+    """A paper's stored reading (its "shown" field): the Unicode readings that differ from the source, with
+    RENDER_VERSION and a checksum of the source they were made from; or RENDER_VERSION alone when the source
+    reads as it is (so that opening a library never has to look for TeX again). A better rendering later bumps
+    RENDER_VERSION, and stored readings of the old version are redone, with no re-import."""
     shown: dict[str, Any] = {}
     t = tex_to_unicode(title)
     if t != title:
@@ -494,7 +499,7 @@ def display_fields(title: str, authors: Sequence[str], abstract: str) -> dict[st
     if a != abstract:
         shown["abstract"] = a
     if not shown:
-        return None
+        return RENDER_VERSION
     shown["v"] = RENDER_VERSION
     shown["of"] = source_checksum(title, authors, abstract)
     return shown
@@ -512,12 +517,17 @@ def shown(doc: Mapping[str, Any]) -> tuple[str, tuple[str, ...], str]:
     authors = doc.get("authors") or ()
     abstract = doc.get("abstract", "") or ""
     stored = doc.get("shown")
-    if not isinstance(stored, Mapping):
-        if not (has_tex(title) or has_tex(abstract) or any(has_tex(a) for a in authors)):
+    if stored == RENDER_VERSION:
+        return title, tuple(authors), abstract
+    if (
+        not isinstance(stored, Mapping)
+        or stored.get("v") != RENDER_VERSION
+        or stored.get("of") != source_checksum(title, authors, abstract)
+    ):
+        # A document from before readings were stored, or of an older rendering: read it now.
+        stored = display_fields(title, authors, abstract)
+        if not isinstance(stored, Mapping):
             return title, tuple(authors), abstract
-        stored = display_fields(title, authors, abstract) or {}
-    elif stored.get("v") != RENDER_VERSION or stored.get("of") != source_checksum(title, authors, abstract):
-        stored = display_fields(title, authors, abstract) or {}
     return (
         stored.get("title", title),
         tuple(stored.get("authors", authors)),
@@ -529,8 +539,10 @@ def shown_title(doc: Mapping[str, Any]) -> str:
     """The title as shown, for sorting: only the title is looked at."""
     title = doc.get("title", "") or ""
     stored = doc.get("shown")
-    if isinstance(stored, Mapping) and "title" in stored and stored.get("v") == RENDER_VERSION:
-        return str(stored["title"])
+    if stored == RENDER_VERSION:
+        return str(title)
+    if isinstance(stored, Mapping) and stored.get("v") == RENDER_VERSION:
+        return str(stored.get("title", title))
     return tex_to_unicode(title)
 
 

@@ -581,6 +581,13 @@ class FeedsDialog(QDialog):
         self.url_label.setObjectName("feedUrl")
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.url_label.setWordWrap(True)
+        # A feed's kind can be changed after it is added, when detection guessed wrong.
+        self.kind_edit = QComboBox()
+        self.kind_edit.setObjectName("feedKindEdit")
+        for kind, label in KIND_CHOICES:
+            if kind is not None:
+                self.kind_edit.addItem(label, kind)
+        self.kind_edit.currentIndexChanged.connect(self._form_edited)
         self.interval_value = QSpinBox()
         self.interval_value.setObjectName("feedInterval")
         self.interval_value.setRange(1, 999)
@@ -649,7 +656,9 @@ class FeedsDialog(QDialog):
         grid.addWidget(QLabel("Group"), 0, 2)
         grid.addWidget(self.group_edit, 0, 3)
         grid.addWidget(QLabel("Address"), 1, 0)
-        grid.addWidget(self.url_label, 1, 1, 1, 3)
+        grid.addWidget(self.url_label, 1, 1)
+        grid.addWidget(QLabel("Kind"), 1, 2)
+        grid.addWidget(self.kind_edit, 1, 3)
         grid.addWidget(QLabel("Refresh"), 2, 0)
         grid.addLayout(interval, 2, 1)
         grid.addWidget(QLabel("Credentials"), 2, 2)
@@ -764,12 +773,14 @@ class FeedsDialog(QDialog):
         feed = listing.feed
         if not keep_edits:
             widgets: list[QWidget] = [
-                self.name_edit, self.group_edit, self.interval_value, self.interval_unit, *self.type_boxes.values()
+                self.name_edit, self.group_edit, self.interval_value, self.interval_unit, self.kind_edit,
+                *self.type_boxes.values(),
             ]
             for widget in widgets:
                 widget.blockSignals(True)
             self.name_edit.setText(feed.name)
             self.group_edit.setEditText(feed.group)
+            self.kind_edit.setCurrentIndex(max(0, self.kind_edit.findData(feed.kind)))
             value, unit = self._interval_parts(feed.interval)
             self.interval_value.setValue(value)
             self.interval_unit.setCurrentIndex(unit)
@@ -833,6 +844,9 @@ class FeedsDialog(QDialog):
             changes["group"] = group
         if self._interval() != feed.interval:
             changes["interval"] = self._interval()
+        kind = self.kind_edit.currentData()
+        if kind is not None and kind is not feed.kind:
+            changes["kind"] = kind
         if is_arxiv_rss(feed):
             types = tuple(t for t in ANNOUNCE_TYPES if self.type_boxes[t].isChecked())
             if types != tuple(t for t in ANNOUNCE_TYPES if t in feed.adding_types):

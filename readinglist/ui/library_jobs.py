@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from readinglist.core.library import Library, today_cutoff
 from readinglist.core.models import ListFilter, PaperKey, PaperState, StateChange
+from readinglist.core.text import RENDER_VERSION, shown
 
 # ---- what the window is showing ----------------------------------------------------------------------------
 
@@ -68,7 +69,8 @@ INBOX = Selection("view", ListFilter.UNREAD.value)
 
 
 class PaperRow(NamedTuple):
-    """A paper's content as the list and the paper pane show it.
+    """A paper's content as the list and the paper pane show it: title, authors and abstract as read (TeX as
+    Unicode, `core.text`).
 
     The strings and lists are the library's own objects, shared, not copied: a row costs one tuple, not a second
     copy of the abstract, at 100,000 papers. The library replaces these values on a change, never mutates them.
@@ -124,6 +126,10 @@ _EMPTY: Mapping[str, Any] = {}
 def row_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> PaperRow:
     # The hot loop of opening a view (100,000 calls): no NamedTuple.__new__ frame, one .get per field.
     get = doc.get
+    if get("shown") == RENDER_VERSION:  # reads as typed: the common case, one comparison
+        title, authors, abstract = get("title") or "", get("authors") or (), get("abstract") or ""
+    else:  # TeX read as Unicode (stored with the paper; read now for papers stored before readings were)
+        title, authors, abstract = shown(doc)
     feeds = get("feeds") or ()
     published = get("published") or ""
     updated = get("updated") or ""
@@ -132,11 +138,11 @@ def row_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> PaperRow:
         PaperRow,
         (
             doc["key"],
-            get("title") or "",
-            get("authors") or (),
+            title,
+            authors,
             feeds[0] if feeds else "",
             (published or updated or first_seen)[:10],  # `paper_date`, inlined
-            get("abstract") or "",
+            abstract,
             published,
             updated,
             first_seen,

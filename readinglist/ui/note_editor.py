@@ -7,13 +7,14 @@ editing or closes the window, so a note is never lost and the disk is not writte
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor
+from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from readinglist.ui.links import SafeTextBrowser
 
 SAVE_DELAY_MS = 1000
 PREVIEW_DELAY_MS = 120
+NOTE_MARKDOWN = QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
 PLACEHOLDER = "Write a note in Markdown: **bold**, *italic*, - lists, [links](https://…), # headings"
 
 
@@ -155,8 +156,9 @@ class NoteEditor(QWidget):
         text = self.text
         if text.strip():
             # setMarkdown renders a note in under a millisecond (FIELD-NOTES); resources are refused by
-            # SafeTextBrowser.loadResource, so an image in a note never fetches anything.
-            self.preview.setMarkdown(text)
+            # SafeTextBrowser.loadResource, so an image in a note never fetches anything. Raw HTML is shown as
+            # the text it is: "The <mask> token", List<int> or a stray <iframe> must not hide what follows.
+            self.preview.document().setMarkdown(text, NOTE_MARKDOWN)
         elif self._key is None:
             self.preview.clear()
         else:

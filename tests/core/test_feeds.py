@@ -172,7 +172,8 @@ def test_arxiv_feed_new_cross_replace(server: FeedServer, library: Library, regi
     assert probing.feeds == (feed.id,)
     assert probing.extra["announce_type"] == "new"
     moe = library.get(library.resolve("2509.13332"))
-    assert moe.abstract.startswith("We study sparse") and "(p < 0.001)." in moe.abstract and "Announce" not in moe.abstract
+    assert moe.abstract.startswith("We study sparse") and "(p < 0.001)." in moe.abstract
+    assert "Announce" not in moe.abstract
     stored = registry.get(feed.id)
     assert stored.status is FeedStatus.OK and stored.failures == 0 and stored.last_error is None
     assert stored.last_new == 3 and stored.title == "cs.CL updates on arXiv.org"
