@@ -182,6 +182,26 @@ def test_edit_settings_are_saved(qtbot: QtBot, data_dir: Path, keyring_backend: 
     assert saved.adding_types == ("new", "cross", "replace")
 
 
+def test_a_feeds_kind_can_be_changed_after_it_was_added(
+    qtbot: QtBot, data_dir: Path, keyring_backend: MemoryKeyring
+) -> None:
+    (feed,) = add_feeds(data_dir, FeedSpec("https://mirror.example/daily_papers.json"))
+    assert feed.kind is FeedKind.RSS  # detection could only guess from the address
+    with running_worker(qtbot, data_dir) as worker:
+        dialog = FeedsDialog(worker, lambda: CredentialStore(backend=keyring_backend))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        wait_loaded(qtbot, dialog)
+        assert dialog.kind_edit.currentData() is FeedKind.RSS and not dialog.save_button.isEnabled()
+        dialog.kind_edit.setCurrentIndex(dialog.kind_edit.findData(FeedKind.HF_DAILY))
+        assert dialog.save_button.isEnabled()
+        dialog.save_current()
+        wait_loaded(qtbot, dialog)
+        assert "(Hugging Face daily)" in dialog.url_label.text()
+    (saved,) = registry_on_disk(data_dir)
+    assert saved.kind is FeedKind.HF_DAILY and saved.url == "https://mirror.example/daily_papers.json"
+
+
 def test_credentials_go_to_the_keyring_and_never_to_the_library(
     qtbot: QtBot, dialog: FeedsDialog, data_dir: Path, keyring_backend: MemoryKeyring
 ) -> None:
