@@ -155,6 +155,29 @@ class SyntheticPaper:
     comment: str | None
 
 
+# TeX as real arXiv text carries it (FIELD-NOTES: 342 of 2,355 cs.CV abstracts or titles, about 15%; accents in
+# some names), so that imports and searches pay for reading it as they would on a real feed.
+_TEX_SENTENCES = (
+    "We obtain 3$\\times$ speedups with \\textbf{sparse} routing at $\\mathcal{O}(n \\log n)$ cost.",
+    "Error stays below $\\epsilon = 10^{-3}$ for $k \\geq 2$ (p < 0.05, $<26\\%$ of runs).",
+    "Our method, \\textsc{Ours}, uses $2^{16}$ tokens and $\\ell_2$ regularisation \\cite{smith}.",
+)
+_TEX_NAMES = ("Beno\\^it Sagot", "Jos\\'e Garc{\\'i}a", "Erwin Schr\\\"odinger", "Paul Erd\\H{o}s")
+
+
+def _with_tex(
+    i: int, title: str, authors: tuple[str, ...], sentences: list[str]
+) -> tuple[str, tuple[str, ...], list[str]]:
+    rng = random.Random(i * 104729 + 3)  # its own stream: the other fields stay as they were
+    if rng.random() < 0.13:
+        sentences = [*sentences[:1], rng.choice(_TEX_SENTENCES), *sentences[1:]]
+    if rng.random() < 0.03:
+        title = f"\\textsc{{{title.split()[0]}}} {' '.join(title.split()[1:])} in $\\mathcal{{O}}(n)$"
+    if rng.random() < 0.05:
+        authors = (*authors[:-1], rng.choice(_TEX_NAMES))
+    return title, authors, sentences
+
+
 class PaperFactory:
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self.vocab = vocabulary or Vocabulary.build()
@@ -172,6 +195,7 @@ class PaperFactory:
             words = self.vocab.text(rng, n)
             sentences.append(" ".join([words[0].capitalize(), *words[1:]]) + ".")
             remaining -= n
+        title, authors, sentences = _with_tex(i, title, authors, sentences)
         cats = tuple(dict.fromkeys(rng.choices(CATEGORIES, weights=_CATEGORY_WEIGHTS, k=rng.choice((1, 1, 2, 2, 3)))))
         comment = f"{rng.randint(6, 40)} pages, {rng.randint(1, 12)} figures" if rng.random() < 0.5 else None
         return SyntheticPaper(

@@ -3,9 +3,10 @@
     .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
 welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
-preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing) and triage-dark.png (the
-triage view in a dark palette). Nothing outside a temporary folder is read or written, apart from the PNG files,
-and nothing is downloaded: the feeds shown are not due, and the window's schedule is stopped.
+preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing), paper-text.png (arXiv
+papers with TeX in titles, names and abstracts) and triage-dark.png (the triage view in a dark palette). Nothing
+outside a temporary folder is read or written, apart from the PNG files, and nothing is downloaded: the feeds shown
+are not due, and the window's schedule is stopped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from readinglist.app import App
 from readinglist.core.feeds import FeedRegistry, FeedSpec
+from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
 from readinglist.ui.main import app_icon, application
 from readinglist.ui.main_window import MainWindow
@@ -123,6 +125,17 @@ def subscribe_for_show(lib: Library) -> str:
     return members.id
 
 
+def tex_library(data_dir: Path) -> Path:
+    """Papers in arXiv's own RSS layout with TeX in titles, names and abstracts, and angle brackets as text."""
+    with App(data_dir).open_library() as lib:
+        parsed = read_feed_file(ROOT / "tests" / "core" / "fixtures" / "arxiv_rss_text.xml")
+        lib.add_papers(parsed.papers, source=parsed.title)
+    settings = WindowSettings(data_dir)
+    settings.set_mark_read(MarkReadMode.NEVER)
+    settings.sync()
+    return data_dir
+
+
 def dark_palette() -> QPalette:
     p = QPalette()
     colors = {
@@ -187,6 +200,13 @@ def main(argv: list[str]) -> int:
         settle(qapp, window)
         shot(dialog, "feeds-dialog", out)
         dialog.close()
+
+        text_window = open_window(qapp, tex_library(Path(tmp) / "text"))
+        text_window.list.select_row(text_window.model.row_of("arxiv:2512.00004") or 0)
+        text_window.list.setFocus()
+        settle(qapp, text_window)
+        shot(text_window, "paper-text", out)
+        text_window.close()
 
         qapp.setStyle("Fusion")
         qapp.setPalette(dark_palette())

@@ -476,6 +476,7 @@ def math_to_unicode(math: str) -> str:
         return f"${math}$"
     # Spaces inside a formula do not break: "𝒪(n log n)" is not wrapped mid-formula (a formula longer than the
     # line still wraps where it must).
+    out = re.sub(r"√\((\w)\)", r"√\1", out)  # √n, as written by hand; √(n+1) keeps its parentheses
     out = re.sub(r"\s+", "\u00a0", out.strip())
     return out if out else f"${math}$"
 
