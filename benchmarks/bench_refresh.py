@@ -34,10 +34,11 @@ from xml.sax.saxutils import escape
 
 import feedparser
 
-from readinglist.core.feeds import FeedRegistry, FeedSpec, RefreshOutcome, refresh_feeds
+from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.fetcher import FeedFetcher
 from readinglist.core.library import SEGMENT_SIZE, Library
 from readinglist.core.models import IncomingPaper
+from readinglist.core.refresh import RefreshOutcome, refresh_feeds
 
 GENERATOR_VERSION = 1
 WORDS = (  # noqa: SIM905 (a paragraph reads better than a list literal of 150 words)

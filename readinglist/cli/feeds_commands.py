@@ -21,15 +21,12 @@ from readinglist.core.feeds import (
     FeedRegistry,
     FeedRegistryError,
     FeedSpec,
-    RefreshOutcome,
-    RefreshProgress,
-    RefreshSummary,
-    refresh_feeds,
     subscribe,
     unsubscribe,
 )
 from readinglist.core.fetcher import FeedFetcher
 from readinglist.core.opml import export_opml, import_opml_file
+from readinglist.core.refresh import RefreshOutcome, RefreshProgress, RefreshSummary, refresh_feeds
 
 
 def register(sub: Any) -> None:

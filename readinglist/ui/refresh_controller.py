@@ -1,19 +1,16 @@
 """Refreshing feeds from the window: on demand (Ctrl+R) and on each feed's schedule, with a progress bar and a
 Cancel button in the status bar, and each feed's error kept on that feed.
 
-`refresh_feeds` must run where the Library lives: the library worker's thread. Left to itself it would also wait
-there for every download, and every other job of the window (a search, a view, a star being saved) would queue
-behind the slowest server for as long as 30 seconds. So a refresh goes in three steps:
+The core's refresh has three stages (`core/refresh.py`), and the window runs each where it belongs, so that no job
+of the window (a search, a view, a star being saved) ever queues behind a slow server:
 
 1. plan, on the library thread: which feeds (all, some, or those due), as plain Feed values;
-2. download, on a thread of its own: the same requests the core would make (`sources.download`, with the feeds'
-   validators and credentials), each answer recorded by address;
-3. `refresh_feeds` on the library thread, with a fetcher that replays those answers: the core decides, parses and
-   writes exactly as it always does, in a fraction of the time. An address the download step did not fetch (a
-   day of Hugging Face papers missed while away) is fetched then, by the core's own rules.
+2. download, on a network thread of its own: every request the feeds need, each feed handed back as it completes;
+3. apply, on the library thread: the downloads that have arrived are read and written in one job, committed
+   before the job ends; the next job takes whatever arrived meanwhile. A last job saves the feeds' status.
 
 Progress reaches the window through queued signals. Cancel is a threading.Event set from the GUI thread; downloads
-see it at once, and the core then reports the feeds not done as cancelled, with nothing half-written.
+see it at once and the feeds not done come back cancelled, with nothing half-written.
 
 One refresh at a time. A refresh asked for while one runs (a feed just added, Ctrl+R again) waits for it and then
 runs once, merged with any other request that came meanwhile.
@@ -32,22 +29,20 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from readinglist.ui.refresh_jobs import (
-    Recorded,
     RefreshDone,
-    RefreshPlan,
     RefreshRequest,
-    download_feeds,
+    RefreshRun,
+    WindowPlan,
+    download_planned,
     load_feed_errors,
     plan_refresh,
-    run_refresh,
     summary_line,
 )
 from readinglist.ui.worker import LibraryWorker
 
 if TYPE_CHECKING:
     from readinglist.core.credentials import CredentialStore
-    from readinglist.core.feeds import RefreshProgress
-    from readinglist.core.library import Library
+    from readinglist.core.refresh import Downloaded, RefreshProgress
 
 SCHEDULE_MS = 5 * 60 * 1000  # how often the window looks for feeds whose interval has passed
 FIRST_CHECK_MS = 20 * 1000  # the first look, once the window has settled after opening
@@ -66,8 +61,8 @@ class RefreshController(QObject):
     papers_changed = Signal(int, int)  # new, updated papers: the window reloads its view, keeping the place
     message = Signal(str)  # one line for the status bar
     _progress_from_library = Signal(object)  # emitted on the library thread; queued to this object's thread
-    _download_progress = Signal(int, int)  # emitted on the download thread; queued likewise
-    _downloaded = Signal(object, object)  # RefreshPlan, Recorded
+    _downloaded = Signal(object, object)  # RefreshRun, Downloaded: emitted on the network thread, queued here
+    _downloads_ended = Signal(object)  # RefreshRun
 
     def __init__(
         self,
@@ -87,9 +82,14 @@ class RefreshController(QObject):
         self._closed = False
         self._started_at = 0.0
         self._plan_ids: frozenset[str] | None = None  # the feeds the running refresh fetches, once planned
+        self._run: RefreshRun | None = None
+        self._arrived: list[Downloaded] = []  # downloads waiting for the next apply job
+        self._downloaded_count = 0
+        self._applying = False
+        self._downloads_done = False
         self._progress_from_library.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        self._download_progress.connect(self._on_download_progress, Qt.ConnectionType.QueuedConnection)
-        self._downloaded.connect(self._read_downloads, Qt.ConnectionType.QueuedConnection)
+        self._downloaded.connect(self._on_downloaded, Qt.ConnectionType.QueuedConnection)
+        self._downloads_ended.connect(self._on_downloads_ended, Qt.ConnectionType.QueuedConnection)
         self._timer = QTimer(self, interval=schedule_ms, timeout=self._scheduled_check)
         self._first_check = QTimer(self, singleShot=True, timeout=self._scheduled_check)
 
@@ -165,48 +165,66 @@ class RefreshController(QObject):
             lambda lib: plan_refresh(lib, request), self._planned, failed=self._failed, label="plan the refresh"
         )
 
-    def _planned(self, plan: RefreshPlan) -> None:
+    def _planned(self, plan: WindowPlan) -> None:
         cancel = self._cancel
         if self._closed or cancel is None:
             return
         self._plan_ids = frozenset(f.id for f in plan.feeds)
-        if not plan.feeds:
+        if not plan.feeds and not plan.plan.waiting:
             self._done(RefreshDone(plan.request, None, plan.errors, plan.total))
             return
+        run = self._run = RefreshRun(plan, self._emit_progress)
+        self._arrived, self._downloaded_count, self._applying, self._downloads_done = [], 0, False, False
+        self.downloading.emit(0, len(plan.feeds))
         credentials = self._credentials
 
-        def run() -> None:  # on the download thread
-            try:
-                recorded = download_feeds(
-                    plan.feeds, credentials=credentials(), cancel=cancel, progress=self._emit_download_progress
-                )
-            except Exception:  # the core will download what is missing, and say what fails
-                recorded = {}
+        def each(downloaded: Downloaded) -> None:  # on the network thread
             with contextlib.suppress(RuntimeError):  # the window is gone
-                self._downloaded.emit(plan, recorded)
+                self._downloaded.emit(run, downloaded)
 
-        threading.Thread(target=run, name="readinglist-refresh", daemon=True).start()
+        def network() -> None:
+            try:
+                download_planned(plan, credentials=credentials(), cancel=cancel, each=each)
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    self._downloads_ended.emit(run)
 
-    def _read_downloads(self, plan: RefreshPlan, recorded: Recorded) -> None:
-        cancel = self._cancel
-        if self._closed or cancel is None:
+        threading.Thread(target=network, name="readinglist-network", daemon=True).start()
+
+    def _on_downloaded(self, run: RefreshRun, downloaded: Downloaded) -> None:
+        if run is not self._run:
             return
-        credentials = self._credentials
-        emit = self._emit_progress
+        self._arrived.append(downloaded)
+        self._downloaded_count += 1
+        self.downloading.emit(self._downloaded_count, len(run.plan.feeds))
+        self._pump()
 
-        def job(lib: Library) -> RefreshDone:
-            return run_refresh(lib, plan, recorded, credentials=credentials(), progress=emit, cancel=cancel)
+    def _on_downloads_ended(self, run: RefreshRun) -> None:
+        if run is self._run:
+            self._downloads_done = True
+            self._pump()
 
-        self._worker.submit(job, self._done, failed=self._failed, label="refresh the feeds")
+    def _pump(self) -> None:
+        """One apply job at a time, taking every download that has arrived; then the job that finishes."""
+        run, cancel = self._run, self._cancel
+        if run is None or cancel is None or self._applying:
+            return
+        if self._arrived:
+            batch, self._arrived = self._arrived, []
+            self._applying = True
+            self._worker.submit(
+                lambda lib: run.apply(lib, batch), self._applied, failed=self._failed, label="read the feeds"
+            )
+        elif self._downloads_done:
+            self._applying = True
+            self._worker.submit(
+                lambda lib: run.finish(lib, cancelled=cancel.is_set()), self._done, failed=self._failed,
+                label="save the feeds' status",
+            )  # fmt: skip
 
-    def _emit_download_progress(self, done: int, total: int) -> None:
-        # On the download thread.
-        with contextlib.suppress(RuntimeError):
-            self._download_progress.emit(done, total)
-
-    def _on_download_progress(self, done: int, total: int) -> None:
-        if self._running is not None:
-            self.downloading.emit(done, total)
+    def _applied(self, _count: int) -> None:
+        self._applying = False
+        self._pump()
 
     def _emit_progress(self, progress: RefreshProgress) -> None:
         # On the library thread.
@@ -218,10 +236,12 @@ class RefreshController(QObject):
             self.progressed.emit(progress)
 
     def _done(self, done: RefreshDone) -> None:
-        if done.summary is not None:  # the core timed its part; the user waited for the downloads too
+        if done.summary is not None:  # the whole refresh, as the user waited for it
             done = replace(done, summary=replace(done.summary, elapsed=time.monotonic() - self._started_at))
         self._running = None
         self._cancel = None
+        self._run = None
+        self._applying = False
         self._set_errors(dict(done.errors))
         if done.summary is not None:
             new, updated = done.summary.new_papers, done.summary.updated_papers
@@ -238,7 +258,11 @@ class RefreshController(QObject):
     def _failed(self, exc: BaseException) -> None:
         request = self._running or RefreshRequest(None)
         self._running = None
+        if self._cancel is not None:
+            self._cancel.set()  # downloads still running are of no use now
         self._cancel = None
+        self._run = None
+        self._applying = False
         self.message.emit(f"The refresh stopped: {exc}")
         self.finished.emit(RefreshDone(request, None, dict(self._errors), 0))
         self._next()

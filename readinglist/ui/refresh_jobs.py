@@ -1,5 +1,5 @@
-"""The work of a refresh, apart from the window: which feeds (on the library thread), their downloads (on a
-thread of its own) and the core's refresh over the recorded answers (on the library thread again). No Qt here.
+"""The work of a refresh, apart from the window: the core's three stages where the window runs them. The plan
+and the writes on the library thread, the downloads on a thread of their own. No Qt here.
 
 Loading the core's feed machinery (httpx, keyring, feedparser) costs a noticeable part of a launch, and the window
 needs none of it before the first refresh: those imports happen inside the functions, on the thread that runs
@@ -11,19 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from readinglist.core.credentials import Credential, CredentialStore
-    from readinglist.core.feeds import Feed, FeedRegistry, RefreshProgress, RefreshSummary
-    from readinglist.core.fetcher import FeedFetcher, FetchResult
+    from readinglist.core.credentials import CredentialStore
+    from readinglist.core.feeds import Feed, FeedRegistry
     from readinglist.core.library import Library
-    from readinglist.core.sources import RateLimiter
+    from readinglist.core.refresh import Applier, Downloaded, RefreshPlan, RefreshProgress, RefreshSummary
 
 NAMES_IN_SUMMARY = 3
-DOWNLOADS_AT_ONCE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +65,6 @@ class RefreshDone:
     errors: Mapping[str, str]  # feed id -> its last error, for every feed that has one now
     feeds: int
 
-    @property
-    def changed_papers(self) -> int:
-        return 0 if self.summary is None else self.summary.new_papers + self.summary.updated_papers
-
 
 def error_sentence(feed: Feed) -> str:
     """The feed's last error without the feed's name in front (the core names the feed for the command line;
@@ -93,220 +85,95 @@ def load_feed_errors(lib: Library) -> dict[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class RefreshPlan:
-    """Which feeds a refresh fetches, chosen on the library thread, and what the window needs meanwhile."""
+class WindowPlan:
+    """The core's plan for a request, made on the library thread, with what the window shows meanwhile."""
 
     request: RefreshRequest
-    feeds: tuple[Feed, ...]
+    plan: RefreshPlan
     errors: Mapping[str, str]
     total: int  # subscriptions in all
 
+    @property
+    def feeds(self) -> tuple[Feed, ...]:
+        return self.plan.feeds
 
-def plan_refresh(lib: Library, request: RefreshRequest) -> RefreshPlan:
-    """The feeds to refresh. The schedule takes those due, leaving alone those whose server asked to wait."""
-    from datetime import UTC, datetime
 
+def plan_refresh(lib: Library, request: RefreshRequest) -> WindowPlan:
+    """Step 1, on the library thread: the feeds to refresh (the core's `plan`). The schedule takes those due."""
     from readinglist.core.feeds import FeedRegistry
+    from readinglist.core.refresh import plan
 
     registry = FeedRegistry(lib.store)
-    feeds = registry.feeds()
-    by_id = {f.id: f for f in feeds}
-    if request.everything:
-        chosen = feeds
-    else:
-        chosen = [by_id[i] for i in dict.fromkeys(request.feed_ids or ()) if i in by_id]
-        if request.due_only:
-            now = datetime.now(UTC)
-            due = [f for f in feeds if f.is_due(now) and f.waiting_until(now) is None]
-            chosen = list({f.id: f for f in [*due, *chosen]}.values())
-    return RefreshPlan(request, tuple(chosen), feed_errors(registry), len(feeds))
+    the_plan = plan(registry, feed_ids=request.feed_ids, due_only=request.due_only)
+    return WindowPlan(request, the_plan, feed_errors(registry), len(registry.feeds()))
 
 
-Recorded: TypeAlias = "dict[str, list[FetchResult]]"  # address -> its answers, in order
-
-
-class RecordingFetcher:
-    """A FeedFetcher that keeps each answer by address (thread-safe, as the downloads run on several threads)."""
-
-    def __init__(self, fetcher: FeedFetcher) -> None:
-        self._fetcher = fetcher
-        self._lock = threading.Lock()
-        self.recorded: Recorded = {}
-
-    def fetch(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        credential: Credential | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FetchResult:
-        from readinglist.core.fetcher import FetchStatus
-
-        result = self._fetcher.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
-        if result.status is not FetchStatus.CANCELLED:
-            with self._lock:
-                self.recorded.setdefault(url, []).append(result)
-        return result
-
-    def snapshot(self) -> Recorded:
-        with self._lock:
-            return {url: list(results) for url, results in self.recorded.items()}
-
-
-class ReplayFetcher:
-    """What `refresh_feeds` fetches through on the library thread: the recorded answers, each given once; anything
-    else from the network (with arXiv's pause between API calls), as the core would have done."""
-
-    def __init__(self, recorded: Recorded) -> None:
-        from readinglist.core.sources import RateLimiter
-
-        self._answers = {url: list(results) for url, results in recorded.items()}
-        self._lock = threading.Lock()
-        self._fallback: FeedFetcher | None = None
-        self._limiter = RateLimiter()
-
-    def fetch(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        credential: Credential | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FetchResult:
-        from readinglist.core.fetcher import FeedFetcher, FetchResult, FetchStatus
-        from readinglist.core.sources import is_arxiv_url
-
-        with self._lock:
-            answers = self._answers.get(url)
-            if answers:
-                return answers.pop(0)
-            if self._fallback is None:
-                self._fallback = FeedFetcher()
-            fallback = self._fallback
-        if is_arxiv_url(url) and not self._limiter.wait(cancel):
-            return FetchResult(url, FetchStatus.CANCELLED, error="cancelled")
-        return fallback.fetch(url, etag=etag, last_modified=last_modified, credential=credential, cancel=cancel)
-
-    def close(self) -> None:
-        with self._lock:
-            fallback, self._fallback = self._fallback, None
-        if fallback is not None:
-            fallback.close()
-
-
-def _download_one(
-    feed: Feed,
-    fetcher: RecordingFetcher,
+def download_planned(
+    plan: WindowPlan,
+    *,
     credentials: CredentialStore | None,
     cancel: threading.Event,
-    limiter: RateLimiter,
+    each: Callable[[Downloaded], None],
 ) -> None:
-    from readinglist.core.credentials import CredentialError
-    from readinglist.core.sources import ARXIV_MAX_RESULTS, download
-
-    credential = None
-    if feed.auth and credentials is not None:
-        try:
-            credential = credentials.get(feed.id)
-        except CredentialError:
-            return  # the core meets the same error and records it on the feed
-    download(
-        feed.kind,
-        feed.url,
-        fetcher,  # type: ignore[arg-type]  # the fetcher's interface, recorded
-        etag=feed.etag,
-        last_modified=feed.last_modified,
-        credential=credential,
-        cancel=cancel,
-        limiter=limiter,
-        max_results=feed.max_results or ARXIV_MAX_RESULTS,
-    )
-
-
-def download_feeds(
-    feeds: Sequence[Feed],
-    *,
-    credentials: CredentialStore | None,
-    cancel: threading.Event,
-    progress: Callable[[int, int], None],
-) -> Recorded:
-    """Step 2, off the library thread: download what the core would, keep the answers. Returns at once on cancel
-    (downloads still running are abandoned; they end on their own and close their client behind them)."""
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-    from datetime import UTC, datetime
-
+    """Step 2, on the window's network thread: the core's downloads of the planned feeds, each handed to `each`
+    as it completes. Never touches the library. On cancel, the feeds not done come back cancelled at once."""
     from readinglist.core.fetcher import FeedFetcher
-    from readinglist.core.sources import RateLimiter
+    from readinglist.core.refresh import download_feeds
 
-    now = datetime.now(UTC)
-    todo = [f for f in feeds if f.waiting_until(now) is None]  # the core reports those as waiting, unfetched
     fetcher = FeedFetcher()
-    recorder = RecordingFetcher(fetcher)
-    limiter = RateLimiter()
-    executor = ThreadPoolExecutor(max_workers=DOWNLOADS_AT_ONCE, thread_name_prefix="readinglist-download")
-    remaining: set[Future[None]] = {
-        executor.submit(_download_one, feed, recorder, credentials, cancel, limiter) for feed in todo
-    }
-    done = 0
-    progress(0, len(todo))
-    while remaining and not cancel.is_set():
-        finished, remaining = wait(remaining, timeout=0.1, return_when=FIRST_COMPLETED)
-        if finished:
-            done += len(finished)
-            progress(done, len(todo))
-    if cancel.is_set():
-        executor.shutdown(wait=False, cancel_futures=True)
-        threading.Thread(target=_close_after, args=(executor, fetcher), daemon=True).start()
-    else:
-        executor.shutdown(wait=True)
-        fetcher.close()
-    return recorder.snapshot()
-
-
-def _close_after(executor: ThreadPoolExecutor, fetcher: FeedFetcher) -> None:
-    executor.shutdown(wait=True)
-    fetcher.close()
-
-
-def run_refresh(
-    lib: Library,
-    plan: RefreshPlan,
-    recorded: Recorded,
-    *,
-    credentials: CredentialStore | None,
-    progress: Callable[[RefreshProgress], None],
-    cancel: threading.Event,
-) -> RefreshDone:
-    """Step 3, on the library thread: the core's refresh of the planned feeds, over the recorded answers."""
-    from readinglist.core.feeds import FeedRegistry, refresh_feeds
-    from readinglist.core.sources import RateLimiter
-
-    registry = FeedRegistry(lib.store)
-    known = {f.id for f in registry.feeds()}
-    ids = [f.id for f in plan.feeds if f.id in known]  # a feed removed meanwhile is simply not refreshed
-    replay = ReplayFetcher(recorded)
+    downloads = download_feeds(plan.feeds, fetcher, credentials=credentials, cancel=cancel)
     try:
-        summary = refresh_feeds(
-            lib,
-            registry,
-            feed_ids=ids,
-            fetcher=replay,  # type: ignore[arg-type]  # the fetcher's interface, replayed
-            limiter=RateLimiter(0.0),  # the pauses arXiv asks for were made while downloading
-            credentials=credentials,
-            progress=progress,
-            cancel=cancel,
-        )
+        for downloaded in downloads:
+            each(downloaded)
     finally:
-        replay.close()
-    return RefreshDone(plan.request, summary, feed_errors(registry), len(known))
+        downloads.close()
+        if cancel.is_set():
+            # Downloads abandoned by the cancel may still be reading: close the client once they have ended.
+            threading.Timer(35.0, fetcher.close).start()
+        else:
+            fetcher.close()
+
+
+class RefreshRun:
+    """Step 3's state across library jobs: the core's Applier, made and used on the library thread only."""
+
+    def __init__(self, plan: WindowPlan, progress: Callable[[RefreshProgress], None]) -> None:
+        self.plan = plan
+        self._progress = progress
+        self._applier: Applier | None = None
+
+    def _the_applier(self, lib: Library) -> Applier:
+        if self._applier is None:
+            from readinglist.core.feeds import FeedRegistry
+            from readinglist.core.refresh import Applier
+
+            self._applier = Applier(lib, FeedRegistry(lib.store), self.plan.plan, progress=self._progress)
+        return self._applier
+
+    def apply(self, lib: Library, downloads: Sequence[Downloaded]) -> int:
+        """Read and write these downloads, in one transaction committed before the job ends (a star saved by the
+        next job is never held in a transaction a refresh opened); returns how many."""
+        from readinglist.core.feeds import FeedRegistry
+
+        applier = self._the_applier(lib)
+        known = {f.id for f in FeedRegistry(lib.store).feeds()}
+        for downloaded in downloads:
+            if downloaded.feed.id in known:  # a feed removed meanwhile is simply not refreshed
+                applier.apply(downloaded)
+        applier.commit()
+        return len(downloads)
+
+    def finish(self, lib: Library, *, cancelled: bool) -> RefreshDone:
+        from readinglist.core.feeds import FeedRegistry
+
+        summary = self._the_applier(lib).finish(cancelled=cancelled)
+        registry = FeedRegistry(lib.store)
+        return RefreshDone(self.plan.request, summary, feed_errors(registry), len(registry.feeds()))
 
 
 def summary_line(done: RefreshDone) -> str:
     """One line for the status bar: the core's summary, and which feeds failed (each shows why in the sidebar)."""
-    from readinglist.core.feeds import RefreshOutcome
+    from readinglist.core.refresh import RefreshOutcome
 
     summary = done.summary
     if done.feeds == 0:

@@ -17,7 +17,7 @@ import orjson
 import pytest
 from feedtools import FeedServer, MemoryKeyring, NoKeyring, Route, SilentServer, fixture, library_files_text
 
-from readinglist.core import feeds as feeds_module
+from readinglist.core import refresh as refresh_module
 from readinglist.core.credentials import Credential, CredentialStore
 from readinglist.core.feeds import (
     ARXIV_INTERVAL,
@@ -28,17 +28,13 @@ from readinglist.core.feeds import (
     FeedRegistryError,
     FeedSpec,
     FeedStatus,
-    RefreshOutcome,
-    RefreshProgress,
-    backoff_delay,
-    next_success_due,
-    refresh_feeds,
     subscribe,
     unsubscribe,
 )
 from readinglist.core.fetcher import FeedFetcher
 from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper
+from readinglist.core.refresh import RefreshOutcome, RefreshProgress, backoff_delay, next_success_due, refresh_feeds
 from readinglist.core.sources import RateLimiter
 
 CL = fixture("arxiv_rss_cs.CL.xml")
@@ -52,7 +48,7 @@ def fetcher() -> Iterator[FeedFetcher]:
         yield f
 
 
-def run(library: Library, registry: FeedRegistry, fetcher: FeedFetcher, **kw: Any) -> feeds_module.RefreshSummary:
+def run(library: Library, registry: FeedRegistry, fetcher: FeedFetcher, **kw: Any) -> refresh_module.RefreshSummary:
     kw.setdefault("limiter", RateLimiter(sleep=lambda s: None))
     return refresh_feeds(library, registry, fetcher=fetcher, **kw)
 
@@ -335,7 +331,7 @@ def test_304_costs_no_parse_and_no_write(
     def no_parse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a 304 must not be parsed")
 
-    monkeypatch.setattr(feeds_module, "read_download", no_parse)
+    monkeypatch.setattr(refresh_module, "read_download", no_parse)
     (result,) = run(library, registry, fetcher).results
     assert result.outcome is RefreshOutcome.NOT_MODIFIED and result.http_status == 304
     assert {p: f for p, f in _manifest(library).items() if p.startswith("papers-")} == papers_files
@@ -450,7 +446,7 @@ def test_bounded_downloads_one_parse_at_a_time_and_progress(
         add(registry, server.url(f"/f{i}"))
     server.routes["/broken"] = Route(status=500)
     add(registry, server.url("/broken"))
-    real = feeds_module.read_download
+    real = refresh_module.read_download
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         parse_threads.add(threading.get_ident())
@@ -461,7 +457,7 @@ def test_bounded_downloads_one_parse_at_a_time_and_progress(
         finally:
             active["parses"] -= 1
 
-    monkeypatch.setattr(feeds_module, "read_download", counting)
+    monkeypatch.setattr(refresh_module, "read_download", counting)
     seen: list[RefreshProgress] = []
     summary = run(library, registry, fetcher, progress=seen.append, max_workers=3)
     assert len(summary.results) == 9
@@ -724,6 +720,6 @@ def test_feed_addresses_differing_only_in_their_query_are_two_feeds(registry: Fe
 def test_a_move_from_http_to_https_is_kept(registry: FeedRegistry) -> None:
     feed = add(registry, "http://journal.example/feed")
     other = add(registry, "https://other.example/feed")
-    assert feeds_module._accept_move(registry, feed, "https://journal.example/feed") == "https://journal.example/feed"
-    assert feeds_module._accept_move(registry, feed, "https://other.example/feed/") is None  # taken by `other`
-    assert feeds_module._accept_move(registry, other, "https://other.example/feed") is None
+    assert refresh_module._accept_move(registry, feed, "https://journal.example/feed") == "https://journal.example/feed"
+    assert refresh_module._accept_move(registry, feed, "https://other.example/feed/") is None  # taken by `other`
+    assert refresh_module._accept_move(registry, other, "https://other.example/feed") is None

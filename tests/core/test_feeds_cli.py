@@ -14,7 +14,7 @@ from feedtools import DATA, FeedServer, MemoryKeyring, NoKeyring, Route, fixture
 
 from readinglist.cli.feeds_commands import ProgressBar, format_duration, parse_duration
 from readinglist.cli.main import main
-from readinglist.core.feeds import FeedRefreshResult, RefreshOutcome, RefreshProgress
+from readinglist.core.refresh import FeedRefreshResult, RefreshOutcome, RefreshProgress
 
 CL = fixture("arxiv_rss_cs.CL.xml")
 

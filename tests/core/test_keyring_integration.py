@@ -59,9 +59,10 @@ def inner(data_dir: Path) -> None:
     import keyring
 
     from readinglist.core.credentials import SERVICE, Credential, CredentialStore
-    from readinglist.core.feeds import FeedRegistry, FeedSpec, RefreshOutcome, refresh_feeds, subscribe
+    from readinglist.core.feeds import FeedRegistry, FeedSpec, subscribe
     from readinglist.core.fetcher import FeedFetcher
     from readinglist.core.library import Library
+    from readinglist.core.refresh import RefreshOutcome, refresh_feeds
 
     sys.path.insert(0, str(HERE.parent))
     from feedtools import FeedServer, Route, fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ from uitools import WindowFactory, reopen, wait_idle
 from workertools import FeedServer, Route, SilentServer, add_feeds, fixture, running_worker, wait_worker
 
 from readinglist.core.credentials import CredentialStore
-from readinglist.core.feeds import FeedRegistry, FeedSpec, RefreshOutcome
-from readinglist.core.fetcher import FetchResult, FetchStatus
+from readinglist.core.feeds import FeedKind, FeedRegistry, FeedSpec
 from readinglist.core.library import Library
+from readinglist.core.refresh import RefreshOutcome
 from readinglist.ui.feeds_dialog import COL_STATUS
 from readinglist.ui.library_jobs import Selection
 from readinglist.ui.main_window import PAGE_MAIN, PAGE_WELCOME, MainWindow
@@ -29,7 +30,6 @@ from readinglist.ui.refresh_controller import (
     RefreshStatus,
     summary_line,
 )
-from readinglist.ui.refresh_jobs import ReplayFetcher
 from readinglist.ui.settings import MarkReadMode
 from readinglist.ui.sidebar_model import COL_COUNT
 
@@ -128,7 +128,7 @@ def test_the_library_thread_stays_free_while_feeds_download(qtbot: QtBot, data_d
             pass
         assert downloads == [(0, 1), (1, 1)]
         assert finished.args[0].summary.new_papers > 0
-        assert server.hits("/slow.xml") == 1  # downloaded once: the core read the recorded answer
+        assert server.hits("/slow.xml") == 1  # downloaded once, on the network thread
 
 
 def test_errors_from_earlier_runs_are_read_at_start(qtbot: QtBot, data_dir: Path, server: FeedServer) -> None:
@@ -344,16 +344,31 @@ def test_a_feed_that_only_fails_still_leaves_the_welcome_view_and_shows_why(
     assert "500 Internal Server Error" in window.list.empty_text
 
 
-def test_the_replay_gives_each_recorded_answer_once_then_asks_the_network(server: FeedServer) -> None:
-    url = server.url("/good.xml")
-    recorded = {url: [FetchResult(url, FetchStatus.OK, http_status=200, body=b"recorded")]}
-    replay = ReplayFetcher(recorded)
-    try:
-        assert replay.fetch(url).body == b"recorded" and server.hits("/good.xml") == 0
-        assert replay.fetch(url).body == CL and server.hits("/good.xml") == 1
-    finally:
-        replay.close()
-    assert recorded[url]  # the recording itself is left as it was
+def test_missed_hugging_face_days_download_off_the_library_thread(
+    qtbot: QtBot, data_dir: Path, server: FeedServer
+) -> None:
+    # A daily-papers feed last read three days ago: today's list and the two missed days are all fetched, and the
+    # slow answers for the missed days keep the network thread busy, never the library thread.
+    server.routes["/daily"] = Route(body=fixture("hf_daily_papers_2025-09-17.json"), delay=0.4)
+    (feed,) = add_feeds(data_dir, FeedSpec(server.url("/daily"), kind=FeedKind.HF_DAILY, name="Daily"))
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")
+    with Library.open(data_dir) as lib:
+        FeedRegistry(lib.store).update(feed.id, last_success=three_days_ago)
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        with qtbot.waitSignal(controller.downloading, timeout=5000):
+            controller.refresh()
+        time.sleep(0.5)  # today's answer has come; the missed days are downloading now
+        started = time.monotonic()
+        with qtbot.waitCallback(timeout=5000) as answered:
+            worker.submit(len, answered)
+        assert time.monotonic() - started < 0.25
+        with qtbot.waitSignal(controller.finished, timeout=15_000) as finished:
+            pass
+    summary = finished.args[0].summary
+    assert summary.results[0].outcome is RefreshOutcome.UPDATED and summary.new_papers > 0
+    dated = [r.path for r in server.requests if "date=" in r.path]
+    assert len(dated) == 3 and server.hits("/daily") == 4  # today, and each missed day once
 
 
 def test_first_run_import_opml_from_the_welcome_view_subscribes_and_fetches(
