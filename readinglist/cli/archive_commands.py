@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from readinglist.app import App
-from readinglist.core.archive import ArchiveError, merge_archive, read_archive, write_archive
-from readinglist.core.export import ExportError
-
-
-def _fail(message: str) -> int:
-    print(f"readinglist: error: {message}", file=sys.stderr)
-    return 1
+from readinglist.core.archive import merge_archive, read_archive, write_archive
+from readinglist.core.errors import CommandError
 
 
 def backup_to(args: argparse.Namespace, app: App) -> int:
     # As a reader: a backup can be taken while the window holds the library open.
     with app.open_library(writer=False) as library:
         if len(library) == 0 and not any(not p.startswith("state-") for p in library.store.parts()):
-            return _fail(f"the library in {app.data_dir} is empty: no archive was written")
-        try:
-            summary = write_archive(library, Path(args.to))
-        except ExportError as exc:
-            return _fail(str(exc))
+            raise CommandError(f"the library in {app.data_dir} is empty: no archive was written")
+        summary = write_archive(library, Path(args.to))
     print(f"archive written to {summary.path}: {summary.summary()}")
     return 0
 
 
 def restore_from(args: argparse.Namespace, app: App) -> int:
     path = Path(args.from_file)
-    try:
-        archive = read_archive(path)  # before taking the writer lock: a wrong file changes nothing
-    except ArchiveError as exc:
-        return _fail(str(exc))
+    archive = read_archive(path)  # before taking the writer lock: a wrong file changes nothing
     with app.open_library() as library:
         summary = merge_archive(library, archive)
     print(f"merged {path} into {app.data_dir}: {summary.summary()}")

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from readinglist.app import App
-from readinglist.core.export import ExportError, ExportFormat, export_papers, write_atomically, write_markdown_folder
+from readinglist.core.errors import CommandError
+from readinglist.core.export import ExportFormat, export_papers, write_atomically, write_markdown_folder
 from readinglist.core.feeds import FeedRegistry
 from readinglist.core.models import ListFilter
 
@@ -40,15 +41,10 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_export, view=ListFilter.ALL)
 
 
-def _fail(message: str) -> int:
-    print(f"readinglist: error: {message}", file=sys.stderr)
-    return 1
-
-
 def cmd_export(args: argparse.Namespace, app: App) -> int:
     fmt = ExportFormat(args.format)
     if args.per_paper and (fmt is not ExportFormat.MARKDOWN or not args.output):
-        return _fail("--per-paper needs --format markdown and -o FOLDER")
+        raise CommandError("--per-paper needs --format markdown and -o FOLDER")
     with app.open_library(writer=False) as library:
         subset = [library.resolve(k) for k in args.keys] if args.keys else None
         feed = FeedRegistry(library.store).source_id(args.feed) if args.feed else None
@@ -59,19 +55,16 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
         if not keys:
             print("readinglist: no papers match; nothing was exported", file=sys.stderr)
             return 1
-        try:
-            if args.per_paper:
-                notes = True if args.notes is None else args.notes
-                paths = write_markdown_folder(library, keys, Path(args.output), include_notes=notes)
-                print(f"exported {len(paths)} papers as Markdown notes into {args.output}", file=sys.stderr)
-                return 0
-            text = export_papers(library, keys, fmt, include_notes=args.notes)
-            if args.output:
-                path = write_atomically(Path(args.output), text)
-                print(f"exported {len(keys)} papers as {fmt.label} to {path}", file=sys.stderr)
-                return 0
-        except ExportError as exc:
-            return _fail(str(exc))
+        if args.per_paper:
+            notes = True if args.notes is None else args.notes
+            paths = write_markdown_folder(library, keys, Path(args.output), include_notes=notes)
+            print(f"exported {len(paths)} papers as Markdown notes into {args.output}", file=sys.stderr)
+            return 0
+        text = export_papers(library, keys, fmt, include_notes=args.notes)
+        if args.output:
+            path = write_atomically(Path(args.output), text)
+            print(f"exported {len(keys)} papers as {fmt.label} to {path}", file=sys.stderr)
+            return 0
     # As bytes where possible: UTF-8 whatever the console's encoding, and RIS's CRLF untouched on Windows.
     binary = getattr(sys.stdout, "buffer", None)
     if binary is None:

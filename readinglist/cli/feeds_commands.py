@@ -12,14 +12,14 @@ from typing import Any, TextIO
 import orjson
 
 from readinglist.app import App
-from readinglist.core.credentials import Credential, CredentialError
+from readinglist.core.credentials import Credential
+from readinglist.core.errors import CredentialError, SubscriptionError
 from readinglist.core.feeds import (
     ANNOUNCE_TYPES,
     DEFAULT_ANNOUNCE_TYPES,
     FeedKind,
     FeedListing,
     FeedRegistry,
-    FeedRegistryError,
     FeedSpec,
     subscribe,
     unsubscribe,
@@ -111,7 +111,7 @@ def parse_duration(text: str) -> int:
     """`30m`, `2h`, `1d`, `1w`, `90s`; a bare number is minutes."""
     m = _DURATION.match(text)
     if not m:
-        raise FeedRegistryError(f"{text!r} is not a duration (try 30m, 2h or 1d)")
+        raise SubscriptionError(f"{text!r} is not a duration (try 30m, 2h or 1d)")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
@@ -133,7 +133,7 @@ def _read_secret(stream: TextIO) -> str:
     secret = secret[:-1] if secret.endswith("\n") else secret
     secret = secret[:-1] if secret.endswith("\r") else secret
     if not secret:
-        raise FeedRegistryError("nothing was read from standard input")
+        raise SubscriptionError("nothing was read from standard input")
     return secret
 
 
@@ -142,15 +142,11 @@ def _credential_from_args(args: argparse.Namespace) -> Credential | None:
         return Credential(token=_read_secret(sys.stdin))
     if args.password_stdin:
         if not args.username:
-            raise FeedRegistryError("--password-stdin needs --username")
+            raise SubscriptionError("--password-stdin needs --username")
         return Credential(username=args.username, password=_read_secret(sys.stdin))
     if args.username:
-        raise FeedRegistryError("--username needs --password-stdin (passwords are never taken on the command line)")
+        raise SubscriptionError("--username needs --password-stdin (passwords are never taken on the command line)")
     return None
-
-
-def _credential_failure(exc: CredentialError) -> FeedRegistryError:
-    return FeedRegistryError(str(exc))
 
 
 def _when(text: str | None) -> str:
@@ -195,10 +191,7 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
     credentials = app.credentials()
     with app.open_library() as library:
         registry = FeedRegistry(library.store)
-        try:
-            done = subscribe(registry, spec, credentials=credentials, credential=credential)
-        except CredentialError as exc:
-            raise _credential_failure(exc) from None
+        done = subscribe(registry, spec, credentials=credentials, credential=credential)
     feed = done.feed
     print(f"subscribed to {feed.name} ({feed.kind.value}, every {format_duration(feed.interval)}): {feed.url}")
     if done.credential_saved:
@@ -280,7 +273,7 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
     if args.max_results is not None:
         changes["max_results"] = args.max_results
     if not changes and credential is None and not args.forget_credentials:
-        raise FeedRegistryError("nothing to change (see `readinglist feeds set --help`)")
+        raise SubscriptionError("nothing to change (see `readinglist feeds set --help`)")
     credentials = app.credentials()
     messages = []
     with app.open_library() as library:
@@ -291,19 +284,16 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
 
             changes["url"], from_url = split_credentials(changes["url"])
             credential = credential or from_url
-        try:
-            if args.forget_credentials:
-                credentials.delete(feed.id)
-                changes["auth"] = ""
-                messages.append("credentials deleted from the keyring")
-            if credential is not None:
-                if credentials.save_or_remember(feed.id, credential):
-                    messages.append("credentials saved in the system keyring")
-                else:
-                    messages.append(f"warning: {credentials.unavailable_reason}")
-                changes["auth"] = credential.kind
-        except CredentialError as exc:
-            raise _credential_failure(exc) from None
+        if args.forget_credentials:
+            credentials.delete(feed.id)
+            changes["auth"] = ""
+            messages.append("credentials deleted from the keyring")
+        if credential is not None:
+            if credentials.save_or_remember(feed.id, credential):
+                messages.append("credentials saved in the system keyring")
+            else:
+                messages.append(f"warning: {credentials.unavailable_reason}")
+            changes["auth"] = credential.kind
         if changes:
             feed = registry.update(feed.id, **changes)
     print(
@@ -372,7 +362,7 @@ class ProgressBar:
 def cmd_refresh(args: argparse.Namespace, app: App) -> int:
     credential = _credential_from_args(args)
     if credential is not None and len(args.feeds) != 1:
-        raise FeedRegistryError("credentials for this run need exactly one FEED")
+        raise SubscriptionError("credentials for this run need exactly one FEED")
     credentials = app.credentials()
     bar = ProgressBar(sys.stderr)
     cancel = threading.Event()

@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 
 from readinglist.app import App
-from readinglist.core.importer import FeedError, read_feed_file
+from readinglist.core.errors import FeedError
+from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library, paper_date
 from readinglist.core.models import ListFilter, PaperKey, SortKey
 from readinglist.core.text import shown_title

@@ -10,19 +10,12 @@ from typing import Any
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
 from readinglist.cli import export_commands, feeds_commands, library_commands
-from readinglist.core.export import ExportError
-from readinglist.core.importer import FeedError
-from readinglist.core.library import UnknownPaperError
-from readinglist.core.storage import StoreError
+from readinglist.core.errors import ReadingListError
 
 Handler = Callable[[argparse.Namespace, App], int]
 
 # Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
 COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands]
-
-
-class CommandError(Exception):
-    """A user-facing failure of a command: printed as one line, exit status 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             library_commands.ensure_sample(app)
         handler: Handler = args.handler
         return handler(args, app)
-    except (StoreError, UnknownPaperError, FeedError, ExportError, CommandError) as exc:
+    except ReadingListError as exc:  # every failure worded for the user: one line, exit status 1
         print(f"readinglist: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

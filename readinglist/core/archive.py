@@ -32,6 +32,7 @@ import orjson
 from tinydb.table import Document
 
 from readinglist import __version__
+from readinglist.core.errors import ArchiveError
 from readinglist.core.export import write_atomically
 from readinglist.core.feeds import PART as FEEDS_PART
 from readinglist.core.identity import normalize_url
@@ -52,10 +53,6 @@ _SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|api[_-]?key|crede
 _URL_USERINFO = re.compile(r"^(https?://)[^/@\s]*@", re.IGNORECASE)
 
 Doc = dict[str, Any]
-
-
-class ArchiveError(Exception):
-    """An archive that cannot be read or merged, worded for the user and naming the file. Nothing was changed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,16 +16,14 @@ from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 import keyring
 import keyring.errors
 
+from readinglist.core.errors import CredentialError
+
 SERVICE = "readinglist"
 
 _NO_KEYRING_HINT = (
     "no system keyring is available to store passwords (on Linux, install and unlock a Secret Service such as "
     "GNOME Keyring or KWallet); nothing was saved"
 )
-
-
-class CredentialError(Exception):
-    """A keyring problem, worded for the user. Never contains a secret."""
 
 
 class KeyringUnavailableError(CredentialError):

@@ -27,15 +27,12 @@ from typing import Any
 
 import orjson
 
+from readinglist.core.errors import ExportError
 from readinglist.core.feeds import FeedRegistry
 from readinglist.core.library import Library
 from readinglist.core.models import Paper, PaperState
 from readinglist.core.storage import _describe_oserror, _fsync_dir
 from readinglist.core.text import has_tex, shown
-
-
-class ExportError(Exception):
-    """An export or archive that could not be written, worded for the user and naming the file."""
 
 
 class ExportFormat(enum.Enum):

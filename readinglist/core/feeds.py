@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from readinglist.core.credentials import Credential, CredentialError, CredentialStore, split_credentials
+from readinglist.core.credentials import Credential, CredentialStore, split_credentials
+from readinglist.core.errors import CredentialError, SubscriptionError
 from readinglist.core.fetcher import is_web_url
-from readinglist.core.importer import FeedError
 from readinglist.core.library import Library
 from readinglist.core.sources import (
     FeedKind,
@@ -41,8 +41,6 @@ ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross", "absonly")
 DEFAULT_ANNOUNCE_TYPES = ("new", "cross")
 
 
-class FeedRegistryError(FeedError):
-    """A problem with a subscription, worded for the user."""
 
 
 class FeedStatus(enum.Enum):
@@ -182,10 +180,10 @@ def normalize_feed_url(text: str, kind: FeedKind | None = None) -> tuple[str, Fe
     """What the user typed to a subscription address and kind: a URL, an arXiv query or arXiv categories."""
     text = text.strip()
     if not text:
-        raise FeedRegistryError("no address given")
+        raise SubscriptionError("no address given")
     scheme = text.split(":", 1)[0].lower() if ":" in text else ""
     if scheme == "file" or text.startswith(("/", "./", "~")):
-        raise FeedRegistryError(
+        raise SubscriptionError(
             f"{text}: files are not subscriptions; import a feed file with `readinglist import FILE`"
         )
     if kind is FeedKind.ARXIV_QUERY and not is_web_url(text):
@@ -196,7 +194,7 @@ def normalize_feed_url(text: str, kind: FeedKind | None = None) -> tuple[str, Fe
         if looks_like_arxiv_categories(text):
             return arxiv_rss_url(text), FeedKind.RSS
     if not is_web_url(text):
-        raise FeedRegistryError(f"{text}: not a feed address (only http and https URLs can be subscribed to)")
+        raise SubscriptionError(f"{text}: not a feed address (only http and https URLs can be subscribed to)")
     return text, kind or guess_kind(text)
 
 
@@ -233,7 +231,7 @@ class FeedRegistry:
         for doc_id, doc in self._raw().items():
             if doc.get("id") == feed_id:
                 return int(doc_id)
-        raise FeedRegistryError(f"no feed with id {feed_id!r}")
+        raise SubscriptionError(f"no feed with id {feed_id!r}")
 
     def feeds(self) -> list[Feed]:
         """Every subscription, by group then name."""
@@ -248,7 +246,7 @@ class FeedRegistry:
         for doc in self._raw().values():
             if doc.get("id") == feed_id:
                 return Feed.from_doc(doc)
-        raise FeedRegistryError(f"no feed with id {feed_id!r}")
+        raise SubscriptionError(f"no feed with id {feed_id!r}")
 
     def find_url(self, url: str) -> Feed | None:
         for feed in self.feeds():
@@ -261,7 +259,7 @@ class FeedRegistry:
         or address), else the text itself (the title of an imported feed file)."""
         try:
             return self.resolve(text).id
-        except FeedRegistryError:
+        except SubscriptionError:
             return text
 
     def resolve(self, text: str) -> Feed:
@@ -278,8 +276,8 @@ class FeedRegistry:
                 return hits[0]
             if len(hits) > 1:
                 ids = ", ".join(f.id for f in hits)
-                raise FeedRegistryError(f"{text!r} names {len(hits)} feeds; use the id ({ids})")
-        raise FeedRegistryError(f"no feed named {text!r} (see `readinglist feeds list`)")
+                raise SubscriptionError(f"{text!r} names {len(hits)} feeds; use the id ({ids})")
+        raise SubscriptionError(f"no feed named {text!r} (see `readinglist feeds list`)")
 
     def listing(self, library: Library) -> list[FeedListing]:
         """Every feed with how many papers it brought and how many of those are unread."""
@@ -311,7 +309,7 @@ class FeedRegistry:
     def _build(self, spec: FeedSpec, existing: Sequence[Feed], now: str) -> Feed:
         url, kind = normalize_feed_url(spec.url, spec.kind)
         if "@" in urlsplit(url).netloc:
-            raise FeedRegistryError("credentials in a feed address must go to the keyring first (use subscribe())")
+            raise SubscriptionError("credentials in a feed address must go to the keyring first (use subscribe())")
         name = (spec.name or "").strip()
         named = bool(name)
         if not name:
@@ -334,12 +332,12 @@ class FeedRegistry:
         )
 
     def add(self, spec: FeedSpec) -> Feed:
-        """Subscribe. Raises FeedRegistryError for a bad address or one already subscribed."""
+        """Subscribe. Raises SubscriptionError for a bad address or one already subscribed."""
         existing = self.feeds()
         feed = self._build(spec, existing, format_time(datetime.now(UTC)))
         dup = next((f for f in existing if _same_url(f.url, feed.url)), None)
         if dup is not None:
-            raise FeedRegistryError(f"already subscribed to {feed.url} as {dup.name!r}")
+            raise SubscriptionError(f"already subscribed to {feed.url} as {dup.name!r}")
         self.store.db(PART).table(TABLE).insert(feed.to_doc())
         return feed
 
@@ -353,7 +351,7 @@ class FeedRegistry:
         for spec in specs:
             try:
                 feed = self._build(spec, [*existing, *added], now)
-            except FeedRegistryError as exc:
+            except SubscriptionError as exc:
                 skipped.append((spec, str(exc)))
                 continue
             dup = next((f for f in [*existing, *added] if _same_url(f.url, feed.url)), None)
@@ -383,7 +381,7 @@ class FeedRegistry:
         new: dict[str, Feed] = {}
         for feed_id, fields_ in changes.items():
             if feed_id not in current:
-                raise FeedRegistryError(f"no feed with id {feed_id!r}")
+                raise SubscriptionError(f"no feed with id {feed_id!r}")
             new[feed_id] = self._validated(current[feed_id], dict(fields_), current)
         docs = {f.id: f.to_doc() for f in new.values()}
         doc_ids = [int(i) for i, d in self._raw().items() if d.get("id") in docs]
@@ -400,10 +398,10 @@ class FeedRegistry:
         if "name" in changes:
             name = str(changes["name"]).strip()
             if not name:
-                raise FeedRegistryError("a feed needs a name")
+                raise SubscriptionError("a feed needs a name")
             others = [f.name for f in current.values() if f.id != feed.id]
             if name.casefold() in {n.casefold() for n in others}:
-                raise FeedRegistryError(f"another feed is already named {name!r}")
+                raise SubscriptionError(f"another feed is already named {name!r}")
             changes["name"] = name
             changes.setdefault("named_by_user", True)
         if "group" in changes:
@@ -411,7 +409,7 @@ class FeedRegistry:
         if "interval" in changes:
             interval = int(changes["interval"])
             if interval < MIN_INTERVAL:
-                raise FeedRegistryError(f"the shortest refresh interval is {MIN_INTERVAL // 60} minutes")
+                raise SubscriptionError(f"the shortest refresh interval is {MIN_INTERVAL // 60} minutes")
             changes["interval"] = interval
             if feed.last_success:
                 last = parse_time(feed.last_success)
@@ -430,9 +428,9 @@ class FeedRegistry:
         if "url" in changes:
             url, _kind = normalize_feed_url(str(changes["url"]), changes.get("kind", feed.kind))
             if "@" in urlsplit(url).netloc:
-                raise FeedRegistryError("credentials in a feed address must go to the keyring first")
+                raise SubscriptionError("credentials in a feed address must go to the keyring first")
             if any(_same_url(f.url, url) for f in current.values() if f.id != feed.id):
-                raise FeedRegistryError(f"another feed already has the address {url}")
+                raise SubscriptionError(f"another feed already has the address {url}")
             changes["url"] = url
             if url != feed.url:
                 changes.setdefault("etag", None)
@@ -441,7 +439,7 @@ class FeedRegistry:
             changes["max_results"] = max(1, min(int(changes["max_results"]), 2000))
         unknown = set(changes) - {f.name for f in fields(Feed)}
         if unknown or "id" in changes:
-            raise FeedRegistryError(f"unknown feed settings: {', '.join(sorted(unknown | ({'id'} & set(changes))))}")
+            raise SubscriptionError(f"unknown feed settings: {', '.join(sorted(unknown | ({'id'} & set(changes))))}")
         return replace(feed, **changes)
 
 
@@ -453,7 +451,7 @@ def _check_types(types: Iterable[str]) -> tuple[str, ...]:
     out = tuple(dict.fromkeys(t.strip().lower() for t in types if t.strip()))
     bad = [t for t in out if t not in ANNOUNCE_TYPES]
     if bad:
-        raise FeedRegistryError(f"unknown announce types {', '.join(bad)} (known: {', '.join(ANNOUNCE_TYPES)})")
+        raise SubscriptionError(f"unknown announce types {', '.join(bad)} (known: {', '.join(ANNOUNCE_TYPES)})")
     return out
 
 
@@ -480,7 +478,7 @@ def subscribe(
     credential = credential or from_url
     auth = credential.kind if credential else spec.auth
     if credential is not None and credentials is None:
-        raise FeedRegistryError("this feed has credentials but no keyring access was given")
+        raise SubscriptionError("this feed has credentials but no keyring access was given")
     feed = registry.add(replace(spec, url=url, auth=auth))
     if credential is None or credentials is None:
         return Subscribed(feed)
@@ -508,10 +506,10 @@ __all__ = [
     "FeedKind",
     "FeedListing",
     "FeedRegistry",
-    "FeedRegistryError",
     "FeedSpec",
     "FeedStatus",
     "Subscribed",
+    "SubscriptionError",
     "subscribe",
     "unsubscribe",
 ]

@@ -18,13 +18,10 @@ from typing import Any
 import feedparser
 from feedparser.exceptions import CharacterEncodingOverride
 
+from readinglist.core.errors import FeedError
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import IncomingPaper
 from readinglist.core.text import feed_text, html_to_text, one_line, plain
-
-
-class FeedError(Exception):
-    """A feed that could not be read, worded for the user and naming the feed."""
 
 
 @dataclass(frozen=True, slots=True)

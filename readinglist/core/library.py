@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from readinglist.core.errors import PaperNotFoundError
 from readinglist.core.identity import (
     aliases,
     key_candidates,
@@ -63,7 +64,7 @@ STATE = "state"
 Doc = dict[str, Any]
 
 
-class UnknownPaperError(LookupError):
+class UnknownPaperError(PaperNotFoundError):
     def __init__(self, text: str) -> None:
         super().__init__(f"no paper {text!r} in the library (use a key from `readinglist list`, or an arXiv id)")
 

@@ -19,14 +19,15 @@ from xml.sax.saxutils import escape, quoteattr
 import listparser
 
 from readinglist.core.credentials import CredentialStore
-from readinglist.core.feeds import Feed, FeedRegistry, FeedRegistryError, FeedSpec, subscribe
+from readinglist.core.errors import SubscriptionError
+from readinglist.core.feeds import Feed, FeedRegistry, FeedSpec, subscribe
 from readinglist.core.fetcher import is_web_url
 from readinglist.core.text import one_line
 
 MAX_OPML_BYTES = 10 * 1024 * 1024
 
 
-class OpmlError(FeedRegistryError):
+class OpmlError(SubscriptionError):
     """An OPML file that cannot be imported, worded for the user; nothing was imported."""
 
 
@@ -149,7 +150,7 @@ def import_opml(
         for spec in with_credentials:
             try:
                 sub = subscribe(registry, spec, credentials=credentials)
-            except FeedRegistryError as exc:
+            except SubscriptionError as exc:
                 skipped.append((spec, str(exc)))
                 continue
             added.append(sub.feed)

@@ -23,17 +23,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from readinglist.core.credentials import Credential, CredentialError, CredentialStore, redact, split_credentials
-from readinglist.core.feeds import (
-    ARXIV_INTERVAL,
-    Feed,
-    FeedRegistry,
-    FeedRegistryError,
-    format_time,
-    parse_time,
-)
+from readinglist.core.credentials import Credential, CredentialStore, redact, split_credentials
+from readinglist.core.errors import CredentialError, FeedError, StoreError, SubscriptionError
+from readinglist.core.feeds import ARXIV_INTERVAL, Feed, FeedRegistry, format_time, parse_time
 from readinglist.core.fetcher import FeedFetcher, FetchStatus, describe_wait
-from readinglist.core.importer import FeedError, ParsedFeed
+from readinglist.core.importer import ParsedFeed
 from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper, PaperKey
 from readinglist.core.sources import (
@@ -47,7 +41,6 @@ from readinglist.core.sources import (
     is_arxiv_url,
     read_download,
 )
-from readinglist.core.storage import StoreError
 
 # arXiv rebuilds its RSS feeds daily around 04:00 UTC (FIELD-NOTES): a daily arXiv feed is due just after.
 ARXIV_BUILD_UTC = (4, 30)
@@ -425,7 +418,7 @@ class Applier:
                 if self._pending:
                     self.registry.update_many(self._pending)
                     self._pending = {}
-            except (StoreError, FeedRegistryError):
+            except (StoreError, SubscriptionError):
                 pass  # the feeds' status could not be saved; papers already are, and the next refresh will retry
         return RefreshSummary(tuple(self.results), cancelled=cancelled, elapsed=elapsed)
 
@@ -588,7 +581,7 @@ def _process(
             status["last_new"] = len(result.new) if result else 0
             pending.pop(feed.id, None)
             registry.update(feed.id, **status)
-    except (StoreError, FeedRegistryError) as exc:
+    except (StoreError, SubscriptionError) as exc:
         error = f"{feed.name}: the papers could not be saved ({exc})"
         pending[feed.id] = _failure_fields(feed, now, error, None)
         return FeedRefreshResult(feed.id, feed.name, RefreshOutcome.FAILED, error=error, elapsed=elapsed)

@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from readinglist.core.credentials import Credential
+from readinglist.core.errors import FeedError
 from readinglist.core.fetcher import FeedFetcher, FetchResult, FetchStatus
-from readinglist.core.importer import FeedError, ParsedFeed, parse_hf_daily, parse_papers
+from readinglist.core.importer import ParsedFeed, parse_hf_daily, parse_papers
 
 ARXIV_API = "https://export.arxiv.org/api/query"
 ARXIV_RSS = "https://rss.arxiv.org/rss/"

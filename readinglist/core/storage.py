@@ -35,6 +35,7 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from readinglist.core.errors import StoreError
 from readinglist.core.models import SCHEMA_VERSION
 
 MANIFEST = "manifest.json"
@@ -44,10 +45,6 @@ BACKUPS_KEPT = 7
 # Schema migrations: MIGRATIONS[n] turns a schema-n library (its raw parts) into schema n+1.
 Parts = dict[str, dict[str, Any]]
 MIGRATIONS: dict[int, Callable[[Parts], Parts]] = {}
-
-
-class StoreError(Exception):
-    """A problem with the library files, worded for the user."""
 
 
 class LibraryLockedError(StoreError):

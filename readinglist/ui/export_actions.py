@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from readinglist.ui.errors import error_text
 from readinglist.ui.worker import LibraryWorker
 
 if TYPE_CHECKING:
@@ -278,8 +279,7 @@ class ExportActions(QObject):
         return Path(chosen) if chosen else None
 
     def _failed(self, exc: BaseException) -> None:
-        # ExportError and the library's errors are worded for the user and name the file: shown as they are.
         self._busy -= 1
-        text = str(exc) or type(exc).__name__
+        text = error_text(exc)
         self.message.emit(f"Export failed: {text}")
-        QMessageBox.warning(self._window, "Export Failed", text[:1].upper() + text[1:])
+        QMessageBox.warning(self._window, "Export Failed", text)

@@ -43,7 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from readinglist.core.credentials import Credential, CredentialError, CredentialStore
+from readinglist.core.credentials import Credential, CredentialStore
+from readinglist.core.errors import CredentialError, SubscriptionError
 from readinglist.core.export import write_atomically
 from readinglist.core.feeds import (
     ANNOUNCE_TYPES,
@@ -52,7 +53,6 @@ from readinglist.core.feeds import (
     FeedKind,
     FeedListing,
     FeedRegistry,
-    FeedRegistryError,
     FeedSpec,
     FeedStatus,
     Subscribed,
@@ -64,6 +64,7 @@ from readinglist.core.feeds import (
 from readinglist.core.library import Library
 from readinglist.core.opml import OpmlImportResult, export_opml, import_opml_file
 from readinglist.core.sources import hf_daily_url, is_arxiv_url
+from readinglist.ui.errors import error_text
 from readinglist.ui.refresh_jobs import error_sentence
 from readinglist.ui.worker import LibraryWorker
 
@@ -150,7 +151,7 @@ def status_text(listing: FeedListing, now: datetime | None = None) -> str:
 
 
 def detect(text: str, kind: FeedKind | None) -> tuple[str, FeedKind]:
-    """What an address typed in the dialog subscribes to. Raises FeedRegistryError, worded for the user.
+    """What an address typed in the dialog subscribes to. Raises SubscriptionError, worded for the user.
 
     The one thing added to the core's rules: Hugging Face's daily papers page (huggingface.co/papers), which is
     what a user copies from the browser, stands for its API address, and so does an empty address with that kind.
@@ -171,7 +172,7 @@ def describe_address(text: str, kind: FeedKind | None) -> tuple[bool, str]:
         return False, "Paste a feed address, type arXiv categories such as cs.CL+cs.LG, or an arXiv search."
     try:
         url, found = detect(text, kind)
-    except FeedRegistryError as exc:
+    except SubscriptionError as exc:
         return False, str(exc)[:1].upper() + str(exc)[1:]
     if found is FeedKind.ARXIV_QUERY:
         return True, "An arXiv search: its newest papers, checked daily."
@@ -866,7 +867,7 @@ class FeedsDialog(QDialog):
         """Subscribe to `url`; the feed is selected and a refresh of it asked for."""
         try:
             address, found = detect(url, kind)
-        except FeedRegistryError as exc:
+        except SubscriptionError as exc:
             self._show_error(exc)
             return
         spec = FeedSpec(url=address, name=name, group=group, kind=found)
@@ -941,7 +942,7 @@ class FeedsDialog(QDialog):
         def job(lib: Library) -> CredentialSaved:
             store = credentials()
             if store is None:
-                raise FeedRegistryError("credentials cannot be kept in this window")
+                raise SubscriptionError("credentials cannot be kept in this window")
             return set_credential(lib, store, feed.id, credential)
 
         def done(result: CredentialSaved) -> None:
@@ -1073,7 +1074,4 @@ class FeedsDialog(QDialog):
         self.message.emit(text.splitlines()[0])
 
     def _show_error(self, exc: BaseException) -> None:
-        # The core's errors are worded for the user already (FeedRegistryError, OpmlError, ExportError, ...).
-        text = str(exc) or type(exc).__name__
-        text = text[:1].upper() + text[1:]
-        self._say(f"⚠ {text}")
+        self._say(f"⚠ {error_text(exc)}")

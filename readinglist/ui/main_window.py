@@ -39,8 +39,8 @@ from readinglist.app import App
 from readinglist.core.library import Library
 from readinglist.core.models import ListFilter, StateChange
 from readinglist.core.search import query_words
-from readinglist.core.storage import StoreError
 from readinglist.ui import library_jobs as jobs
+from readinglist.ui.errors import error_text
 from readinglist.ui.export_actions import ExportActions
 from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
@@ -380,12 +380,12 @@ class MainWindow(QMainWindow):
         self.refresh.start_schedule()
 
     def _library_failed(self, exc: BaseException) -> None:
-        message = str(exc) if isinstance(exc, (StoreError, OSError)) else f"{type(exc).__name__}: {exc}"
+        message = error_text(exc)
         self.opening.setText(f"The library could not be opened.\n\n{message}")
         self.fatal_error.emit(message)
 
     def _job_failed(self, label: str, exc: BaseException) -> None:
-        self.statusBar().showMessage(f"Could not {label}: {exc}")
+        self.statusBar().showMessage(f"Could not {label}: {error_text(exc)}")
 
     # ---- views ---------------------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from readinglist.ui.errors import error_text
 from readinglist.ui.refresh_jobs import (
     RefreshDone,
     RefreshRequest,
@@ -263,7 +264,7 @@ class RefreshController(QObject):
         self._cancel = None
         self._run = None
         self._applying = False
-        self.message.emit(f"The refresh stopped: {exc}")
+        self.message.emit(f"The refresh stopped: {error_text(exc)}")
         self.finished.emit(RefreshDone(request, None, dict(self._errors), 0))
         self._next()
 

@@ -13,14 +13,8 @@ from typing import Any
 
 import pytest
 
-from readinglist.core.archive import (
-    ArchiveError,
-    merge_states,
-    read_archive,
-    restore_archive,
-    write_archive,
-)
-from readinglist.core.export import ExportError
+from readinglist.core.archive import merge_states, read_archive, restore_archive, write_archive
+from readinglist.core.errors import ArchiveError, ExportError
 from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library

@@ -11,12 +11,12 @@ from feedtools import MemoryKeyring, NoKeyring
 from readinglist.core.credentials import (
     SERVICE,
     Credential,
-    CredentialError,
     CredentialStore,
     KeyringUnavailableError,
     redact,
     split_credentials,
 )
+from readinglist.core.errors import CredentialError
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
+from readinglist.core.errors import ExportError
 from readinglist.core.export import (
-    ExportError,
     ExportFormat,
     citation_keys,
     citation_text,

@@ -19,13 +19,13 @@ from feedtools import FeedServer, MemoryKeyring, NoKeyring, Route, SilentServer,
 
 from readinglist.core import refresh as refresh_module
 from readinglist.core.credentials import Credential, CredentialStore
+from readinglist.core.errors import SubscriptionError
 from readinglist.core.feeds import (
     ARXIV_INTERVAL,
     DEFAULT_INTERVAL,
     Feed,
     FeedKind,
     FeedRegistry,
-    FeedRegistryError,
     FeedSpec,
     FeedStatus,
     subscribe,
@@ -94,17 +94,17 @@ def test_add_list_rename_remove_and_reopen(data_dir: Path) -> None:
 
 def test_bad_addresses_and_duplicates_are_refused(registry: FeedRegistry) -> None:
     add(registry, "https://example.org/feed.xml")
-    with pytest.raises(FeedRegistryError, match="already subscribed"):
+    with pytest.raises(SubscriptionError, match="already subscribed"):
         add(registry, "http://www.example.org/feed.xml/")
-    with pytest.raises(FeedRegistryError, match="files are not subscriptions"):
+    with pytest.raises(SubscriptionError, match="files are not subscriptions"):
         add(registry, "file:///home/me/feed.xml")
-    with pytest.raises(FeedRegistryError, match="not a feed address"):
+    with pytest.raises(SubscriptionError, match="not a feed address"):
         add(registry, "javascript:alert(1)")
-    with pytest.raises(FeedRegistryError, match="keyring"):
+    with pytest.raises(SubscriptionError, match="keyring"):
         add(registry, "https://bob:pw@example.net/feed")
-    with pytest.raises(FeedRegistryError, match="unknown announce types"):
+    with pytest.raises(SubscriptionError, match="unknown announce types"):
         add(registry, "cs.LG", announce_types=("new", "sometimes"))
-    with pytest.raises(FeedRegistryError, match="shortest"):
+    with pytest.raises(SubscriptionError, match="shortest"):
         registry.update(registry.feeds()[0].id, interval=10)
     assert len(registry) == 1
 
@@ -113,7 +113,7 @@ def test_names_stay_unique(registry: FeedRegistry) -> None:
     a = add(registry, "https://a.example/feed", name="Papers")
     b = add(registry, "https://b.example/feed", name="papers")
     assert b.name == "papers (2)"
-    with pytest.raises(FeedRegistryError, match="already named"):
+    with pytest.raises(SubscriptionError, match="already named"):
         registry.update(b.id, name="PAPERS")
     assert registry.get(a.id).name == "Papers"
 
@@ -712,7 +712,7 @@ def test_hugging_face_fetches_the_days_missed_since_the_last_success(
 def test_feed_addresses_differing_only_in_their_query_are_two_feeds(registry: FeedRegistry) -> None:
     add(registry, "https://blog.example/?feed=rss2")
     add(registry, "https://blog.example/?feed=atom")
-    with pytest.raises(FeedRegistryError, match="already subscribed"):
+    with pytest.raises(SubscriptionError, match="already subscribed"):
         add(registry, "http://WWW.blog.example:80/?feed=atom")
     assert len(registry) == 2
 

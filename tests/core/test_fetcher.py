@@ -12,6 +12,7 @@ from feedtools import FeedServer, Route, SilentServer, fixture
 
 from readinglist import __version__
 from readinglist.core.credentials import Credential
+from readinglist.core.errors import FeedError
 from readinglist.core.fetcher import (
     USER_AGENT,
     FeedFetcher,
@@ -20,7 +21,7 @@ from readinglist.core.fetcher import (
     http_date,
     parse_retry_after,
 )
-from readinglist.core.importer import FeedError, parse_feed
+from readinglist.core.importer import parse_feed
 
 FEED = fixture("arxiv_rss_cs.CL.xml")
 

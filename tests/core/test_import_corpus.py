@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from feedtools import DATA, FIXTURES, FeedServer, Route
 
+from readinglist.core.errors import FeedError
 from readinglist.core.fetcher import FeedFetcher, FetchStatus
-from readinglist.core.importer import FeedError, ParsedFeed, parse_feed
+from readinglist.core.importer import ParsedFeed, parse_feed
 from readinglist.core.library import Library
 from readinglist.core.opml import read_opml
 from readinglist.core.sources import parse_hf_daily

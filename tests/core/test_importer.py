@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from feedtools import DATA, fixture
 
-from readinglist.core.importer import FeedError, parse_feed, parse_hf_daily, plain_text, safe_url, split_authors
+from readinglist.core.errors import FeedError
+from readinglist.core.importer import parse_feed, parse_hf_daily, plain_text, safe_url, split_authors
 
 
 def by_id(papers: tuple, arxiv_id: str):  # type: ignore[no-untyped-def]
