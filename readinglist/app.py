@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
-from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
 
 if TYPE_CHECKING:
@@ -71,5 +70,7 @@ class App:
         return self._credentials
 
     def load_sample(self, library: Library) -> str:
+        from readinglist.core.importer import read_feed_file
+
         parsed = read_feed_file(resource("sample-papers.xml"))
         return library.add_papers(parsed.papers, source=SAMPLE_SOURCE).summary()

@@ -7,7 +7,7 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
@@ -24,9 +24,9 @@ from readinglist.core.feeds import (
     subscribe,
     unsubscribe,
 )
-from readinglist.core.fetcher import FeedFetcher
-from readinglist.core.opml import export_opml, import_opml_file
-from readinglist.core.refresh import RefreshOutcome, RefreshProgress, RefreshSummary, refresh_feeds
+
+if TYPE_CHECKING:
+    from readinglist.core.refresh import RefreshProgress
 
 
 def register(sub: Any) -> None:
@@ -306,6 +306,8 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.opml import import_opml_file
+
     credentials = app.credentials()
     with app.open_library() as library:
         result = import_opml_file(FeedRegistry(library.store), Path(args.file), credentials=credentials)
@@ -318,6 +320,8 @@ def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_export_opml(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.opml import export_opml
+
     with app.open_library(writer=False) as library:
         feeds = FeedRegistry(library.store).feeds()
     data = export_opml(feeds)
@@ -342,6 +346,8 @@ class ProgressBar:
         self._drawn = False
 
     def __call__(self, p: RefreshProgress) -> None:
+        from readinglist.core.refresh import RefreshOutcome
+
         if p.last is not None and p.last.outcome is RefreshOutcome.FAILED:
             self.clear()
             self.stream.write(f"readinglist: {p.last.name}: {p.last.error}\n")
@@ -360,6 +366,10 @@ class ProgressBar:
 
 
 def cmd_refresh(args: argparse.Namespace, app: App) -> int:
+    # The HTTP client and the refresh machinery load here, for the one command that uses them.
+    from readinglist.core.fetcher import FeedFetcher
+    from readinglist.core.refresh import RefreshOutcome, RefreshSummary, refresh_feeds
+
     credential = _credential_from_args(args)
     if credential is not None and len(args.feeds) != 1:
         raise SubscriptionError("credentials for this run need exactly one FEED")

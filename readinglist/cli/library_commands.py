@@ -12,7 +12,6 @@ import orjson
 
 from readinglist.app import App
 from readinglist.core.errors import FeedError
-from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library, paper_date
 from readinglist.core.models import ListFilter, PaperKey, SortKey
 from readinglist.core.text import shown_title
@@ -161,6 +160,8 @@ def _print_json_line(obj: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.importer import read_feed_file  # feedparser loads for the command that reads feeds
+
     failures = 0
     with app.open_library() as library:
         for raw in args.paths:

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
-import keyring
-import keyring.errors
-
 from readinglist.core.errors import CredentialError
 
 SERVICE = "readinglist"
@@ -99,6 +96,15 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+def _keyring_module() -> Any:
+    """`keyring`, imported when a credential is first needed: a command that never touches one (`list`, `show`)
+    does not pay for loading it and its backends."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def _describe(exc: BaseException) -> str:
     # keyring's messages name the backend and the problem, not the secret; keep them short.
     name = type(exc).__name__
@@ -120,7 +126,7 @@ class CredentialStore:
         self.unavailable_reason: str | None = None
 
     def _keyring(self) -> Any:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        return self._backend if self._backend is not None else _keyring_module().get_keyring()
 
     def _account(self, feed_id: str) -> str:
         return f"feed:{feed_id}"
@@ -129,7 +135,7 @@ class CredentialStore:
         """Whether a real keyring backend answers (a read of an entry that need not exist)."""
         try:
             self._keyring().get_password(self.service, "readinglist:probe")
-        except keyring.errors.NoKeyringError:
+        except _keyring_module().errors.NoKeyringError:
             self.unavailable_reason = _NO_KEYRING_HINT
             return False
         except Exception as exc:  # a locked or broken backend is as unusable as none
@@ -142,7 +148,7 @@ class CredentialStore:
         """Store durably in the keyring. Raises KeyringUnavailableError (no backend) or CredentialError."""
         try:
             self._keyring().set_password(self.service, self._account(feed_id), credential.to_json())
-        except keyring.errors.NoKeyringError:
+        except _keyring_module().errors.NoKeyringError:
             self.unavailable_reason = _NO_KEYRING_HINT
             raise KeyringUnavailableError(self.unavailable_reason) from None
         except Exception as exc:
@@ -173,7 +179,7 @@ class CredentialStore:
             return session
         try:
             secret = self._keyring().get_password(self.service, self._account(feed_id))
-        except keyring.errors.NoKeyringError:
+        except _keyring_module().errors.NoKeyringError:
             self.unavailable_reason = _NO_KEYRING_HINT
             return None
         except Exception as exc:
@@ -186,9 +192,9 @@ class CredentialStore:
             self._session.pop(feed_id, None)
         try:
             self._keyring().delete_password(self.service, self._account(feed_id))
-        except keyring.errors.PasswordDeleteError:
+        except _keyring_module().errors.PasswordDeleteError:
             pass
-        except keyring.errors.NoKeyringError:
+        except _keyring_module().errors.NoKeyringError:
             pass
         except Exception as exc:
             raise CredentialError(f"the system keyring could not delete the credentials ({_describe(exc)})") from None

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from readinglist.core.credentials import Credential, CredentialStore, split_credentials
 from readinglist.core.errors import CredentialError, SubscriptionError
-from readinglist.core.fetcher import is_web_url
+from readinglist.core.identity import is_web_url
 from readinglist.core.library import Library
 from readinglist.core.sources import (
     FeedKind,

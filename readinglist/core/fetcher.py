@@ -22,6 +22,7 @@ import httpx
 
 from readinglist import __version__
 from readinglist.core.credentials import Credential, redact
+from readinglist.core.identity import is_web_url
 
 USER_AGENT = f"readinglist/{__version__} (+https://github.com/readinglist)"
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -82,14 +83,6 @@ def origin(url: str) -> tuple[str, str, int | None]:
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80 if scheme == "http" else None)
     return scheme, (parts.hostname or "").lower(), port
-
-
-def is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

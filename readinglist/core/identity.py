@@ -152,3 +152,12 @@ def key_candidates(text: str) -> list[str]:
     if doi:
         out.append(f"doi:{doi}")
     return out
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) address with a host: the only links readinglist follows or opens."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

@@ -21,7 +21,7 @@ import listparser
 from readinglist.core.credentials import CredentialStore
 from readinglist.core.errors import SubscriptionError
 from readinglist.core.feeds import Feed, FeedRegistry, FeedSpec, subscribe
-from readinglist.core.fetcher import is_web_url
+from readinglist.core.identity import is_web_url
 from readinglist.core.text import one_line
 
 MAX_OPML_BYTES = 10 * 1024 * 1024

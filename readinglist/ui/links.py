@@ -12,12 +12,14 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-WEB_SCHEMES = ("http", "https")
+from readinglist.core.identity import is_web_url as is_core_web_url
 
 
 def is_web_url(url: str | QUrl) -> bool:
-    q = url if isinstance(url, QUrl) else QUrl(url)
-    return q.isValid() and q.scheme().lower() in WEB_SCHEMES and bool(q.host())
+    """The core's rule (`identity.is_web_url`), for a QUrl too."""
+    if isinstance(url, QUrl):
+        return url.isValid() and is_core_web_url(url.toString())
+    return is_core_web_url(url)
 
 
 def open_in_browser(url: str | QUrl) -> bool:

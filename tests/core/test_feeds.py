@@ -19,6 +19,7 @@ from feedtools import FeedServer, MemoryKeyring, NoKeyring, Route, SilentServer,
 
 from readinglist.core import refresh as refresh_module
 from readinglist.core.credentials import Credential, CredentialStore
+from readinglist.core.download import RateLimiter
 from readinglist.core.errors import SubscriptionError
 from readinglist.core.feeds import (
     ARXIV_INTERVAL,
@@ -35,7 +36,6 @@ from readinglist.core.fetcher import FeedFetcher
 from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper
 from readinglist.core.refresh import RefreshOutcome, RefreshProgress, backoff_delay, next_success_due, refresh_feeds
-from readinglist.core.sources import RateLimiter
 
 CL = fixture("arxiv_rss_cs.CL.xml")
 LG = fixture("arxiv_rss_cs.LG.xml")

@@ -15,10 +15,9 @@ from feedtools import DATA, FIXTURES, FeedServer, Route
 
 from readinglist.core.errors import FeedError
 from readinglist.core.fetcher import FeedFetcher, FetchStatus
-from readinglist.core.importer import ParsedFeed, parse_feed
+from readinglist.core.importer import ParsedFeed, parse_feed, parse_hf_daily
 from readinglist.core.library import Library
 from readinglist.core.opml import read_opml
-from readinglist.core.sources import parse_hf_daily
 
 
 def _read_sample(path: Path) -> ParsedFeed | int:
