@@ -30,7 +30,7 @@ from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
 from readinglist.ui.main import app_icon, application
-from readinglist.ui.main_window import MainWindow
+from readinglist.ui.main_window import PAGE_OPENING, MainWindow
 from readinglist.ui.settings import MarkReadMode, WindowSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def open_window(qapp: QApplication, data_dir: Path) -> MainWindow:
     window.refresh.stop_schedule()  # the feeds below are for show: never fetched
     window.resize(*SIZE)
     window.show()
-    settle(qapp, window, lambda: window.stack.currentIndex() != 0)
+    settle(qapp, window, lambda: window.stack.currentIndex() != PAGE_OPENING)
     window.refresh.stop_schedule()  # (started again once the first view was drawn)
     return window
 

@@ -289,10 +289,8 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
             changes["auth"] = ""
             messages.append("credentials deleted from the keyring")
         if credential is not None:
-            if credentials.save_or_remember(feed.id, credential):
-                messages.append("credentials saved in the system keyring")
-            else:
-                messages.append(f"warning: {credentials.unavailable_reason}")
+            warning = credentials.keep(feed.id, credential)
+            messages.append(f"warning: {warning}" if warning else "credentials saved in the system keyring")
             changes["auth"] = credential.kind
         if changes:
             feed = registry.update(feed.id, **changes)
@@ -329,7 +327,7 @@ def cmd_export_opml(args: argparse.Namespace, app: App) -> int:
         sys.stdout.write(data.decode("utf-8"))
         return 0
     path = Path(args.file)
-    from readinglist.core.export import write_atomically
+    from readinglist.core.files import write_atomically
 
     write_atomically(path, data)  # an ExportError is reported by main as one line
     print(f"{len(feeds)} feeds written to {path}")

@@ -12,8 +12,8 @@ import orjson
 
 from readinglist.app import App
 from readinglist.core.errors import FeedError
-from readinglist.core.library import Library, paper_date
-from readinglist.core.models import ListFilter, PaperKey, SortKey
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
 from readinglist.core.text import shown_title
 
 

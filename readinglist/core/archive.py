@@ -33,8 +33,8 @@ from tinydb.table import Document
 
 from readinglist import __version__
 from readinglist.core.errors import ArchiveError
-from readinglist.core.export import write_atomically
 from readinglist.core.feeds import PART as FEEDS_PART
+from readinglist.core.files import write_atomically
 from readinglist.core.identity import normalize_url
 from readinglist.core.library import DELTA, Library, UnknownPaperError, state_from_doc
 from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now

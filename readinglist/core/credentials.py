@@ -161,6 +161,17 @@ class CredentialStore:
         with self._lock:
             self._session[feed_id] = credential
 
+    def keep(self, feed_id: str, credential: Credential) -> str | None:
+        """Save in the keyring; when that cannot be done, keep for this run only and say why (the returned
+        warning). None: saved durably."""
+        try:
+            if self.save_or_remember(feed_id, credential):
+                return None
+        except CredentialError as exc:
+            self.remember_for_session(feed_id, credential)
+            return f"{exc}; the credentials are kept for this run only"
+        return f"{self.unavailable_reason or 'no system keyring'}; the credentials are kept for this run only"
+
     def save_or_remember(self, feed_id: str, credential: Credential) -> bool:
         """Save in the keyring; with no keyring, keep for this run. True if saved durably."""
         try:

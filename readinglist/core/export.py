@@ -7,17 +7,12 @@ Zotero, pandoc and every spreadsheet read it; Chinese, Greek or Cyrillic names c
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import enum
-import errno
 import functools
 import io
 import json
-import os
 import re
-import secrets
-import stat
 import unicodedata
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -29,9 +24,9 @@ import orjson
 
 from readinglist.core.errors import ExportError
 from readinglist.core.feeds import FeedRegistry
+from readinglist.core.files import describe_oserror, write_atomically
 from readinglist.core.library import Library
 from readinglist.core.models import Paper, PaperState
-from readinglist.core.storage import _describe_oserror, _fsync_dir
 from readinglist.core.text import has_tex, shown
 
 
@@ -951,51 +946,6 @@ def _apa_name(name: PersonName) -> str:
 # ---- writing files --------------------------------------------------------------------------------------------------
 
 
-def _describe(exc: OSError) -> str:
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return "the folder does not exist"
-    if exc.errno == errno.EISDIR:
-        return "it is a folder"
-    return _describe_oserror(exc)
-
-
-def write_atomically(path: Path, data: str | bytes, *, private: bool = False) -> Path:
-    """Write a whole file or nothing: a temporary file in the same folder, written, fsynced and renamed over the
-    target. An existing file keeps its permissions; `private` makes a new one readable by the user only (backups
-    hold notes). A symlink is followed, so a linked bibliography is updated, not replaced. Raises ExportError."""
-    path = Path(path)
-    if path.is_symlink():
-        path = path.resolve()
-    folder = path.parent
-    existed = path.exists()
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
-    blob = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
-        try:
-            if existed:
-                os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
-            view = memoryview(blob)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        kept = f"{path} was left as it was" if existed else "nothing was written"
-        raise ExportError(f"cannot write {path}: {_describe(exc)}; {kept}") from exc
-    with contextlib.suppress(OSError):  # the data is safe; only the rename's durability is at stake
-        _fsync_dir(folder)
-    return path
-
-
 def write_export(
     library: Library, keys: Iterable[str], fmt: ExportFormat, path: Path, *, include_notes: bool | None = None
 ) -> Path:
@@ -1015,6 +965,6 @@ def write_markdown_folder(
         try:
             folder.mkdir()
         except OSError as exc:
-            raise ExportError(f"cannot create the folder {folder}: {_describe_oserror(exc)}") from exc
+            raise ExportError(f"cannot create the folder {folder}: {describe_oserror(exc)}") from exc
     files = markdown_files(export_records(library, keys), include_notes=include_notes)
     return [write_atomically(folder / name, text) for name, text in files.items()]

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from readinglist.core.credentials import Credential, CredentialStore, split_credentials
-from readinglist.core.errors import CredentialError, SubscriptionError
+from readinglist.core.errors import SubscriptionError
 from readinglist.core.identity import is_web_url
 from readinglist.core.library import Library
 from readinglist.core.sources import (
@@ -323,7 +323,7 @@ class FeedRegistry:
             name=name,
             url=url,
             kind=kind,
-            group=_clean_group(spec.group),
+            group=clean_group(spec.group),
             interval=max(MIN_INTERVAL, int(interval)),
             announce_types=types,
             auth=spec.auth,
@@ -405,7 +405,7 @@ class FeedRegistry:
             changes["name"] = name
             changes.setdefault("named_by_user", True)
         if "group" in changes:
-            changes["group"] = _clean_group(changes["group"] or "")
+            changes["group"] = clean_group(changes["group"] or "")
         if "interval" in changes:
             interval = int(changes["interval"])
             if interval < MIN_INTERVAL:
@@ -443,7 +443,8 @@ class FeedRegistry:
         return replace(feed, **changes)
 
 
-def _clean_group(group: str) -> str:
+def clean_group(group: str) -> str:
+    """A group as stored: folder names trimmed, empty ones dropped ("Work / ML" is "Work/ML")."""
     return "/".join(p.strip() for p in str(group).split("/") if p.strip())
 
 
@@ -482,14 +483,8 @@ def subscribe(
     feed = registry.add(replace(spec, url=url, auth=auth))
     if credential is None or credentials is None:
         return Subscribed(feed)
-    try:
-        saved = credentials.save_or_remember(feed.id, credential)
-    except CredentialError as exc:
-        credentials.remember_for_session(feed.id, credential)
-        return Subscribed(feed, False, f"{exc}; the credentials are kept for this run only")
-    if saved:
-        return Subscribed(feed, True)
-    return Subscribed(feed, False, f"{credentials.unavailable_reason}; the credentials are kept for this run only")
+    warning = credentials.keep(feed.id, credential)
+    return Subscribed(feed, warning is None, warning)
 
 
 def unsubscribe(registry: FeedRegistry, feed_id: str, *, credentials: CredentialStore | None = None) -> Feed:

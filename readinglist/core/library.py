@@ -38,6 +38,7 @@ from readinglist.core.models import (
     PaperState,
     SortKey,
     StateChange,
+    paper_date,
     utc_now,
 )
 from readinglist.core.search import SearchIndex, query_words
@@ -130,10 +131,6 @@ def state_to_doc(state: PaperState) -> Doc:
 def today_cutoff(now: datetime | None = None) -> str:
     """The "Today" view holds papers first seen in the last 24 hours: the first_seen value it starts at."""
     return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
-
-
-def paper_date(doc: Mapping[str, Any]) -> str:
-    return doc.get("published") or doc.get("updated") or doc.get("first_seen") or ""
 
 
 def _new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now: str) -> Doc:

@@ -18,6 +18,26 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def date_of(published: str | None, updated: str | None, first_seen: str | None) -> str:
+    """The date a paper is sorted and shown by, everywhere (the list, the window, the CLI): published, else
+    updated, else first seen. (A citation's year is another matter: `export.date_parts` never uses first seen.)"""
+    return published or updated or first_seen or ""
+
+
+def paper_date(doc: Mapping[str, Any]) -> str:
+    """`date_of` for a paper's stored document."""
+    return date_of(doc.get("published"), doc.get("updated"), doc.get("first_seen"))
+
+
+def landing_url(arxiv_id: str | None, doi: str | None, url: str | None) -> str | None:
+    """A paper's landing page: its arXiv abstract page, else its DOI's resolver, else the feed's link."""
+    if arxiv_id:
+        return f"https://arxiv.org/abs/{arxiv_id}"
+    if doi:
+        return f"https://doi.org/{doi}"
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """A paper's content, as the feeds describe it. The user's state lives apart, in `PaperState`."""
@@ -44,8 +64,7 @@ class Paper:
 
     @property
     def date(self) -> str:
-        """The date a paper is sorted and shown by: published, else updated, else first seen."""
-        return self.published or self.updated or self.first_seen or ""
+        return date_of(self.published, self.updated, self.first_seen)
 
     def as_shown(self) -> Paper:
         """This paper with title, authors and abstract as a reader sees them (TeX read as Unicode)."""
@@ -60,11 +79,7 @@ class Paper:
 
     @property
     def abs_url(self) -> str | None:
-        if self.arxiv_id:
-            return f"https://arxiv.org/abs/{self.arxiv_id}"
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        return self.url
+        return landing_url(self.arxiv_id, self.doi, self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +95,6 @@ class PaperState:
     note_at: str | None = None
     tags: tuple[str, ...] = ()
     tags_at: str | None = None
-
-    @property
-    def is_default(self) -> bool:
-        return not (self.starred or self.read or self.note or self.tags)
-
-
-class Change(enum.Enum):
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True, slots=True)

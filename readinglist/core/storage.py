@@ -17,7 +17,6 @@ either the old or the new library, and a commit spanning several parts (an impor
 from __future__ import annotations
 
 import contextlib
-import errno
 import gc
 import os
 import re
@@ -36,6 +35,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from readinglist.core.errors import StoreError
+from readinglist.core.files import describe_oserror, fsync_dir, write_durably
 from readinglist.core.models import SCHEMA_VERSION
 
 MANIFEST = "manifest.json"
@@ -74,37 +74,6 @@ class BackupInfo:
     created: str
     generation: int
     papers_bytes: int
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    """Create `path` with `data`, readable by the user only, and fsync it before returning."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _describe_oserror(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "the disk is full"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.EROFS:
-        return "the file system is read-only"
-    return exc.strerror or str(exc)
 
 
 def _timestamp() -> str:
@@ -255,7 +224,7 @@ class Store:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.replace(self.dir, target)
         self.dir.mkdir(mode=0o700)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def _acquire_lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -275,7 +244,7 @@ class Store:
                 "try again when it has finished"
             ) from None
         with contextlib.suppress(OSError):
-            _write_durably(info_path, f"pid {os.getpid()}: {' '.join(Path(a).name for a in sys.argv[:2])}\n".encode())
+            write_durably(info_path, f"pid {os.getpid()}: {' '.join(Path(a).name for a in sys.argv[:2])}\n".encode())
 
     def close(self) -> None:
         for db in self._dbs.values():
@@ -399,7 +368,7 @@ class Store:
             moved_to = target_dir / path.name
             os.replace(path, moved_to)
             with contextlib.suppress(OSError):
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
         latest = self.latest_good_backup()
         msg = f"library file {path} is damaged: {reason}"
         if moved_to:
@@ -498,7 +467,7 @@ class Store:
                 filename = f"{part}.g{generation}.json"
                 path = self.dir / filename
                 created.append(path)
-                _write_durably(path, blob)
+                write_durably(path, blob)
                 files[part] = filename
                 sizes[part] = len(blob)
             manifest = {
@@ -511,17 +480,17 @@ class Store:
             }
             tmp = self.dir / (MANIFEST + ".tmp")
             created.append(tmp)
-            _write_durably(tmp, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            write_durably(tmp, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
             os.replace(tmp, self.dir / MANIFEST)
             created.pop()
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
         except (OSError, TypeError) as exc:
             # TypeError: orjson refuses text it cannot encode (lone surrogates from undecodable input bytes).
             for path in created:
                 with contextlib.suppress(OSError):
                     path.unlink()
             self._reload_after_failure()
-            reason = _describe_oserror(exc) if isinstance(exc, OSError) else f"the change holds invalid text ({exc})"
+            reason = describe_oserror(exc) if isinstance(exc, OSError) else f"the change holds invalid text ({exc})"
             raise WriteFailedError(f"could not save the library in {self.dir}: {reason}; nothing was changed") from exc
         old = [self._files[p] for p in dirty if p in self._files and self._files[p] != files[p]]
         self._files, self._sizes, self.generation = files, sizes, generation
@@ -609,13 +578,13 @@ class Store:
                     os.close(fd)
             manifest = orjson.loads((self.dir / MANIFEST).read_bytes())
             manifest["backup_created"] = datetime.now(UTC).isoformat()
-            _write_durably(tmp / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-            _fsync_dir(tmp)
+            write_durably(tmp / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            fsync_dir(tmp)
             os.replace(tmp, target)
-            _fsync_dir(self.backups_dir)
+            fsync_dir(self.backups_dir)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise WriteFailedError(f"could not write a backup in {self.backups_dir}: {_describe_oserror(exc)}") from exc
+            raise WriteFailedError(f"could not write a backup in {self.backups_dir}: {describe_oserror(exc)}") from exc
         for old in self.list_backups()[BACKUPS_KEPT:]:
             shutil.rmtree(old.path, ignore_errors=True)
         for stale in self.backups_dir.glob(".tmp-*"):

@@ -44,8 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from readinglist.core.credentials import Credential, CredentialStore
-from readinglist.core.errors import CredentialError, SubscriptionError
-from readinglist.core.export import write_atomically
+from readinglist.core.errors import SubscriptionError
 from readinglist.core.feeds import (
     ANNOUNCE_TYPES,
     DEFAULT_ANNOUNCE_TYPES,
@@ -56,11 +55,13 @@ from readinglist.core.feeds import (
     FeedSpec,
     FeedStatus,
     Subscribed,
+    clean_group,
     normalize_feed_url,
     parse_time,
     subscribe,
     unsubscribe,
 )
+from readinglist.core.files import write_atomically
 from readinglist.core.library import Library
 from readinglist.core.opml import OpmlImportResult, export_opml, import_opml_file
 from readinglist.core.sources import hf_daily_url, is_arxiv_url
@@ -209,15 +210,8 @@ def save_feed(lib: Library, feed_id: str, changes: dict[str, Any]) -> Feed:
 def set_credential(lib: Library, store: CredentialStore, feed_id: str, credential: Credential) -> CredentialSaved:
     registry = FeedRegistry(lib.store)
     registry.get(feed_id)  # a feed removed meanwhile: say so before touching the keyring
-    warning = None
-    try:
-        durable = store.save_or_remember(feed_id, credential)
-    except CredentialError as exc:
-        store.remember_for_session(feed_id, credential)
-        durable, warning = False, f"{exc}; the credentials are kept for this run only"
-    if not durable and warning is None:
-        warning = f"{store.unavailable_reason or 'no system keyring'}; the credentials are kept for this run only"
-    return CredentialSaved(registry.update(feed_id, auth=credential.kind), durable, warning)
+    warning = store.keep(feed_id, credential)
+    return CredentialSaved(registry.update(feed_id, auth=credential.kind), warning is None, warning)
 
 
 def forget_credential(lib: Library, store: CredentialStore, feed_id: str) -> Feed:
@@ -840,7 +834,7 @@ class FeedsDialog(QDialog):
         name = self.name_edit.text().strip()
         if name != feed.name:
             changes["name"] = name
-        group = "/".join(p.strip() for p in self.group_edit.currentText().split("/") if p.strip())
+        group = clean_group(self.group_edit.currentText())
         if group != feed.group:
             changes["group"] = group
         if self._interval() != feed.interval:

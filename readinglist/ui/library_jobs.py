@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from readinglist.core.library import Library, today_cutoff
-from readinglist.core.models import ListFilter, PaperKey, PaperState, StateChange
+from readinglist.core.models import ListFilter, PaperKey, PaperState, StateChange, landing_url, paper_date
 from readinglist.core.text import RENDER_VERSION, shown
 
 # ---- what the window is showing ----------------------------------------------------------------------------
@@ -98,12 +98,7 @@ class PaperRow(NamedTuple):
 
     @property
     def abs_url(self) -> str:
-        """The paper's landing page, chosen as `Paper.abs_url` chooses it."""
-        if self.arxiv_id:
-            return f"https://arxiv.org/abs/{self.arxiv_id}"
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        return self.url
+        return landing_url(self.arxiv_id, self.doi, self.url) or ""
 
 
 class RowState(NamedTuple):
@@ -141,7 +136,7 @@ def row_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> PaperRow:
             title,
             authors,
             feeds[0] if feeds else "",
-            (published or updated or first_seen)[:10],  # `paper_date`, inlined
+            paper_date(doc)[:10],
             abstract,
             published,
             updated,
@@ -174,7 +169,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> RowState:
+def row_state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> RowState:
     get = doc.get
     state: RowState = _new(
         RowState, (bool(get("starred")), bool(get("read")), get("note") or "", tuple(get("tags") or ()))
@@ -220,7 +215,7 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None) ->
         for k in keys:
             st = state_doc(k)
             if st:
-                states[k] = state_from_doc(st)
+                states[k] = row_state_from_doc(st)
         # The rows live as long as the view. Left to the collector, 50,000 new tuples make each of its young-
         # generation passes walk them all (40 ms, a dropped frame on a keystroke) until they age out; frozen,
         # they are skipped, as the store does for the documents. Rows hold no cycles: refcounting frees them.

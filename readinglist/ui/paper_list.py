@@ -114,9 +114,6 @@ class PaperListView(QTableView):
         self.selectionModel().setCurrentIndex(index, flags)
         self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
 
-    def clear_current(self) -> None:
-        self.selectionModel().clear()
-
     @contextmanager
     def keeping_position(self) -> Iterator[None]:
         """Around a change of rows: the same papers stay selected and the same paper stays at the top."""

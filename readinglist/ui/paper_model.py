@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
+from readinglist.core.models import date_of
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 
 COL_STAR, COL_TITLE, COL_AUTHORS, COL_SOURCE, COL_DATE = range(5)
@@ -66,7 +67,7 @@ _ROLES = frozenset(
 
 
 def _date_key(row: PaperRow) -> str:
-    return row.published or row.updated or row.first_seen
+    return date_of(row.published, row.updated, row.first_seen)
 
 
 class PaperTableModel(QAbstractTableModel):
@@ -263,11 +264,8 @@ class PaperTableModel(QAbstractTableModel):
         self._narrow()
         self.endResetModel()
 
-    def set_state(self, key: str, state: RowState) -> None:
-        """The user's state on one paper changed: redraw its row, and nothing else."""
-        self.set_states({key: state})
-
     def set_states(self, states: Mapping[str, RowState]) -> None:
+        """The user's state on these papers changed: redraw their rows, and nothing else."""
         if len(states) > ROWS_FOR_ONE_SIGNAL and self._index is None:
             self._index = dict(zip(self._keys, range(len(self._keys)), strict=True))
         changed: list[int] = []

@@ -24,7 +24,7 @@ def loaded_by(data_dir: Path, *args: str) -> list[str]:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    return eval(proc.stdout.strip().splitlines()[-1])  # noqa: S307 (our own sorted() of module names)
+    return eval(proc.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def library(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "command",
     [("list", "--limit", "1"), ("list", "--search", "retrieval", "--json"), ("stats",), ("show", "web:3ec47fcf9732"),
-     ("export", "--format", "bibtex", "--search", "retrieval")],  # fmt: skip
+     ("export", "--format", "bibtex", "--search", "retrieval")],
     ids=["list", "search", "stats", "show", "export"],
 )
 def test_reading_commands_load_nothing_heavy(library: Path, command: tuple[str, ...]) -> None:

@@ -82,7 +82,7 @@ def test_a_state_change_redraws_one_row_and_the_same_set_never_resets(qtbot: QtB
     changed: list[tuple[int, int, int, int]] = []
     model.dataChanged.connect(lambda a, b, _roles=(): changed.append((a.row(), a.column(), b.row(), b.column())))
     state = model.state(key)
-    model.set_state(key, state._replace(starred=not state.starred))
+    model.set_states({key: state._replace(starred=not state.starred)})
     assert changed == [(7, 0, 7, COLUMN_COUNT - 1)]
 
     resets: list[bool] = []

@@ -1,0 +1,87 @@
+"""Writing files so that a crash leaves the old file or the new one, never a mix: the few system calls the store,
+exports and archives share, and the words for what went wrong."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from readinglist.core.errors import ExportError
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(
+    path: Path, data: bytes, *, mode: int = 0o600, exclusive: bool = False, chmod: int | None = None
+) -> None:
+    """Create (or, unless `exclusive`, truncate) `path` with `data` and fsync it before returning. A new file is
+    readable by the user only unless `mode` says otherwise (the umask applies); `chmod` sets the mode outright."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, mode)
+    try:
+        if chmod is not None:
+            os.fchmod(fd, chmod)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def describe_oserror(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    return exc.strerror or str(exc)
+
+
+def _describe(exc: OSError) -> str:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return "the folder does not exist"
+    if exc.errno == errno.EISDIR:
+        return "it is a folder"
+    return describe_oserror(exc)
+
+
+def write_atomically(path: Path, data: str | bytes, *, private: bool = False) -> Path:
+    """Write a whole file or nothing: a temporary file in the same folder, written, fsynced and renamed over the
+    target. An existing file keeps its permissions; `private` makes a new one readable by the user only (backups
+    hold notes). A symlink is followed, so a linked bibliography is updated, not replaced. Raises ExportError."""
+    path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    folder = path.parent
+    existed = path.exists()
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
+    blob = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode) if existed else None
+        write_durably(tmp, blob, mode=0o600 if private else 0o666, exclusive=True, chmod=mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        kept = f"{path} was left as it was" if existed else "nothing was written"
+        raise ExportError(f"cannot write {path}: {_describe(exc)}; {kept}") from exc
+    with contextlib.suppress(OSError):  # the data is safe; only the rename's durability is at stake
+        fsync_dir(folder)
+    return path
