@@ -4,5 +4,6 @@ set -eu
 cd "$(dirname "$0")"
 scripts/setup.sh test
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy
 exec env QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest "$@"

@@ -162,7 +162,7 @@ _TEX_SENTENCES = (
     "Error stays below $\\epsilon = 10^{-3}$ for $k \\geq 2$ (p < 0.05, $<26\\%$ of runs).",
     "Our method, \\textsc{Ours}, uses $2^{16}$ tokens and $\\ell_2$ regularisation \\cite{smith}.",
 )
-_TEX_NAMES = ("Beno\\^it Sagot", "Jos\\'e Garc{\\'i}a", "Erwin Schr\\\"odinger", "Paul Erd\\H{o}s")
+_TEX_NAMES = ("Beno\\^it Sagot", "Jos\\'e Garc{\\'i}a", 'Erwin Schr\\"odinger', "Paul Erd\\H{o}s")
 
 
 def _with_tex(

@@ -27,6 +27,8 @@ def restore_from(args: argparse.Namespace, app: App) -> int:
         summary = merge_archive(library, archive)
     print(f"merged {path} into {app.data_dir}: {summary.summary()}")
     if summary.safety_backup:
-        print(f"the library as it was before is backup {summary.safety_backup} (`readinglist restore "
-              f"{summary.safety_backup}` brings it back)")
+        print(
+            f"the library as it was before is backup {summary.safety_backup} (`readinglist restore "
+            f"{summary.safety_backup}` brings it back)"
+        )
     return 0

@@ -9,8 +9,9 @@ from typing import Any
 
 from readinglist.app import App
 from readinglist.core.errors import CommandError
-from readinglist.core.export import ExportFormat, export_papers, write_atomically, write_markdown_folder
+from readinglist.core.export import ExportFormat, export_papers, write_markdown_folder
 from readinglist.core.feeds import FeedRegistry
+from readinglist.core.files import write_atomically
 from readinglist.core.models import ListFilter
 
 
@@ -21,23 +22,37 @@ def register(sub: Any) -> None:
         description="Export papers (all of them, or the ones the options name) to standard output or a file.",
     )
     p.add_argument("keys", nargs="*", metavar="KEY", help="only these papers (keys, arXiv ids or DOIs)")
-    p.add_argument("--format", "-f", required=True, choices=[f.value for f in ExportFormat],
-                   help="bibtex, ris, csljson (for pandoc, Zotero, citeproc), markdown, or csv")
+    p.add_argument(
+        "--format",
+        "-f",
+        required=True,
+        choices=[f.value for f in ExportFormat],
+        help="bibtex, ris, csljson (for pandoc, Zotero, citeproc), markdown, or csv",
+    )
     views = p.add_mutually_exclusive_group()
     for name in ("starred", "unread", "read", "noted", "updated"):
-        views.add_argument(f"--{name}", dest="view", action="store_const", const=ListFilter(name),
-                           help=f"only {name} papers")
+        views.add_argument(
+            f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=f"only {name} papers"
+        )
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
     p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
     p.add_argument("--search", metavar="Q", help="only papers whose title, authors, abstract or note match Q")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write to FILE (replaced atomically) instead of standard output")
-    p.add_argument("--notes", action=argparse.BooleanOptionalAction, default=None,
-                   help="include your notes (default: yes for markdown and csv; no for bibtex, ris and csljson, "
-                        "which are often shared; in BibTeX they go into `annote`)")
-    p.add_argument("--per-paper", action="store_true",
-                   help="markdown only: one note per paper, named by citation key, in the folder given by -o "
-                        "(for an Obsidian or Logseq vault)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (replaced atomically) instead of standard output"
+    )
+    p.add_argument(
+        "--notes",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="include your notes (default: yes for markdown and csv; no for bibtex, ris and csljson, "
+        "which are often shared; in BibTeX they go into `annote`)",
+    )
+    p.add_argument(
+        "--per-paper",
+        action="store_true",
+        help="markdown only: one note per paper, named by citation key, in the folder given by -o "
+        "(for an Obsidian or Logseq vault)",
+    )
     p.set_defaults(handler=cmd_export, view=ListFilter.ALL)
 
 

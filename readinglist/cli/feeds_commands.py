@@ -34,15 +34,20 @@ def register(sub: Any) -> None:
     fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
 
     p = fsub.add_parser("add", help="subscribe to a feed, an arXiv query or Hugging Face daily papers")
-    p.add_argument("url", metavar="URL",
-                   help="feed address; or arXiv categories (cs.CL+stat.ML), or an arXiv query with --kind arxiv-query")
+    p.add_argument(
+        "url",
+        metavar="URL",
+        help="feed address; or arXiv categories (cs.CL+stat.ML), or an arXiv query with --kind arxiv-query",
+    )
     p.add_argument("--name", metavar="N", help="name shown for the feed (default: from the feed)")
     p.add_argument("--group", metavar="G", default="", help="group (folder) of the feed; nest with /")
     p.add_argument("--kind", choices=[k.value for k in FeedKind], help="what the address is (default: guessed)")
     p.add_argument("--interval", metavar="TIME", help="refresh interval: 30m, 2h, 1d (default 1h; arXiv 1d)")
-    p.add_argument("--announce-types", metavar="TYPES",
-                   help="arXiv announce types that add papers, comma-separated "
-                   f"(default {','.join(DEFAULT_ANNOUNCE_TYPES)})")
+    p.add_argument(
+        "--announce-types",
+        metavar="TYPES",
+        help=f"arXiv announce types that add papers, comma-separated (default {','.join(DEFAULT_ANNOUNCE_TYPES)})",
+    )
     _credential_options(p)
     p.set_defaults(handler=cmd_add)
 
@@ -62,9 +67,12 @@ def register(sub: Any) -> None:
     p = fsub.add_parser("set", help="change a feed's interval, announce types, group, address, kind or credentials")
     p.add_argument("feed", metavar="FEED")
     p.add_argument("--interval", metavar="TIME", help="refresh interval: 30m, 2h, 1d")
-    p.add_argument("--announce-types", metavar="TYPES",
-                   help=f"arXiv announce types that add papers ({', '.join(ANNOUNCE_TYPES)}), comma-separated; "
-                   "'default' for the default")
+    p.add_argument(
+        "--announce-types",
+        metavar="TYPES",
+        help=f"arXiv announce types that add papers ({', '.join(ANNOUNCE_TYPES)}), comma-separated; "
+        "'default' for the default",
+    )
     p.add_argument("--group", metavar="G", help="group (folder); '' for none")
     p.add_argument("--url", metavar="URL", help="a new address")
     p.add_argument("--kind", choices=[k.value for k in FeedKind], help="what the address is, when it was guessed wrong")
@@ -85,8 +93,13 @@ def register(sub: Any) -> None:
     p.add_argument("feeds", nargs="*", metavar="FEED", help="feed names, ids or URLs (default: all)")
     p.add_argument("--due", action="store_true", help="only the feeds whose interval has passed")
     p.add_argument("--jobs", type=int, default=4, metavar="N", help="downloads at once (default 4)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to wait for a server to answer (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for a server to answer (default 30)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="also show each feed's warnings")
     _credential_options(p, run_only=True)
     p.set_defaults(handler=cmd_refresh)
@@ -97,8 +110,11 @@ def _credential_options(p: argparse.ArgumentParser, *, run_only: bool = False) -
     p.add_argument("--username", metavar="U", help=f"HTTP user name, {where}")
     secret = p.add_mutually_exclusive_group()
     secret.add_argument("--password-stdin", action="store_true", help=f"read the password from standard input, {where}")
-    secret.add_argument("--token-stdin", action="store_true",
-                        help=f"read a token (sent as 'Authorization: Bearer') from standard input, {where}")
+    secret.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help=f"read a token (sent as 'Authorization: Bearer') from standard input, {where}",
+    )
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------
@@ -384,7 +400,8 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
             credentials.remember_for_session(ids[0], credential)
             if not registry.get(ids[0]).auth:
                 registry.update(ids[0], auth=credential.kind)
-        outcome: dict[str, RefreshSummary | BaseException] = {}
+        outcome: dict[str, RefreshSummary] = {}
+        failure: list[BaseException] = []
 
         def run() -> None:
             try:
@@ -401,7 +418,7 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
                         max_workers=max(1, args.jobs),
                     )
             except BaseException as exc:  # handed to the main thread, which reports it
-                outcome["error"] = exc
+                failure.append(exc)
 
         # The refresh owns the library on its own thread, so that Ctrl-C here can cancel it cleanly.
         worker = threading.Thread(target=run, name="readinglist-refresh")
@@ -417,10 +434,9 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
                 interrupted = True
                 cancel.set()
         bar.clear()
-        if "error" in outcome:
-            raise outcome["error"]
+        if failure:
+            raise failure[0]
         summary = outcome["summary"]
-        assert isinstance(summary, RefreshSummary)
     if args.verbose:
         for result in summary.results:
             for warning in result.warnings:
@@ -429,8 +445,9 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
         if result.outcome is RefreshOutcome.WAITING:
             print(f"readinglist: {result.name}: {result.error}", file=sys.stderr)
         if result.moved_to:
-            print(f"readinglist: {result.name} moved permanently to {result.moved_to}; address updated",
-                  file=sys.stderr)
+            print(
+                f"readinglist: {result.name} moved permanently to {result.moved_to}; address updated", file=sys.stderr
+            )
     print(summary.summary())
     if interrupted:
         return 130

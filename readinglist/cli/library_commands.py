@@ -25,8 +25,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("list", help="list papers, one per line")
     views = p.add_mutually_exclusive_group()
     for name in ("unread", "read", "starred", "noted", "updated"):
-        views.add_argument(f"--{name}", dest="view", action="store_const", const=ListFilter(name),
-                           help=f"only {name} papers")
+        views.add_argument(
+            f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=f"only {name} papers"
+        )
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
     p.add_argument("--feed", metavar="F", help="only papers from feed F")
     p.add_argument("--search", metavar="TEXT", help="only papers whose title, authors, abstract or note match")
@@ -75,11 +76,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser("restore", help="bring back a backup (default: the latest good one)")
     p.add_argument("backup", nargs="?", metavar="BACKUP", help="backup name (see --list)")
     p.add_argument("--list", action="store_true", help="list the backups")
-    p.add_argument("--salvage", action="store_true",
-                   help="with no usable backup: rebuild the library from every file that still reads, leaving out "
-                        "only the damaged ones (the whole folder is copied to corrupt/ first)")
-    p.add_argument("--from", dest="from_file", metavar="FILE",
-                   help="merge an archive written by `backup --to` into this library (newest edit wins per field)")
+    p.add_argument(
+        "--salvage",
+        action="store_true",
+        help="with no usable backup: rebuild the library from every file that still reads, leaving out "
+        "only the damaged ones (the whole folder is copied to corrupt/ first)",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="merge an archive written by `backup --to` into this library (newest edit wins per field)",
+    )
     p.set_defaults(handler=cmd_restore)
 
 
@@ -96,8 +104,10 @@ def open_window(args: argparse.Namespace, app: App) -> int:
     try:
         from readinglist.ui.main import run_window
     except ImportError as exc:
-        print(f"readinglist: error: the window cannot start ({exc}); the command line works: "
-              "see `readinglist --help`", file=sys.stderr)
+        print(
+            f"readinglist: error: the window cannot start ({exc}); the command line works: see `readinglist --help`",
+            file=sys.stderr,
+        )
         return 1
     return run_window(app, sample=args.sample)
 
@@ -256,8 +266,10 @@ def cmd_state(args: argparse.Namespace, app: App) -> int:
         else:
             change = library.set_read(keys, args.action == "read")
     verb = {"star": "starred", "unstar": "unstarred", "read": "marked read", "unread": "marked unread"}
-    print(f"{len(change.after)} {verb[args.action]}" + (f", {len(keys) - len(change.after)} already were"
-                                                     if len(change.after) < len(keys) else ""))
+    print(
+        f"{len(change.after)} {verb[args.action]}"
+        + (f", {len(keys) - len(change.after)} already were" if len(change.after) < len(keys) else "")
+    )
     return 0
 
 

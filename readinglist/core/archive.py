@@ -401,4 +401,3 @@ def _plan_part(existing: Mapping[str, Any] | None, data: Mapping[str, Any]) -> _
 def restore_archive(library: Library, path: Path) -> RestoreSummary:
     """Read an archive and merge it into `library`. Raises ArchiveError (nothing changed) for a bad file."""
     return merge_archive(library, read_archive(path))
-

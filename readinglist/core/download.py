@@ -180,5 +180,3 @@ def read_download(kind: FeedKind, dl: Download, *, name: str) -> ParsedFeed:
         link=first_feed.link,
         total_results=first_feed.total_results,
     )
-
-

@@ -41,8 +41,6 @@ ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross", "absonly")
 DEFAULT_ANNOUNCE_TYPES = ("new", "cross")
 
 
-
-
 class FeedStatus(enum.Enum):
     NEW = "new"
     OK = "ok"

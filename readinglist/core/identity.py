@@ -26,8 +26,27 @@ _DOI_PREFIXES = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|info:doi/)"
 # Query parameters that say who sent the reader, not which paper it is.
 _TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "yclid", "igshid", "_hsenc", "_hsmi",
-        "ref", "ref_src", "rss", "utm", "source", "cmp", "campaign", "s_cid", "wt.mc_id", "feed", "af",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "yclid",
+        "igshid",
+        "_hsenc",
+        "_hsmi",
+        "ref",
+        "ref_src",
+        "rss",
+        "utm",
+        "source",
+        "cmp",
+        "campaign",
+        "s_cid",
+        "wt.mc_id",
+        "feed",
+        "af",
     }
 )
 
@@ -112,9 +131,7 @@ def normalize_title(title: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
-def aliases(
-    *, arxiv_id: str | None, doi: str | None, url: str | None, guid: str | None = None
-) -> list[str]:
+def aliases(*, arxiv_id: str | None, doi: str | None, url: str | None, guid: str | None = None) -> list[str]:
     """Every identifier that names this paper, most authoritative first. Two papers sharing one are the same."""
     out: list[str] = []
     if arxiv_id:

@@ -204,9 +204,7 @@ def _merge(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) 
     old_version = doc.get("arxiv_version") or 0
     newer_version = bool(inc.arxiv_version and old_version and inc.arxiv_version > old_version)
     older_version = bool(inc.arxiv_version and old_version and inc.arxiv_version < old_version)
-    newer_dated = bool(
-        not inc.arxiv_version and inc.updated and doc.get("updated") and inc.updated > doc["updated"]
-    )
+    newer_dated = bool(not inc.arxiv_version and inc.updated and doc.get("updated") and inc.updated > doc["updated"])
     if newer_version or newer_dated:
         content = {
             "title": inc.title,
@@ -764,9 +762,7 @@ class Library:
     def set_read(self, keys: Iterable[str], read: bool) -> StateChange:
         now = utc_now()
         new = [
-            replace(s, read=read, read_at=now)
-            for s in (self.state(k) for k in self._require(keys))
-            if s.read != read
+            replace(s, read=read, read_at=now) for s in (self.state(k) for k in self._require(keys)) if s.read != read
         ]
         return self._apply_states(new)
 

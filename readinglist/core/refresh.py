@@ -121,9 +121,7 @@ class RefreshSummary:
         return f"{head} in {self.elapsed:.1f} s: " + ", ".join(parts)
 
 
-def select_announced(
-    papers: Sequence[IncomingPaper], feed: Feed, library: Library
-) -> tuple[list[IncomingPaper], int]:
+def select_announced(papers: Sequence[IncomingPaper], feed: Feed, library: Library) -> tuple[list[IncomingPaper], int]:
     """Keep items of the announce types this feed adds; replacements of papers already in the library always
     update them. Items without an announce type (any non-arXiv feed) are always kept."""
     adding = set(feed.adding_types)
@@ -605,7 +603,11 @@ def _accept_move(registry: FeedRegistry, feed: Feed, moved_to: str | None) -> st
 
 def _feed_facts(
     registry: FeedRegistry,
-    feed: Feed, parsed: ParsedFeed, etag: str | None, last_modified: str | None, moved_to: str | None
+    feed: Feed,
+    parsed: ParsedFeed,
+    etag: str | None,
+    last_modified: str | None,
+    moved_to: str | None,
 ) -> dict[str, Any]:
     facts: dict[str, Any] = {"etag": etag, "last_modified": last_modified}
     if parsed.title:

@@ -126,9 +126,11 @@ class SearchIndex:
         query = fts_query(text)
         if query is None:
             return None
-        rows = self._conn().execute(
-            "SELECT docs.key FROM papers JOIN docs ON docs.id = papers.rowid WHERE papers MATCH ?", (query,)
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute("SELECT docs.key FROM papers JOIN docs ON docs.id = papers.rowid WHERE papers MATCH ?", (query,))
+            .fetchall()
+        )
         return {r[0] for r in rows}
 
 

@@ -768,7 +768,11 @@ class FeedsDialog(QDialog):
         feed = listing.feed
         if not keep_edits:
             widgets: list[QWidget] = [
-                self.name_edit, self.group_edit, self.interval_value, self.interval_unit, self.kind_edit,
+                self.name_edit,
+                self.group_edit,
+                self.interval_value,
+                self.interval_unit,
+                self.kind_edit,
                 *self.type_boxes.values(),
             ]
             for widget in widgets:
@@ -814,8 +818,9 @@ class FeedsDialog(QDialog):
             lines.append(f"Last error{tries}: {error_sentence(feed)}")
         if feed.next_due:
             due = parse_time(feed.next_due)
-            lines.append("Next refresh: " + ("when the window next checks" if due and due <= now else local_time(
-                feed.next_due)))
+            lines.append(
+                "Next refresh: " + ("when the window next checks" if due and due <= now else local_time(feed.next_due))
+            )
         return "\n".join(lines)
 
     @staticmethod

@@ -211,7 +211,7 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None) ->
             keys.append(PaperKey(keep))
         doc, state_doc = lib.doc, lib.state_doc
         rows = [row_from_doc(doc(k)) for k in keys]
-        states = {}
+        states: dict[str, RowState] = {}
         for k in keys:
             st = state_doc(k)
             if st:

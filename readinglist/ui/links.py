@@ -39,7 +39,7 @@ class SafeTextBrowser(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(open_in_browser)
 
-    def loadResource(self, type: int, name: QUrl) -> Any:
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
         # An empty image, not None: None means "not handled" and Qt then opens the path itself, on the GUI thread
         # (a note with ![x](/dev/zero) aborted the app). A null QImage is an answer, and draws nothing.
         return QImage()

@@ -48,9 +48,10 @@ from readinglist.ui.paper_list import PaperListView
 from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
 from readinglist.ui.paper_view import PaperPane
 from readinglist.ui.refresh_controller import RefreshController, RefreshDone, RefreshStatus
-from readinglist.ui.settings import MARK_READ_DELAY_MS, MARK_READ_LABELS, MarkReadMode, WindowSettings
+from readinglist.ui.settings import MarkReadMode, WindowSettings, mark_read_labels
 from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
 from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
+from readinglist.ui.timers import single_shot_timer
 from readinglist.ui.welcome import WelcomeView
 from readinglist.ui.worker import LibraryWorker
 
@@ -145,7 +146,7 @@ class MainWindow(QMainWindow):
         self._build_ui(icon)
         self._build_feeds_and_export()
         self._build_menus()
-        self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_DELAY_MS, timeout=self._read_timer_fired)
+        self._read_timer = single_shot_timer(self, self.settings.mark_read_delay_ms(), self._read_timer_fired)
         self._read_timer_key: str | None = None
         self._restore_window()
         self._sync_actions()
@@ -314,7 +315,7 @@ class MainWindow(QMainWindow):
         submenu = view_menu.addMenu("Mark as Read When &Opened")
         group = QActionGroup(self)
         self.mark_read_actions: dict[MarkReadMode, QAction] = {}
-        for mode, label in MARK_READ_LABELS.items():
+        for mode, label in mark_read_labels(self.settings.mark_read_delay_ms()).items():
             action = QAction(label, self, checkable=True)
             action.setObjectName(f"action_mark_read_{mode.value}")
             action.setChecked(mode == self._mark_read)
@@ -651,7 +652,9 @@ class MainWindow(QMainWindow):
 
     def _apply_change(self, change: StateChange) -> None:
         """The library's word on what a change did; a key with a newer change still in flight keeps its newer look."""
-        fresh = {s.key: RowState.from_state(s) for s in change.after if s.key not in self._pending_writes}
+        fresh: dict[str, RowState] = {
+            s.key: RowState.from_state(s) for s in change.after if s.key not in self._pending_writes
+        }
         self._show_states(fresh)
 
     def _show_states(self, states: Mapping[str, RowState]) -> None:

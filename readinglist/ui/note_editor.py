@@ -6,11 +6,12 @@ editing or closes the window, so a note is never lost and the disk is not writte
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from readinglist.ui.links import SafeTextBrowser
+from readinglist.ui.timers import single_shot_timer
 
 SAVE_DELAY_MS = 1000
 PREVIEW_DELAY_MS = 120
@@ -66,8 +67,8 @@ class NoteEditor(QWidget):
         layout.addLayout(header)
         layout.addWidget(self._split, 1)
 
-        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS, timeout=self.flush)
-        self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS, timeout=self._render)
+        self._save_timer = single_shot_timer(self, SAVE_DELAY_MS, self.flush)
+        self._preview_timer = single_shot_timer(self, PREVIEW_DELAY_MS, self._render)
         self._render()
         self._update_status()
 

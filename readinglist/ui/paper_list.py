@@ -85,8 +85,8 @@ class PaperListView(QTableView):
         return keys
 
     def has_several_selected(self) -> bool:
-        selection = self.selectionModel().selection()
-        return len(selection) > 1 or (len(selection) == 1 and selection[0].height() > 1)
+        ranges = self.selectionModel().selection().toList()
+        return len(ranges) > 1 or (len(ranges) == 1 and ranges[0].height() > 1)
 
     def _select_keys(self, keys: list[str]) -> None:
         """Select these papers (those still listed), as few ranges as they make, keeping the current one."""
@@ -94,14 +94,16 @@ class PaperListView(QTableView):
         rows = sorted(r for k in keys if (r := model.row_of(k)) is not None)
         selection = QItemSelection()
         last = model.columnCount() - 1
-        start = prev = None
+        start: int | None = None
+        prev = -1
         for row in [*rows, None]:
             if start is not None and (row is None or row != prev + 1):
                 selection.select(model.index(start, 0), model.index(prev, last))
                 start = None
             if row is not None and start is None:
                 start = row
-            prev = row
+            if row is not None:
+                prev = row
         self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def select_row(self, row: int) -> None:

@@ -39,6 +39,7 @@ from readinglist.ui.refresh_jobs import (
     plan_refresh,
     summary_line,
 )
+from readinglist.ui.timers import single_shot_timer
 from readinglist.ui.worker import LibraryWorker
 
 if TYPE_CHECKING:
@@ -91,8 +92,9 @@ class RefreshController(QObject):
         self._progress_from_library.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         self._downloaded.connect(self._on_downloaded, Qt.ConnectionType.QueuedConnection)
         self._downloads_ended.connect(self._on_downloads_ended, Qt.ConnectionType.QueuedConnection)
-        self._timer = QTimer(self, interval=schedule_ms, timeout=self._scheduled_check)
-        self._first_check = QTimer(self, singleShot=True, timeout=self._scheduled_check)
+        self._timer = QTimer(self, interval=schedule_ms)
+        self._timer.timeout.connect(self._scheduled_check)
+        self._first_check = single_shot_timer(self, 0, self._scheduled_check)
 
     # ---- what the window asks --------------------------------------------------------------------------------
 

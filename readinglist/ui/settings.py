@@ -20,12 +20,16 @@ class MarkReadMode(enum.Enum):
     NEVER = "never"
 
 
-MARK_READ_DELAY_MS = 3000
-MARK_READ_LABELS = {
-    MarkReadMode.IMMEDIATELY: "&Immediately",
-    MarkReadMode.DELAYED: f"After &{MARK_READ_DELAY_MS // 1000} Seconds",
-    MarkReadMode.NEVER: "&Never (M marks read)",
-}
+MARK_READ_DELAY_MS = 3000  # the default; window.ini's reading/mark-read-delay-ms sets another
+
+
+def mark_read_labels(delay_ms: int) -> dict[MarkReadMode, str]:
+    seconds = f"{delay_ms / 1000:g}"
+    return {
+        MarkReadMode.IMMEDIATELY: "&Immediately",
+        MarkReadMode.DELAYED: f"After &{seconds} Second{'' if seconds == '1' else 's'}",
+        MarkReadMode.NEVER: "&Never (M marks read)",
+    }
 
 
 class WindowSettings:
@@ -43,7 +47,8 @@ class WindowSettings:
 
     def _int(self, name: str, default: int) -> int:
         try:
-            return int(self._q.value(name, default))  # type: ignore[arg-type]
+            value = self._q.value(name, default)
+            return int(value) if isinstance(value, (int, str)) else default
         except (TypeError, ValueError):
             return default
 
@@ -88,6 +93,13 @@ class WindowSettings:
 
     def set_mark_read(self, mode: MarkReadMode) -> None:
         self._q.setValue("reading/mark-read", mode.value)
+
+    def mark_read_delay_ms(self) -> int:
+        """How long a paper stays open before "after a delay" marks it read: 0.1 to 60 seconds."""
+        return max(100, min(60_000, self._int("reading/mark-read-delay-ms", MARK_READ_DELAY_MS)))
+
+    def set_mark_read_delay_ms(self, delay_ms: int) -> None:
+        self._q.setValue("reading/mark-read-delay-ms", int(delay_ms))
 
     def sync(self) -> None:
         self._q.sync()

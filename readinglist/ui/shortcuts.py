@@ -114,10 +114,10 @@ def sheet_html(actions: Iterable[QAction], extra_rows: Iterable[tuple[str, str, 
         spec = specs.get(action.objectName())
         if spec is None:
             continue
-        keys = [_key_text(k) for k in (*spec.keys, *spec.also)]
-        rows[spec.menu].append((" or ".join(keys), spec.text.replace("&", ""), spec.tip))
-    for menu, keys, text in extra_rows:
-        rows.setdefault(menu, []).append((keys, text, ""))
+        names = [_key_text(k) for k in (*spec.keys, *spec.also)]
+        rows[spec.menu].append((" or ".join(names), spec.text.replace("&", ""), spec.tip))
+    for menu, extra_keys, extra_text in extra_rows:
+        rows.setdefault(menu, []).append((extra_keys, extra_text, ""))
     e = html.escape
     out = [
         "<h3>Keyboard shortcuts</h3><p>Every action is also in the menus, with its key shown.</p>",

@@ -101,8 +101,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Encoding"] = "gzip"
         self._send(route.status, body, headers, chunked=route.chunked, drip=route.drip)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str], *, chunked: bool = False,
-              drip: float = 0.0) -> None:
+    def _send(
+        self, status: int, body: bytes, headers: dict[str, str], *, chunked: bool = False, drip: float = 0.0
+    ) -> None:
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)

@@ -139,8 +139,15 @@ def test_show_prints_the_whole_paper(data_dir: Path, feed: Path) -> None:
     run("note", "2401.01234", "my note")
     code, out, _ = run("show", "2401.01234")
     assert code == 0
-    for text in ("Masked Diffusion Language Models", "Ada Lovelace, Alan Turing", "2401.01234v1",
-                 "https://arxiv.org/abs/2401.01234", "We study masked diffusion", "my note", "Announce type: new"):
+    for text in (
+        "Masked Diffusion Language Models",
+        "Ada Lovelace, Alan Turing",
+        "2401.01234v1",
+        "https://arxiv.org/abs/2401.01234",
+        "We study masked diffusion",
+        "my note",
+        "Announce type: new",
+    ):
         assert text in out
     code, out, _ = run("show", "--json", "2401.01234")
     assert json.loads(out)["note"] == "my note"
@@ -181,8 +188,21 @@ def test_data_dir_flag_and_environment_choose_the_library(data_dir: Path, feed: 
 
 
 def test_help_everywhere() -> None:
-    for command in ("import", "list", "show", "star", "unstar", "read", "unread", "tag", "untag", "note",
-                    "stats", "backup", "restore"):
+    for command in (
+        "import",
+        "list",
+        "show",
+        "star",
+        "unstar",
+        "read",
+        "unread",
+        "tag",
+        "untag",
+        "note",
+        "stats",
+        "backup",
+        "restore",
+    ):
         code, out, _ = run(command, "--help")
         assert code == 0 and "usage: readinglist" in out
 

@@ -134,12 +134,20 @@ def test_credentials_in_the_url_go_to_the_keyring(
 # ---- refreshing: arXiv, Hugging Face, journals ----------------------------------------------------------
 
 
-def test_arxiv_feed_new_cross_replace(server: FeedServer, library: Library, registry: FeedRegistry,
-                                      fetcher: FeedFetcher) -> None:
+def test_arxiv_feed_new_cross_replace(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     # The library already has v2 of a paper that today's feed replaces, starred, read and annotated.
     library.add_papers(
-        [IncomingPaper(title="Scaling Laws for Instruction Tuning", arxiv_id="2501.04321", arxiv_version=2,
-                       abstract="Old abstract.", authors=("Hannah Becker",))],
+        [
+            IncomingPaper(
+                title="Scaling Laws for Instruction Tuning",
+                arxiv_id="2501.04321",
+                arxiv_version=2,
+                abstract="Old abstract.",
+                authors=("Hannah Becker",),
+            )
+        ],
         source="f-earlier",
     )
     key = library.resolve("2501.04321")
@@ -176,8 +184,9 @@ def test_arxiv_feed_new_cross_replace(server: FeedServer, library: Library, regi
     assert library.feed_counts()[feed.id] == 4  # the three new papers and the replaced one
 
 
-def test_announce_types_are_a_per_feed_choice(server: FeedServer, library: Library, registry: FeedRegistry,
-                                              fetcher: FeedFetcher) -> None:
+def test_announce_types_are_a_per_feed_choice(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/cl"] = Route(body=CL)
     add(registry, server.url("/cl"), announce_types=("new",))
     (result,) = run(library, registry, fetcher).results
@@ -211,8 +220,9 @@ def test_one_paper_from_two_categories_and_hugging_face_is_one_record(
     assert any("skipped" in w for w in hf_result.warnings)
 
 
-def test_an_empty_arxiv_day_is_a_normal_success(server: FeedServer, library: Library, registry: FeedRegistry,
-                                                fetcher: FeedFetcher) -> None:
+def test_an_empty_arxiv_day_is_a_normal_success(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/cl"] = Route(body=fixture("arxiv_rss_empty.xml"))
     feed = add(registry, server.url("/cl"))
     (result,) = run(library, registry, fetcher).results
@@ -303,8 +313,9 @@ def test_a_failing_feed_loses_nothing(
         assert server.hits("/feed") == 2
 
 
-def test_success_after_failures_resets_the_count(server: FeedServer, library: Library, registry: FeedRegistry,
-                                                 fetcher: FeedFetcher) -> None:
+def test_success_after_failures_resets_the_count(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/feed"] = Route(status=500)
     feed = add(registry, server.url("/feed"))
     run(library, registry, fetcher)
@@ -318,7 +329,11 @@ def test_success_after_failures_resets_the_count(server: FeedServer, library: Li
 
 @pytest.mark.parametrize("validator", ["etag", "last_modified"])
 def test_304_costs_no_parse_and_no_write(
-    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher, validator: str,
+    server: FeedServer,
+    library: Library,
+    registry: FeedRegistry,
+    fetcher: FeedFetcher,
+    validator: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stamp = "Wed, 17 Sep 2025 04:00:00 GMT"
@@ -345,8 +360,9 @@ def _manifest(library: Library) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("code", [301, 308])
-def test_a_permanent_redirect_moves_the_subscription(server: FeedServer, library: Library, registry: FeedRegistry,
-                                                     fetcher: FeedFetcher, code: int) -> None:
+def test_a_permanent_redirect_moves_the_subscription(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher, code: int
+) -> None:
     server.routes["/old"] = Route(status=code, headers={"Location": "/new"})
     server.routes["/new"] = Route(body=CL)
     feed = add(registry, server.url("/old"))
@@ -355,8 +371,9 @@ def test_a_permanent_redirect_moves_the_subscription(server: FeedServer, library
     assert registry.get(feed.id).url == server.url("/new")
 
 
-def test_a_temporary_redirect_does_not(server: FeedServer, library: Library, registry: FeedRegistry,
-                                       fetcher: FeedFetcher) -> None:
+def test_a_temporary_redirect_does_not(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/old"] = Route(status=307, headers={"Location": "/new"})
     server.routes["/new"] = Route(body=CL)
     feed = add(registry, server.url("/old"))
@@ -364,11 +381,14 @@ def test_a_temporary_redirect_does_not(server: FeedServer, library: Library, reg
     assert registry.get(feed.id).url == server.url("/old")
 
 
-def test_gzip_and_wrong_charset_refresh(server: FeedServer, library: Library, registry: FeedRegistry,
-                                        fetcher: FeedFetcher) -> None:
+def test_gzip_and_wrong_charset_refresh(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/gz"] = Route(body=CL, gzip=True)
-    server.routes["/latin"] = Route(body=LG.replace(b"Olga Ivanova", "Ольга Иванова".encode()),
-                                    headers={"Content-Type": "text/xml; charset=iso-8859-1"})
+    server.routes["/latin"] = Route(
+        body=LG.replace(b"Olga Ivanova", "Ольга Иванова".encode()),
+        headers={"Content-Type": "text/xml; charset=iso-8859-1"},
+    )
     add(registry, server.url("/gz"))
     add(registry, server.url("/latin"))
     summary = run(library, registry, fetcher)
@@ -376,9 +396,14 @@ def test_gzip_and_wrong_charset_refresh(server: FeedServer, library: Library, re
     assert library.get(library.resolve("2509.13555")).authors[0] == "Ольга Иванова"
 
 
-def test_401_then_credentials_from_the_keyring(server: FeedServer, library: Library, registry: FeedRegistry,
-                                               fetcher: FeedFetcher, memory_keyring: MemoryKeyring,
-                                               data_dir: Path) -> None:
+def test_401_then_credentials_from_the_keyring(
+    server: FeedServer,
+    library: Library,
+    registry: FeedRegistry,
+    fetcher: FeedFetcher,
+    memory_keyring: MemoryKeyring,
+    data_dir: Path,
+) -> None:
     server.routes["/private"] = Route(body=CL, basic_auth=("alice", "s3cret-pw"))
     store = CredentialStore()
     plain = add(registry, server.url("/private"), name="Without")
@@ -402,8 +427,12 @@ def test_without_a_keyring_credentials_work_for_this_run_only(
         server.routes["/private"] = Route(body=CL, basic_auth=("alice", "s3cret-pw"))
         store = CredentialStore()
         assert not store.available()
-        done = subscribe(registry, FeedSpec(url=server.url("/private")), credentials=store,
-                         credential=Credential("alice", "s3cret-pw"))
+        done = subscribe(
+            registry,
+            FeedSpec(url=server.url("/private")),
+            credentials=store,
+            credential=Credential("alice", "s3cret-pw"),
+        )
         assert done.credential_saved is False and done.warning is not None and "keyring" in done.warning
         assert "s3cret" not in done.warning
         (ok,) = run(library, registry, fetcher, credentials=store).results
@@ -421,7 +450,10 @@ def test_without_a_keyring_credentials_work_for_this_run_only(
 
 
 def test_bounded_downloads_one_parse_at_a_time_and_progress(
-    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher,
+    server: FeedServer,
+    library: Library,
+    registry: FeedRegistry,
+    fetcher: FeedFetcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     active = {"downloads": 0, "max_downloads": 0, "parses": 0, "max_parses": 0}
@@ -498,8 +530,9 @@ def test_cancel_stops_promptly_and_writes_nothing_half_done(
     assert {f for k in keys for f in library.get(k).feeds} <= finished
 
 
-def test_due_only_and_arxiv_schedule(server: FeedServer, library: Library, registry: FeedRegistry,
-                                     fetcher: FeedFetcher) -> None:
+def test_due_only_and_arxiv_schedule(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/feed"] = Route(body=CL)
     feed = add(registry, server.url("/feed"))
     assert len(run(library, registry, fetcher, due_only=True).results) == 1
@@ -529,8 +562,9 @@ def _api(pages: dict[int, bytes], calls: list[dict[str, list[str]]]) -> Route:
     return Route(handler=handler)
 
 
-def test_arxiv_query_pages_politely(server: FeedServer, library: Library, registry: FeedRegistry,
-                                    fetcher: FeedFetcher) -> None:
+def test_arxiv_query_pages_politely(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     calls: list[dict[str, list[str]]] = []
     server.routes["/api/query"] = _api({0: fixture("arxiv_api_page1.xml"), 2: fixture("arxiv_api_page2.xml")}, calls)
     url = server.url("/api/query?search_query=cat%3Acs.CL+AND+abs%3A%22masked+language%22&sortBy=submittedDate")
@@ -575,8 +609,9 @@ def test_the_rate_limiter_spaces_calls_across_threads() -> None:
     assert all(b - a >= 0.045 for a, b in itertools.pairwise(starts))
 
 
-def test_arxiv_429_stops_and_waits(server: FeedServer, library: Library, registry: FeedRegistry,
-                                   fetcher: FeedFetcher) -> None:
+def test_arxiv_429_stops_and_waits(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     server.routes["/api/query"] = Route(status=429, headers={"Retry-After": "30"})
     feed = add(registry, server.url("/api/query?search_query=cat:cs.CL"), kind=FeedKind.ARXIV_QUERY)
     (result,) = run(library, registry, fetcher).results
@@ -585,8 +620,9 @@ def test_arxiv_429_stops_and_waits(server: FeedServer, library: Library, registr
     assert server.hits("/api/query") == 1
 
 
-def test_arxiv_429_on_a_later_page_keeps_the_first(server: FeedServer, library: Library, registry: FeedRegistry,
-                                                   fetcher: FeedFetcher) -> None:
+def test_arxiv_429_on_a_later_page_keeps_the_first(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher
+) -> None:
     page1 = fixture("arxiv_api_page1.xml")
 
     def handler(h: BaseHTTPRequestHandler) -> None:
@@ -634,8 +670,9 @@ LAUGHS = b"""<?xml version="1.0"?>
 <link>https://example.org/laughs</link></item></channel></rss>"""
 
 
-def test_hostile_feeds_do_nothing_harmful(server: FeedServer, library: Library, registry: FeedRegistry,
-                                          fetcher: FeedFetcher, data_dir: Path) -> None:
+def test_hostile_feeds_do_nothing_harmful(
+    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher, data_dir: Path
+) -> None:
     server.routes["/hostile"] = Route(body=HOSTILE)
     server.routes["/laughs"] = Route(body=LAUGHS)
     add(registry, server.url("/hostile"), name="Hostile")
@@ -655,7 +692,10 @@ def test_hostile_feeds_do_nothing_harmful(server: FeedServer, library: Library, 
 
 
 def test_search_finds_refreshed_papers_without_a_full_reindex(
-    server: FeedServer, library: Library, registry: FeedRegistry, fetcher: FeedFetcher,
+    server: FeedServer,
+    library: Library,
+    registry: FeedRegistry,
+    fetcher: FeedFetcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server.routes["/cl"] = Route(body=CL)

@@ -38,7 +38,10 @@ def test_add_list_rename_set_remove(data_dir: Path, server: FeedServer, capsys: 
     assert cli(data_dir, "feeds", "add", "https://huggingface.co/api/daily_papers", "--kind", "hf-daily") == 0
     rows = feeds_json(data_dir, capsys)
     assert [r["name"] for r in rows] == [
-        "arXiv cs.LG", 'arXiv: cat:cs.CL AND abs:"masked language"', "Hugging Face daily papers", "CL"
+        "arXiv cs.LG",
+        'arXiv: cat:cs.CL AND abs:"masked language"',
+        "Hugging Face daily papers",
+        "CL",
     ]
     cl = rows[-1]
     assert cl["group"] == "arXiv" and cl["status"] == "new" and cl["papers"] == 0 and cl["kind"] == "rss"
@@ -47,8 +50,21 @@ def test_add_list_rename_set_remove(data_dir: Path, server: FeedServer, capsys: 
     assert lg["interval"] == 12 * 3600 and lg["announce_types"] == ["new"]
 
     assert cli(data_dir, "feeds", "rename", "cl", "Computation and Language") == 0
-    assert cli(data_dir, "feeds", "set", "arXiv cs.LG", "--interval", "1d", "--announce-types", "default",
-               "--group", "arXiv") == 0
+    assert (
+        cli(
+            data_dir,
+            "feeds",
+            "set",
+            "arXiv cs.LG",
+            "--interval",
+            "1d",
+            "--announce-types",
+            "default",
+            "--group",
+            "arXiv",
+        )
+        == 0
+    )
     rows = {r["name"]: r for r in feeds_json(data_dir, capsys)}
     assert rows["Computation and Language"]["id"] == cl["id"]
     assert rows["arXiv cs.LG"]["interval"] == 86400 and rows["arXiv cs.LG"]["announce_types"] == ["new", "cross"]
@@ -91,7 +107,10 @@ def test_refresh_with_a_summary_line(data_dir: Path, server: FeedServer, capsys:
 
 
 def test_password_from_stdin_goes_to_the_keyring(
-    data_dir: Path, server: FeedServer, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    server: FeedServer,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server.routes["/private"] = Route(body=CL, basic_auth=("ann", "hunter2"))
@@ -171,8 +190,9 @@ def test_durations() -> None:
 def test_the_console_script(data_dir: Path, server: FeedServer) -> None:
     server.routes["/cl"] = Route(body=CL)
     exe = Path(sys.executable).with_name("readinglist")
-    add = subprocess.run([exe, "--data-dir", data_dir, "feeds", "add", server.url("/cl")], capture_output=True,
-                         text=True, timeout=60)
+    add = subprocess.run(
+        [exe, "--data-dir", data_dir, "feeds", "add", server.url("/cl")], capture_output=True, text=True, timeout=60
+    )
     assert add.returncode == 0, add.stderr
     done = subprocess.run([exe, "--data-dir", data_dir, "refresh"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -51,7 +51,11 @@ def test_arxiv_api_atom() -> None:
     assert code.categories == ("cs.CL", "cs.SE")
     page2 = parse_feed(fixture("arxiv_api_page2.xml"), name="query")
     (old,) = page2.papers
-    assert old.arxiv_id == "hep-th/9901001" and old.arxiv_version == 3 and old.url == "https://arxiv.org/abs/hep-th/9901001"
+    assert (
+        old.arxiv_id == "hep-th/9901001"
+        and old.arxiv_version == 3
+        and old.url == "https://arxiv.org/abs/hep-th/9901001"
+    )
     assert old.authors == ("J. Q. Physicist",)
 
 

@@ -39,8 +39,13 @@ def library(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "command",
-    [("list", "--limit", "1"), ("list", "--search", "retrieval", "--json"), ("stats",), ("show", "web:3ec47fcf9732"),
-     ("export", "--format", "bibtex", "--search", "retrieval")],
+    [
+        ("list", "--limit", "1"),
+        ("list", "--search", "retrieval", "--json"),
+        ("stats",),
+        ("show", "web:3ec47fcf9732"),
+        ("export", "--format", "bibtex", "--search", "retrieval"),
+    ],
     ids=["list", "search", "stats", "show", "export"],
 )
 def test_reading_commands_load_nothing_heavy(library: Path, command: tuple[str, ...]) -> None:

@@ -75,7 +75,9 @@ def test_ids_match_with_and_without_version_old_style_doi_and_url(library: Libra
     library.add_papers(
         [
             arxiv("hep-ex/0307015", v=1),
-            IncomingPaper(title="A journal paper", doi="10.1038/nature12373", url="https://www.nature.com/a?utm_source=x"),
+            IncomingPaper(
+                title="A journal paper", doi="10.1038/nature12373", url="https://www.nature.com/a?utm_source=x"
+            ),
         ],
         source="one",
     )

@@ -35,10 +35,15 @@ def open_window(qtbot: QtBot) -> Iterator[WindowFactory]:
     """
     windows: list[MainWindow] = []
 
-    def factory(data_dir: Path, *, mark_read: MarkReadMode | None = None, wait: bool = True) -> MainWindow:
-        if mark_read is not None:
+    def factory(
+        data_dir: Path, *, mark_read: MarkReadMode | None = None, read_delay_ms: int | None = None, wait: bool = True
+    ) -> MainWindow:
+        if mark_read is not None or read_delay_ms is not None:
             settings = WindowSettings(data_dir)
-            settings.set_mark_read(mark_read)
+            if mark_read is not None:
+                settings.set_mark_read(mark_read)
+            if read_delay_ms is not None:
+                settings.set_mark_read_delay_ms(read_delay_ms)
             settings.sync()
         window = MainWindow(App(data_dir, lock_timeout=0.2))
         qtbot.addWidget(window)

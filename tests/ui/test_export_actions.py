@@ -178,8 +178,9 @@ def test_in_the_window_ctrl_shift_c_copies_the_selected_paper_and_the_export_men
     assert (tmp_path / "inbox.ris").read_text(encoding="utf-8").count("ER  -") == 60
 
 
-def test_the_shortcut_sheet_lists_the_feed_and_export_keys(qtbot: QtBot, sample_dir: Path,
-                                                          open_window: WindowFactory) -> None:
+def test_the_shortcut_sheet_lists_the_feed_and_export_keys(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
     window = open_window(sample_dir)
     window.action_shortcuts()
     assert window._sheet is not None

@@ -112,4 +112,3 @@ def test_the_pane_shows_feed_text_as_text_and_links_only_to_the_web(sample_dir: 
     assert all(url.startswith(("https://", "http://")) for _, url in links)
     assert ("Code", "https://github.com/x/y") in links
     assert "Comment: 12 pages" in html
-

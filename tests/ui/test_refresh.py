@@ -372,7 +372,11 @@ def test_missed_hugging_face_days_download_off_the_library_thread(
 
 
 def test_first_run_import_opml_from_the_welcome_view_subscribes_and_fetches(
-    qtbot: QtBot, data_dir: Path, server: FeedServer, open_window: WindowFactory, tmp_path: Path,
+    qtbot: QtBot,
+    data_dir: Path,
+    server: FeedServer,
+    open_window: WindowFactory,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opml = tmp_path / "subscriptions.opml"

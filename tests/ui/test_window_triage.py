@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 from uitools import WindowFactory, read_library, reopen, wait_idle
 
+from readinglist.core.library import Library
 from readinglist.ui.library_jobs import Selection
 from readinglist.ui.main_window import MainWindow
 from readinglist.ui.settings import MarkReadMode
@@ -149,21 +151,42 @@ def test_a_small_view_is_marked_read_without_asking(
 
 
 def test_every_library_call_runs_on_the_library_thread(
-    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    window = open_window(data_dir)
-    assert window.worker.thread_id not in (None, threading.get_ident())
+    # Every public method of the Library records the thread that calls it, through a morning's triage.
+    calls: list[tuple[str, int]] = []
+    for name in [n for n in vars(Library) if not n.startswith("_") and callable(getattr(Library, n))]:
+        method = getattr(Library, name)
+        if isinstance(vars(Library)[name], (classmethod, staticmethod)):
+            continue
+
+        def recording(self: Library, *args: Any, _name: str = name, _method: Any = method, **kw: Any) -> Any:
+            calls.append((_name, threading.get_ident()))
+            return _method(self, *args, **kw)
+
+        monkeypatch.setattr(Library, name, recording)
+    window = open_window(sample_dir)
+    for key in (Qt.Key.Key_J, Qt.Key.Key_J, Qt.Key.Key_S, Qt.Key.Key_M):
+        press(qtbot, window, key)
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    press(qtbot, window, Qt.Key.Key_Slash)
+    qtbot.keyClicks(QApplication.focusWidget(), "retrieval")
+    wait_idle(qtbot, window)
+    names = {n for n, _ in calls}
+    assert {"query", "set_starred", "set_read", "put_states", "search"} <= names
+    gui = threading.get_ident()
+    assert window.worker.thread_id not in (None, gui)
+    assert {thread for _, thread in calls} == {window.worker.thread_id}
 
 
 def test_read_on_open_after_a_delay_and_never(qtbot: QtBot, sample_dir: Path, open_window: WindowFactory) -> None:
-    window = open_window(sample_dir, mark_read=MarkReadMode.DELAYED)
-    window._read_timer.setInterval(50)
+    window = open_window(sample_dir, mark_read=MarkReadMode.DELAYED, read_delay_ms=400)
+    assert window.mark_read_actions[MarkReadMode.DELAYED].text() == "After &0.4 Seconds"
     press(qtbot, window, Qt.Key.Key_J)
     key = window.pane.key
     assert key is not None and not window.model.state(key).read
     qtbot.waitUntil(lambda: window.model.state(key).read, timeout=2000)
     # Passed over quickly: not read.
-    window._read_timer.setInterval(400)
     press(qtbot, window, Qt.Key.Key_J)
     skipped = window.pane.key
     press(qtbot, window, Qt.Key.Key_J)
