@@ -13,7 +13,7 @@ from readinglist.core.errors import CommandError
 def backup_to(args: argparse.Namespace, app: App) -> int:
     # As a reader: a backup can be taken while the window holds the library open.
     with app.open_library(writer=False) as library:
-        if len(library) == 0 and not any(not p.startswith("state-") for p in library.store.parts()):
+        if library.is_empty():
             raise CommandError(f"the library in {app.data_dir} is empty: no archive was written")
         summary = write_archive(library, Path(args.to))
     print(f"archive written to {summary.path}: {summary.summary()}")

@@ -10,7 +10,6 @@ from typing import Any
 from readinglist.app import App
 from readinglist.core.errors import CommandError
 from readinglist.core.export import ExportFormat, export_papers, write_markdown_folder
-from readinglist.core.feeds import FeedRegistry
 from readinglist.core.files import write_atomically
 from readinglist.core.models import ListFilter
 
@@ -62,7 +61,7 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
         raise CommandError("--per-paper needs --format markdown and -o FOLDER")
     with app.open_library(writer=False) as library:
         subset = [library.resolve(k) for k in args.keys] if args.keys else None
-        feed = FeedRegistry(library.store).source_id(args.feed) if args.feed else None
+        feed = library.feeds.source_id(args.feed) if args.feed else None
         keys = library.query(view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset)
         if subset is not None:
             chosen = set(keys)

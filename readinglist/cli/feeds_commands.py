@@ -19,7 +19,6 @@ from readinglist.core.feeds import (
     DEFAULT_ANNOUNCE_TYPES,
     FeedKind,
     FeedListing,
-    FeedRegistry,
     FeedSpec,
     subscribe,
     unsubscribe,
@@ -206,7 +205,7 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
     )
     credentials = app.credentials()
     with app.open_library() as library:
-        registry = FeedRegistry(library.store)
+        registry = library.feeds
         done = subscribe(registry, spec, credentials=credentials, credential=credential)
     feed = done.feed
     print(f"subscribed to {feed.name} ({feed.kind.value}, every {format_duration(feed.interval)}): {feed.url}")
@@ -225,7 +224,7 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:
     with app.open_library(writer=False) as library:
-        items = FeedRegistry(library.store).listing(library)
+        items = library.feeds.listing(library)
     if args.json:
         for item in items:
             sys.stdout.write(orjson.dumps(listing_json(item)).decode("utf-8") + "\n")
@@ -253,7 +252,7 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
 def cmd_remove(args: argparse.Namespace, app: App) -> int:
     credentials = app.credentials()
     with app.open_library() as library:
-        registry = FeedRegistry(library.store)
+        registry = library.feeds
         feed = registry.resolve(args.feed)
         try:
             unsubscribe(registry, feed.id, credentials=credentials)
@@ -266,7 +265,7 @@ def cmd_remove(args: argparse.Namespace, app: App) -> int:
 
 def cmd_rename(args: argparse.Namespace, app: App) -> int:
     with app.open_library() as library:
-        registry = FeedRegistry(library.store)
+        registry = library.feeds
         feed = registry.resolve(args.feed)
         new = registry.update(feed.id, name=args.name)
     print(f"renamed {feed.name!r} to {new.name!r}")
@@ -293,7 +292,7 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
     credentials = app.credentials()
     messages = []
     with app.open_library() as library:
-        registry = FeedRegistry(library.store)
+        registry = library.feeds
         feed = registry.resolve(args.feed)
         if "url" in changes:
             from readinglist.core.credentials import split_credentials
@@ -324,7 +323,7 @@ def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
 
     credentials = app.credentials()
     with app.open_library() as library:
-        result = import_opml_file(FeedRegistry(library.store), Path(args.file), credentials=credentials)
+        result = import_opml_file(library.feeds, Path(args.file), credentials=credentials)
     for title, reason in result.skipped:
         print(f"readinglist: skipped {title}: {reason}", file=sys.stderr)
     for warning in result.warnings:
@@ -337,7 +336,7 @@ def cmd_export_opml(args: argparse.Namespace, app: App) -> int:
     from readinglist.core.opml import export_opml
 
     with app.open_library(writer=False) as library:
-        feeds = FeedRegistry(library.store).feeds()
+        feeds = library.feeds.feeds()
     data = export_opml(feeds)
     if args.file == "-":
         sys.stdout.write(data.decode("utf-8"))
@@ -391,7 +390,7 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
     bar = ProgressBar(sys.stderr)
     cancel = threading.Event()
     with app.open_library() as library:
-        registry = FeedRegistry(library.store)
+        registry = library.feeds
         ids = [registry.resolve(t).id for t in args.feeds] if args.feeds else None
         if not ids and len(registry) == 0:
             print("no subscriptions yet: add one with `readinglist feeds add URL`", file=sys.stderr)

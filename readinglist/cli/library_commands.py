@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from readinglist.app import App
+from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import FeedError
 from readinglist.core.library import Library
 from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
@@ -116,15 +117,8 @@ def _resolve(library: Library, texts: list[str]) -> list[PaperKey]:
     return [library.resolve(t) for t in texts]
 
 
-def feed_names(library: Library) -> dict[str, str]:
-    """Subscription ids to names; papers from imported files name their source directly."""
-    from readinglist.core.feeds import FeedRegistry
-
-    return FeedRegistry(library.store).feed_names()
-
-
 def paper_json(library: Library, key: str, names: dict[str, str] | None = None) -> dict[str, Any]:
-    names = feed_names(library) if names is None else names
+    names = library.feed_names() if names is None else names
     stored = library.get(key)
     paper = stored.as_shown()  # TeX read as Unicode: what the window shows and search finds
     state = library.state(key)
@@ -191,12 +185,10 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:
     with app.open_library(writer=False) as library:
-        names = feed_names(library)
+        names = library.feed_names()
         feed = None
         if args.feed:
-            from readinglist.core.feeds import FeedRegistry
-
-            feed = FeedRegistry(library.store).source_id(args.feed)
+            feed = library.feeds.source_id(args.feed)
         keys = library.query(
             view=args.view,
             tag=args.tag,
@@ -298,7 +290,7 @@ def cmd_note(args: argparse.Namespace, app: App) -> int:
 def cmd_stats(args: argparse.Namespace, app: App) -> int:
     with app.open_library(writer=False) as library:
         stats = library.stats()
-        names = feed_names(library)
+        names = library.feed_names()
     if args.json:
         _print_json_line({k: getattr(stats, k) for k in stats.__dataclass_fields__})
         return 0
@@ -320,7 +312,7 @@ def cmd_backup(args: argparse.Namespace, app: App) -> int:
 
         return backup_to(args, app)
     with app.open_library() as library:
-        info = library.store.backup(reason="manual")
+        info = library.backup(reason="manual")
     if info is None:
         print("the library is empty: nothing to back up")
     else:
@@ -348,7 +340,7 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
     if args.salvage:
         left_out = store.salvage()
         try:
-            library = Library(store, search_index=SearchIndex(app.data_dir / "index" / "search.sqlite"))
+            library = Library(store, search_index=SearchIndex(DataFolder(app.data_dir).search_index))
             library.sync_search_index()
             print(f"salvaged the library: {len(library)} papers")
         finally:
@@ -362,7 +354,7 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
     try:
         if problem is not None:
             print(f"readinglist: the current library could not be read: {problem}", file=sys.stderr)
-        library = Library(store, search_index=SearchIndex(app.data_dir / "index" / "search.sqlite"))
+        library = Library(store, search_index=SearchIndex(DataFolder(app.data_dir).search_index))
         name = library.restore(chosen.name)
         print(f"restored backup {name}: {len(library)} papers")
     finally:

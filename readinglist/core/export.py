@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 
 from readinglist.core.errors import ExportError
-from readinglist.core.feeds import FeedRegistry
 from readinglist.core.files import describe_oserror, write_atomically
 from readinglist.core.library import Library
 from readinglist.core.models import Paper, PaperState
@@ -351,7 +350,7 @@ def citation_keys(library: Library) -> dict[str, str]:
     documents, not a recomputation (0.2 s instead of 1 s at 100,000 papers).
     """
     cache = _key_caches.setdefault(library, _KeyCache())
-    if cache.generation == library.store.generation:
+    if cache.generation == library.generation:
         return cache.keys
     bases: dict[str, tuple[str, str]] = {}
     memo = cache.memo
@@ -371,7 +370,7 @@ def citation_keys(library: Library) -> dict[str, str]:
         bases[key] = (known[1], f"{doc.get('first_seen', '')} {key}")
     if bases != cache.bases:
         cache.keys, cache.bases = assign_cite_keys(bases), bases
-    cache.generation = library.store.generation
+    cache.generation = library.generation
     return cache.keys
 
 
@@ -379,7 +378,7 @@ def export_records(library: Library, keys: Iterable[str]) -> list[ExportRecord]:
     """The papers named by `keys`, in that order, with their state and citation key. A paper's `feeds` name its
     subscriptions by their names (the library stores feed ids, which mean nothing outside it)."""
     cite = citation_keys(library)
-    names = FeedRegistry(library.store).feed_names()
+    names = library.feed_names()
     records = []
     for key in keys:
         paper = library.get(key)

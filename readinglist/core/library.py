@@ -10,6 +10,7 @@ keyed by paper key and by alias give O(1) lookups; TinyDB's documents are the in
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import zlib
 from collections import Counter
@@ -17,8 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequenc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import PaperNotFoundError
 from readinglist.core.identity import (
     aliases,
@@ -42,7 +44,10 @@ from readinglist.core.models import (
     utc_now,
 )
 from readinglist.core.search import SearchIndex, query_words
-from readinglist.core.storage import Store
+from readinglist.core.storage import BackupInfo, Store
+
+if TYPE_CHECKING:
+    from readinglist.core.feeds import FeedRegistry
 from readinglist.core.text import (
     display_fields,
     fold,
@@ -271,7 +276,7 @@ class Library:
     def open(cls, data_dir: Path, *, writer: bool = True, lock_timeout: float = 5.0) -> Library:
         store = Store(Path(data_dir), writer=writer, lock_timeout=lock_timeout)
         store.open()
-        return cls(store, search_index=SearchIndex(Path(data_dir) / "index" / "search.sqlite"))
+        return cls(store, search_index=SearchIndex(DataFolder(Path(data_dir)).search_index))
 
     def close(self) -> None:
         if self._search is not None:
@@ -280,6 +285,35 @@ class Library:
 
     def __enter__(self) -> Library:
         return self
+
+    # ---- what the library owns besides papers --------------------------------------------------------------
+
+    @functools.cached_property
+    def feeds(self) -> FeedRegistry:
+        """The library's subscriptions (its "feeds" part), built once: callers never build one from the store."""
+        from readinglist.core.feeds import FeedRegistry
+
+        return FeedRegistry(self.store)
+
+    def feed_names(self) -> dict[str, str]:
+        """Subscription id -> name: papers record their feeds by id."""
+        return self.feeds.feed_names()
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Several changes (papers, state, subscriptions) made durable together, or not at all."""
+        return self.store.transaction()
+
+    @property
+    def generation(self) -> int:
+        """The committed generation this library shows; it grows with every commit."""
+        return self.store.generation
+
+    def backup(self, *, reason: str) -> BackupInfo | None:
+        return self.store.backup(reason=reason)
+
+    def is_empty(self) -> bool:
+        """No papers, and nothing else worth keeping (subscriptions); user state alone is not kept."""
+        return len(self._docs) == 0 and not any(not p.startswith("state-") for p in self.store.parts())
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -565,7 +565,7 @@ def _process(
     facts = _feed_facts(registry, feed, parsed, first.etag, first.last_modified, moved_to)
     status = _success_fields(feed, now, **facts)
     try:
-        with library.store.transaction():
+        with library.transaction():
             result = library.add_papers(papers, source=feed.id) if papers else None
             status["last_new"] = len(result.new) if result else 0
             pending.pop(feed.id, None)

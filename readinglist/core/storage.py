@@ -34,6 +34,7 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import StoreError
 from readinglist.core.files import describe_oserror, fsync_dir, write_durably
 from readinglist.core.models import SCHEMA_VERSION
@@ -108,7 +109,8 @@ class Store:
 
     def __init__(self, root: Path, *, writer: bool = True, lock_timeout: float = 5.0) -> None:
         self.root = Path(root)
-        self.dir = self.root / "library"
+        self.folder = DataFolder(self.root)
+        self.dir = self.folder.library
         self.writer = writer
         self._lock_timeout = lock_timeout
         self._lock: FileLock | None = None
@@ -169,7 +171,7 @@ class Store:
                 f"the library in {self.dir} was written by a newer readinglist; nothing was changed"
             )
         if self.dir.is_dir():
-            shutil.copytree(self.dir, self.root / "corrupt" / (_timestamp() + "-before-salvage"))
+            shutil.copytree(self.dir, self.folder.corrupt / (_timestamp() + "-before-salvage"))
         named: dict[str, str] = dict(manifest["files"]) if manifest else {}
         sizes: dict[str, int] = dict(manifest.get("sizes", {})) if manifest else {}
         found: dict[str, list[tuple[int, str]]] = {}
@@ -220,7 +222,7 @@ class Store:
     def _move_library_aside(self) -> None:
         if not self.dir.is_dir() or not any(self.dir.iterdir()):
             return
-        target = self.root / "corrupt" / (_timestamp() + "-library")
+        target = self.folder.corrupt / (_timestamp() + "-library")
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.replace(self.dir, target)
         self.dir.mkdir(mode=0o700)
@@ -228,7 +230,7 @@ class Store:
 
     def _acquire_lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_path = self.root / "lock"
+        lock_path = self.folder.lock
         info_path = self.root / "lock.owner"
         self._lock = FileLock(str(lock_path), timeout=self._lock_timeout, mode=0o600)
         try:
@@ -287,7 +289,7 @@ class Store:
     def _load_once(self, *, last_try: bool = True) -> None:
         manifest = self._read_manifest()
         if manifest is None:
-            if (self.root / "corrupt").is_dir() and any((self.root / "corrupt").iterdir()):
+            if (self.folder.corrupt).is_dir() and any((self.folder.corrupt).iterdir()):
                 latest = self.latest_good_backup()
                 hint = f"; restore the latest good backup with `readinglist restore` ({latest.name})" if latest else ""
                 raise CorruptLibraryError(
@@ -354,7 +356,7 @@ class Store:
             self._migrate()
 
     def _find_moved(self, filename: str) -> Path | None:
-        corrupt = self.root / "corrupt"
+        corrupt = self.folder.corrupt
         if not corrupt.is_dir():
             return None
         hits = sorted(corrupt.glob(f"*/{filename}"))
@@ -363,7 +365,7 @@ class Store:
     def _corrupt(self, path: Path, reason: str, *, move: bool = True) -> CorruptLibraryError:
         moved_to: Path | None = None
         if move and self.writer and path.exists():
-            target_dir = self.root / "corrupt" / _timestamp()
+            target_dir = self.folder.corrupt / _timestamp()
             target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             moved_to = target_dir / path.name
             os.replace(path, moved_to)
@@ -513,7 +515,7 @@ class Store:
 
     @property
     def backups_dir(self) -> Path:
-        return self.root / "backups"
+        return self.folder.backups
 
     def list_backups(self) -> list[BackupInfo]:
         """Backups whose manifest reads, newest first."""

@@ -51,7 +51,6 @@ from readinglist.core.feeds import (
     Feed,
     FeedKind,
     FeedListing,
-    FeedRegistry,
     FeedSpec,
     FeedStatus,
     Subscribed,
@@ -196,19 +195,19 @@ class CredentialSaved:
 
 
 def load_feeds(lib: Library) -> list[FeedListing]:
-    return FeedRegistry(lib.store).listing(lib)
+    return lib.feeds.listing(lib)
 
 
 def add_feed(lib: Library, spec: FeedSpec, credentials: CredentialStore | None) -> Subscribed:
-    return subscribe(FeedRegistry(lib.store), spec, credentials=credentials)
+    return subscribe(lib.feeds, spec, credentials=credentials)
 
 
 def save_feed(lib: Library, feed_id: str, changes: dict[str, Any]) -> Feed:
-    return FeedRegistry(lib.store).update(feed_id, **changes)
+    return lib.feeds.update(feed_id, **changes)
 
 
 def set_credential(lib: Library, store: CredentialStore, feed_id: str, credential: Credential) -> CredentialSaved:
-    registry = FeedRegistry(lib.store)
+    registry = lib.feeds
     registry.get(feed_id)  # a feed removed meanwhile: say so before touching the keyring
     warning = store.keep(feed_id, credential)
     return CredentialSaved(registry.update(feed_id, auth=credential.kind), warning is None, warning)
@@ -216,21 +215,21 @@ def set_credential(lib: Library, store: CredentialStore, feed_id: str, credentia
 
 def forget_credential(lib: Library, store: CredentialStore, feed_id: str) -> Feed:
     store.delete(feed_id)
-    return FeedRegistry(lib.store).update(feed_id, auth="")
+    return lib.feeds.update(feed_id, auth="")
 
 
 def remove_feed(lib: Library, store: CredentialStore | None, feed_id: str) -> tuple[Feed, int]:
     """Unsubscribe; returns the feed and how many of its papers stay in the library."""
-    feed = unsubscribe(FeedRegistry(lib.store), feed_id, credentials=store)
+    feed = unsubscribe(lib.feeds, feed_id, credentials=store)
     return feed, lib.feed_counts().get(feed_id, 0)
 
 
 def import_opml(lib: Library, path: Path, store: CredentialStore | None) -> OpmlImportResult:
-    return import_opml_file(FeedRegistry(lib.store), path, credentials=store)
+    return import_opml_file(lib.feeds, path, credentials=store)
 
 
 def export_opml_file(lib: Library, path: Path) -> int:
-    feeds = FeedRegistry(lib.store).feeds()
+    feeds = lib.feeds.feeds()
     write_atomically(path, export_opml(feeds))
     return len(feeds)
 
@@ -966,7 +965,7 @@ class FeedsDialog(QDialog):
         def job(lib: Library) -> Feed:
             store = credentials()
             if store is None:
-                return FeedRegistry(lib.store).update(feed.id, auth="")
+                return lib.feeds.update(feed.id, auth="")
             return forget_credential(lib, store, feed.id)
 
         def done(new: Feed) -> None:

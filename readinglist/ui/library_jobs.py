@@ -188,18 +188,10 @@ class ViewRows:
     feed_names: Mapping[str, str]  # a paper's `feeds` hold subscription ids: these are their names
 
 
-def feed_names(lib: Library) -> dict[str, str]:
-    """Subscription id -> name. Papers from a subscription record its id; from an imported file, its title."""
-    from readinglist.core.feeds import FeedRegistry
-
-    return FeedRegistry(lib.store).feed_names()
-
-
 def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
     """Subscription id -> name, and id -> group for the subscriptions in one."""
-    from readinglist.core.feeds import FeedRegistry
 
-    feeds = FeedRegistry(lib.store).feeds()
+    feeds = lib.feeds.feeds()
     return {f.id: f.name for f in feeds}, {f.id: f.group for f in feeds if f.group}
 
 
@@ -220,7 +212,7 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None) ->
         # generation passes walk them all (40 ms, a dropped frame on a keystroke) until they age out; frozen,
         # they are skipped, as the store does for the documents. Rows hold no cycles: refcounting frees them.
         gc.freeze()
-    return ViewRows(selection, rows, states, len(lib), feed_names(lib))
+    return ViewRows(selection, rows, states, len(lib), lib.feed_names())
 
 
 def states_of(lib: Library, keys: Iterable[str]) -> dict[str, RowState]:

@@ -79,9 +79,8 @@ def feed_errors(registry: FeedRegistry) -> dict[str, str]:
 
 
 def load_feed_errors(lib: Library) -> dict[str, str]:
-    from readinglist.core.feeds import FeedRegistry
 
-    return feed_errors(FeedRegistry(lib.store))
+    return feed_errors(lib.feeds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +99,9 @@ class WindowPlan:
 
 def plan_refresh(lib: Library, request: RefreshRequest) -> WindowPlan:
     """Step 1, on the library thread: the feeds to refresh (the core's `plan`). The schedule takes those due."""
-    from readinglist.core.feeds import FeedRegistry
     from readinglist.core.refresh import plan
 
-    registry = FeedRegistry(lib.store)
+    registry = lib.feeds
     the_plan = plan(registry, feed_ids=request.feed_ids, due_only=request.due_only)
     return WindowPlan(request, the_plan, feed_errors(registry), len(registry.feeds()))
 
@@ -144,19 +142,17 @@ class RefreshRun:
 
     def _the_applier(self, lib: Library) -> Applier:
         if self._applier is None:
-            from readinglist.core.feeds import FeedRegistry
             from readinglist.core.refresh import Applier
 
-            self._applier = Applier(lib, FeedRegistry(lib.store), self.plan.plan, progress=self._progress)
+            self._applier = Applier(lib, lib.feeds, self.plan.plan, progress=self._progress)
         return self._applier
 
     def apply(self, lib: Library, downloads: Sequence[Downloaded]) -> int:
         """Read and write these downloads, in one transaction committed before the job ends (a star saved by the
         next job is never held in a transaction a refresh opened); returns how many."""
-        from readinglist.core.feeds import FeedRegistry
 
         applier = self._the_applier(lib)
-        known = {f.id for f in FeedRegistry(lib.store).feeds()}
+        known = {f.id for f in lib.feeds.feeds()}
         for downloaded in downloads:
             if downloaded.feed.id in known:  # a feed removed meanwhile is simply not refreshed
                 applier.apply(downloaded)
@@ -164,10 +160,9 @@ class RefreshRun:
         return len(downloads)
 
     def finish(self, lib: Library, *, cancelled: bool) -> RefreshDone:
-        from readinglist.core.feeds import FeedRegistry
 
         summary = self._the_applier(lib).finish(cancelled=cancelled)
-        registry = FeedRegistry(lib.store)
+        registry = lib.feeds
         return RefreshDone(self.plan.request, summary, feed_errors(registry), len(registry.feeds()))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 
-SETTINGS_FILE = "window.ini"
+from readinglist.core.datadir import DataFolder
 
 
 class MarkReadMode(enum.Enum):
@@ -34,7 +34,7 @@ def mark_read_labels(delay_ms: int) -> dict[MarkReadMode, str]:
 
 class WindowSettings:
     def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / SETTINGS_FILE
+        self.path = DataFolder(Path(data_dir)).window_settings
         self._q = QSettings(str(self.path), QSettings.Format.IniFormat)
 
     def _bytes(self, name: str) -> QByteArray | None:
