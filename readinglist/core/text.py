@@ -138,6 +138,11 @@ def stripped_by_old_importer(text: str) -> str:
     return html_to_text(text, keep_unknown_tags=False)
 
 
+# Inline math as arXiv authors write it in titles and abstracts ($O(n^2)$), by pandoc's rule: no space just inside
+# the dollars, and no digit right after the closing one ("$5 and $10" is money, not math).
+INLINE_MATH = re.compile(r"\$(?=[^\s$])(?:[^$\\]|\\.)+?(?<=[^\s\\])\$(?!\d)")
+
+
 # ---- TeX to Unicode -------------------------------------------------------------------------------------------
 
 # Accent commands and the combining mark each puts on the letter that follows.

@@ -30,10 +30,10 @@ from readinglist.core.export import (
     export_records,
     parse_name,
     tex_text,
-    write_atomically,
     write_export,
     write_markdown_folder,
 )
+from readinglist.core.files import write_atomically
 from readinglist.core.identity import normalize_doi
 from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper, PaperKey
