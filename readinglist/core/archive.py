@@ -36,8 +36,9 @@ from readinglist.core.errors import ArchiveError
 from readinglist.core.feeds import PART as FEEDS_PART
 from readinglist.core.files import write_atomically
 from readinglist.core.identity import normalize_url
-from readinglist.core.library import DELTA, Library, UnknownPaperError, state_from_doc
+from readinglist.core.library import DELTA, Library, UnknownPaperError
 from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now
+from readinglist.core.papers import merge_copy, merge_states, state_from_doc
 
 ARCHIVE_FORMAT = "readinglist-archive"
 ARCHIVE_VERSION = 1
@@ -229,50 +230,6 @@ def _docs_ok(docs: Any) -> bool:
 # ---- merging ------------------------------------------------------------------------------------------------------
 
 
-def _newer(a: str | None, b: str | None) -> bool:
-    """Whether the edit stamped `a` is newer than the one stamped `b` (never edited is oldest)."""
-    return (a or "") > (b or "")
-
-
-def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
-    """Field by field, the newer edit wins. On equal stamps the set value wins, so a star, a read mark or a note
-    is never dropped by a tie. Tags are one field with one stamp: the newer tag set wins as a whole."""
-    out = ours
-    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("note", "note_at"), ("tags", "tags_at")):
-        mine, their = getattr(ours, value), getattr(theirs, value)
-        my_at, their_at = getattr(ours, stamp), getattr(theirs, stamp)
-        if _newer(their_at, my_at) or (their_at == my_at and their and not mine):
-            out = replace(out, **{value: their, stamp: their_at})
-    return out
-
-
-def _merge_paper(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Doc:
-    """The fields of `ours` that change when `theirs` is the same paper seen by another copy of the library."""
-    changes: Doc = {}
-    for name in ("feeds", "ids", "categories"):
-        joined = list(dict.fromkeys([*ours.get(name, ()), *theirs.get(name, ())]))
-        if joined != list(ours.get(name, ())):
-            changes[name] = joined
-    if theirs.get("first_seen") and _newer(ours.get("first_seen"), theirs["first_seen"]):
-        changes["first_seen"] = theirs["first_seen"]
-    my_version, their_version = ours.get("arxiv_version") or 0, theirs.get("arxiv_version") or 0
-    newer = their_version > my_version if (my_version and their_version) else (
-        not my_version and not their_version and _newer(theirs.get("updated"), ours.get("updated"))
-    )  # fmt: skip
-    if newer:
-        for name in ("title", "authors", "abstract", "updated", "pdf_url", "arxiv_version", "content_updated"):
-            if theirs.get(name) and theirs[name] != ours.get(name):
-                changes[name] = theirs[name]
-    for name in ("title", "authors", "abstract", "doi", "journal_ref", "url", "pdf_url", "published", "updated",
-                 "arxiv_id", "arxiv_version"):  # fmt: skip
-        if theirs.get(name) and not ours.get(name) and name not in changes:
-            changes[name] = theirs[name]
-    extra = {**theirs.get("extra", {}), **ours.get("extra", {})}
-    if extra != ours.get("extra", {}):
-        changes["extra"] = extra
-    return changes
-
-
 def _match(library: Library, doc: Mapping[str, Any]) -> PaperKey | None:
     if doc["key"] in library:
         return PaperKey(doc["key"])
@@ -346,7 +303,7 @@ def _plan_papers(
             key_map[doc["key"]] = PaperKey(doc["key"])
             continue
         key_map[doc["key"]] = local
-        fields = _merge_paper({**library.doc(local), **changes.get(local, {})}, doc)
+        fields = merge_copy({**library.doc(local), **changes.get(local, {})}, doc)
         if fields:
             changes.setdefault(local, {}).update(fields)
     return key_map, new_docs, changes

@@ -26,9 +26,7 @@ from readinglist.core.identity import (
     aliases,
     key_candidates,
     make_key,
-    normalize_doi,
     normalize_title,
-    parse_arxiv_id,
 )
 from readinglist.core.models import (
     ImportResult,
@@ -43,18 +41,25 @@ from readinglist.core.models import (
     paper_date,
     utc_now,
 )
+from readinglist.core.papers import (
+    merge_sighting,
+    new_doc,
+    normalized,
+    paper_from_doc,
+    state_from_doc,
+    state_to_doc,
+    with_reading,
+)
 from readinglist.core.search import SearchIndex, query_words
 from readinglist.core.storage import BackupInfo, Store
 
 if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
 from readinglist.core.text import (
-    display_fields,
     fold,
     has_tex,
     shown,
     shown_title,
-    stripped_by_old_importer,
     tex_to_unicode,
 )
 
@@ -83,175 +88,9 @@ def _segment_name(n: int) -> str:
     return f"papers-{n:05d}"
 
 
-def paper_from_doc(doc: Mapping[str, Any]) -> Paper:
-    return Paper(
-        key=PaperKey(doc["key"]),
-        title=doc.get("title", ""),
-        authors=tuple(doc.get("authors", ())),
-        abstract=doc.get("abstract", ""),
-        arxiv_id=doc.get("arxiv_id"),
-        arxiv_version=doc.get("arxiv_version"),
-        doi=doc.get("doi"),
-        url=doc.get("url"),
-        pdf_url=doc.get("pdf_url"),
-        published=doc.get("published"),
-        updated=doc.get("updated"),
-        first_seen=doc.get("first_seen"),
-        content_updated=doc.get("content_updated"),
-        categories=tuple(doc.get("categories", ())),
-        feeds=tuple(doc.get("feeds", ())),
-        journal_ref=doc.get("journal_ref"),
-        extra=dict(doc.get("extra", {})),
-        shown=doc.get("shown"),
-    )
-
-
-def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
-    if not doc:
-        return PaperState(PaperKey(key))
-    return PaperState(
-        key=PaperKey(key),
-        starred=bool(doc.get("starred", False)),
-        starred_at=doc.get("starred_at"),
-        read=bool(doc.get("read", False)),
-        read_at=doc.get("read_at"),
-        note=doc.get("note", ""),
-        note_at=doc.get("note_at"),
-        tags=tuple(doc.get("tags", ())),
-        tags_at=doc.get("tags_at"),
-    )
-
-
-def state_to_doc(state: PaperState) -> Doc:
-    doc: Doc = {"key": state.key}
-    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at"):
-        value = getattr(state, name)
-        if value:
-            doc[name] = value
-    if state.tags:
-        doc["tags"] = list(state.tags)
-    return doc
-
-
 def today_cutoff(now: datetime | None = None) -> str:
     """The "Today" view holds papers first seen in the last 24 hours: the first_seen value it starts at."""
     return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
-
-
-def _new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now: str) -> Doc:
-    doc: Doc = {"key": key, "title": inc.title, "first_seen": now, "feeds": [source] if source else [], "ids": ids}
-    optional = {
-        "authors": list(inc.authors),
-        "abstract": inc.abstract,
-        "arxiv_id": inc.arxiv_id,
-        "arxiv_version": inc.arxiv_version,
-        "doi": inc.doi,
-        "url": inc.url,
-        "pdf_url": inc.pdf_url,
-        "published": inc.published,
-        "updated": inc.updated,
-        "categories": list(inc.categories),
-        "journal_ref": inc.journal_ref,
-        "extra": dict(inc.extra),
-    }
-    if inc.announce_type:
-        optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
-    doc.update({k: v for k, v in optional.items() if v})
-    doc["shown"] = display_fields(inc.title, inc.authors, inc.abstract)
-    return doc
-
-
-def _with_reading(source: Mapping[str, Any], fields: Doc) -> Doc:
-    """`fields`, with "shown" made from `source`'s text whenever the text is among the fields or a reading came
-    with them (a reading from another library is never trusted)."""
-    out = {k: v for k, v in fields.items() if k != "shown"}
-    if "shown" in fields or {"title", "authors", "abstract"} & out.keys():
-        out["shown"] = display_fields(source.get("title", ""), source.get("authors", ()), source.get("abstract", ""))
-    return out
-
-
-def _repairs(doc: Mapping[str, Any], inc: IncomingPaper) -> Doc:
-    """Title and abstract stored damaged by the old importer (every `<...>` deleted as if it were HTML), which
-    this sighting carries whole: take them back. Nothing else the user could have seen differently changes."""
-    fixes: Doc = {}
-    for name in ("title", "abstract"):
-        new, old = getattr(inc, name), doc.get(name) or ""
-        damaged = new and old and new != old and "<" in new
-        if damaged and " ".join(stripped_by_old_importer(new).split()) == " ".join(old.split()):
-            fixes[name] = new
-    return fixes
-
-
-def _normalized(inc: IncomingPaper) -> IncomingPaper:
-    """Identifiers in their canonical form, whoever built the record."""
-    doi = normalize_doi(inc.doi)
-    arxiv = parse_arxiv_id(inc.arxiv_id) if inc.arxiv_id else None
-    if arxiv is None and doi and doi.startswith("10.48550/arxiv."):
-        arxiv = parse_arxiv_id(doi)
-    if arxiv is not None:
-        version = arxiv.version or inc.arxiv_version
-        if (arxiv.id, version, doi) != (inc.arxiv_id, inc.arxiv_version, inc.doi):
-            return replace(inc, arxiv_id=arxiv.id, arxiv_version=version, doi=doi)
-        return inc
-    if inc.arxiv_id or doi != inc.doi:
-        return replace(inc, arxiv_id=None, arxiv_version=None, doi=doi)
-    return inc
-
-
-def _merge(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) -> tuple[Doc, bool]:
-    """The fields that change when `inc` is another sighting of the paper `doc`; and whether it is a new version."""
-    changes: Doc = _repairs(doc, inc)
-    if source and source not in doc.get("feeds", ()):
-        changes["feeds"] = [*doc.get("feeds", ()), source]
-    new_ids = [a for a in ids if a not in doc.get("ids", ())]
-    if new_ids:
-        changes["ids"] = [*doc.get("ids", ()), *new_ids]
-    old_version = doc.get("arxiv_version") or 0
-    newer_version = bool(inc.arxiv_version and old_version and inc.arxiv_version > old_version)
-    older_version = bool(inc.arxiv_version and old_version and inc.arxiv_version < old_version)
-    newer_dated = bool(not inc.arxiv_version and inc.updated and doc.get("updated") and inc.updated > doc["updated"])
-    if newer_version or newer_dated:
-        content = {
-            "title": inc.title,
-            "authors": list(inc.authors),
-            "abstract": inc.abstract,
-            "categories": list(inc.categories),
-            "updated": inc.updated or now,
-            "pdf_url": inc.pdf_url,
-            "arxiv_version": inc.arxiv_version,
-        }
-        content = {k: v for k, v in content.items() if v and v != doc.get(k)}
-        if newer_version or {"title", "abstract", "authors"} & content.keys():
-            changes.update(content)
-            changes["content_updated"] = now
-            if newer_version:
-                changes["arxiv_version"] = inc.arxiv_version
-    elif not older_version:
-        # The same version seen again: fill in what this source knows and the others did not.
-        if inc.abstract and len(inc.abstract) > len(doc.get("abstract", "")) * 1.2 + 20:
-            changes["abstract"] = inc.abstract
-        if inc.authors and (
-            not doc.get("authors")
-            or (len(inc.authors) > len(doc["authors"]) and any("et al" in a for a in doc["authors"]))
-        ):
-            changes["authors"] = list(inc.authors)
-        cats = [c for c in inc.categories if c not in doc.get("categories", ())]
-        if cats:
-            changes["categories"] = [*doc.get("categories", ()), *cats]
-        if not doc.get("arxiv_version") and inc.arxiv_version:
-            changes["arxiv_version"] = inc.arxiv_version
-    for name in ("doi", "journal_ref", "url", "pdf_url", "published", "arxiv_id"):
-        value = getattr(inc, name)
-        if value and not doc.get(name) and name not in changes:
-            changes[name] = value
-    extra = dict(inc.extra)
-    if inc.announce_type and not doc.get("extra", {}).get("announce_type"):
-        extra["announce_type"] = inc.announce_type
-    if extra and any(doc.get("extra", {}).get(k) != v for k, v in extra.items()):
-        changes["extra"] = {**doc.get("extra", {}), **extra}
-    if {"title", "authors", "abstract"} & changes.keys():
-        changes = _with_reading({**doc, **changes}, changes)
-    return changes, bool(changes.get("content_updated"))
 
 
 class Library:
@@ -559,7 +398,7 @@ class Library:
         updated_keys: list[PaperKey] = []
         unchanged = skipped = 0
         for raw in incoming:
-            inc = _normalized(raw)
+            inc = normalized(raw)
             if not inc.title.strip() and not (inc.arxiv_id or inc.doi):
                 skipped += 1
                 continue
@@ -573,14 +412,14 @@ class Library:
                     key = self._alias.get(key, key)
             if key in pending:
                 doc = pending[key]
-                fields, _ = _merge(doc, inc, source, ids, now)
+                fields, _ = merge_sighting(doc, inc, source, ids, now)
                 doc.update(fields)
                 for a in doc["ids"]:
                     self._alias.setdefault(a, key)
                 unchanged += 1
                 continue
             if key not in self._docs:
-                doc = _new_doc(PaperKey(key), inc, source, ids, now)
+                doc = new_doc(PaperKey(key), inc, source, ids, now)
                 pending[key] = doc
                 new_docs.append(doc)
                 new_keys.append(PaperKey(key))
@@ -589,7 +428,7 @@ class Library:
                     self._alias.setdefault(a, key)
                 continue
             stored = {**self._docs[key], **changes.get(key, {})}
-            fields, is_new_version = _merge(stored, inc, source, ids, now)
+            fields, is_new_version = merge_sighting(stored, inc, source, ids, now)
             if fields:
                 changes.setdefault(key, {}).update(fields)
                 for a in fields.get("ids", ()):
@@ -696,10 +535,10 @@ class Library:
         """Write whole or partial paper documents from another library (a restored archive), in the current
         transaction: `changes` by existing key, `new_docs` as new papers. Indexes follow. Their readings of the
         text are made here, from their source text, never taken from the other library."""
-        changes = {k: _with_reading({**self._docs[k], **c}, c) for k, c in changes.items()}
+        changes = {k: with_reading({**self._docs[k], **c}, c) for k, c in changes.items()}
         with self.store.transaction():
             self._write_changes(changes)
-            self._write_new([_with_reading(dict(d), dict(d)) for d in new_docs])
+            self._write_new([with_reading(dict(d), dict(d)) for d in new_docs])
         for doc in new_docs:
             for a in doc.get("ids", ()):
                 self._alias.setdefault(a, doc["key"])

@@ -7,10 +7,8 @@ answer confirms it, or, if the write failed, puts the old state back and says wh
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
@@ -51,12 +49,13 @@ from readinglist.ui.refresh_controller import RefreshController, RefreshDone, Re
 from readinglist.ui.settings import MarkReadMode, WindowSettings, mark_read_labels
 from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
 from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
+from readinglist.ui.state_writes import StateWrites
 from readinglist.ui.timers import single_shot_timer
 from readinglist.ui.welcome import WelcomeView
 from readinglist.ui.worker import LibraryWorker
 
 if TYPE_CHECKING:
-    from readinglist.ui.feeds_dialog import FeedsDialog
+    from readinglist.ui.feeds.dialog import FeedsDialog
 
 APP_TITLE = "Reading List"
 CONFIRM_MARK_ALL_ABOVE = 50
@@ -72,15 +71,6 @@ EMPTY_VIEW_TEXT = {
     ListFilter.UPDATED.value: "No paper has a new version since you read it.",
     ListFilter.READ.value: "Nothing read yet.",
 }
-
-
-@dataclass
-class UndoEntry:
-    """One undoable change. `change` is filled in on the library thread by the job that makes the change, before
-    any later job runs, so an undo submitted right after always finds it."""
-
-    label: str
-    change: StateChange | None = None
 
 
 def _search_query(text: str, *, final: bool) -> str:
@@ -122,11 +112,7 @@ class MainWindow(QMainWindow):
         self._shown_selection: Selection | None = None
         self._restore_key: str | None = self.settings.current_key() or None
         self._not_opening: str | None = None  # the paper being shown again on start: not marked read by that
-        self._undo: list[UndoEntry] = []
-        self._pending_writes: Counter[str] = Counter()  # key -> state changes submitted and not yet answered
         self._view_serial = 0
-        self._auto_read_pending: list[str] = []
-        self._auto_read_busy = False
         self._search_wanted = ""
         self._search_applied = ""
         self._search_busy = False
@@ -144,6 +130,11 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(icon)
         self.actions_by_name = make_actions(self)
         self._build_ui(icon)
+        self.writes = StateWrites(self.worker, self._tracker, self.model.state, self)
+        self.writes.states_changed.connect(self._show_states)
+        self.writes.counts_changed.connect(self._set_counts)
+        self.writes.undo_changed.connect(self._sync_actions)
+        self.writes.message.connect(self.statusBar().showMessage)
         self._build_feeds_and_export()
         self._build_menus()
         self._read_timer = single_shot_timer(self, self.settings.mark_read_delay_ms(), self._read_timer_fired)
@@ -435,7 +426,7 @@ class MainWindow(QMainWindow):
         same = view.selection == self._shown_selection
         # Changes still on their way to the disk are newer than this answer: keep showing them.
         states = dict(view.states)
-        for key in self._pending_writes:
+        for key in self.writes.pending:
             if self.model.row_of(key) is not None:
                 states[key] = self.model.state(key)
         with self.list.keeping_position() if same else nullcontext():
@@ -551,7 +542,7 @@ class MainWindow(QMainWindow):
         if self._mark_read is MarkReadMode.NEVER:
             return
         if self._mark_read is MarkReadMode.IMMEDIATELY:
-            self._auto_read(key)
+            self.writes.mark_read_on_open(key)
         else:
             self._read_timer_key = key
             self._read_timer.start()
@@ -559,7 +550,7 @@ class MainWindow(QMainWindow):
     def _read_timer_fired(self) -> None:
         key = self._read_timer_key
         if key is not None and key == self.pane.key:
-            self._auto_read(key)
+            self.writes.mark_read_on_open(key)
 
     def _sync_actions(self) -> None:
         a = self.actions_by_name
@@ -581,8 +572,9 @@ class MainWindow(QMainWindow):
         a["toggle_read"].setText("Mark &Unread" if state.read else "Mark &Read")
         a["toggle_read"].setIconText("Mark Unread" if state.read else "Mark Read")
         undo = a["undo"]
-        undo.setEnabled(bool(self._undo))
-        undo.setText(f"&Undo {self._undo[-1].label}" if self._undo else "&Undo")
+        undo_label = self.writes.undo_label
+        undo.setEnabled(undo_label is not None)
+        undo.setText(f"&Undo {undo_label}" if undo_label else "&Undo")
         self.exports.update_copy_actions(on_list and row is not None)
 
     def _focus_list(self) -> None:
@@ -598,64 +590,9 @@ class MainWindow(QMainWindow):
         *,
         undoable: bool = True,
     ) -> None:
-        """Show `optimistic` now, make the change durable on the library thread, and keep it for undo."""
-        keys = list(optimistic)
-        if any(k in optimistic for k in self._auto_read_pending):
-            # The library sees the user's changes in the user's order: a read-on-open still waiting goes first,
-            # so that M right after opening is undone back to read, as the user saw it.
-            self._flush_auto_read(force=True)
-        self._show_states(optimistic)
-        entry = UndoEntry(label) if undoable else None
-        if entry is not None:
-            self._undo.append(entry)
-        self._pending_writes.update(keys)
-        tracker = self._tracker
-
-        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
-            change = tracker.change(lib, keys, lambda: apply(lib))
-            if entry is not None:
-                entry.change = change
-            return change, tracker.current(lib)
-
-        self.worker.submit(
-            job,
-            lambda result: self._change_done(keys, entry, result),
-            failed=lambda exc: self._change_failed(keys, entry, exc),
-            label=label.lower(),
-        )
+        """Show `optimistic` now and make it durable (StateWrites), and keep it for undo."""
+        self.writes.change(label, optimistic, apply, undoable=undoable)
         self._sync_actions()
-
-    def _written(self, keys: Sequence[str]) -> None:
-        self._pending_writes.subtract(keys)
-        for key in keys:
-            if self._pending_writes[key] <= 0:
-                del self._pending_writes[key]
-
-    def _change_done(
-        self, keys: Sequence[str], entry: UndoEntry | None, result: tuple[StateChange, SidebarCounts]
-    ) -> None:
-        change, counts = result
-        self._written(keys)
-        self._apply_change(change)
-        self._set_counts(counts)
-        if entry is not None and not change.after and entry in self._undo:
-            self._undo.remove(entry)  # nothing changed (already so): nothing to undo
-            self._sync_actions()
-
-    def _change_failed(self, keys: Sequence[str], entry: UndoEntry | None, exc: BaseException) -> None:
-        self._written(keys)
-        if entry is not None and entry in self._undo:
-            self._undo.remove(entry)
-        self.statusBar().showMessage(f"Not saved: {exc}")
-        # Put back what the library holds.
-        self.worker.submit(lambda lib: jobs.states_of(lib, keys), self._show_states, label="reload the state")
-
-    def _apply_change(self, change: StateChange) -> None:
-        """The library's word on what a change did; a key with a newer change still in flight keeps its newer look."""
-        fresh: dict[str, RowState] = {
-            s.key: RowState.from_state(s) for s in change.after if s.key not in self._pending_writes
-        }
-        self._show_states(fresh)
 
     def _show_states(self, states: Mapping[str, RowState]) -> None:
         self.model.set_states(states)
@@ -663,37 +600,6 @@ class MainWindow(QMainWindow):
         if key is not None and key in states:
             self.pane.update_state(states[key])
             self._sync_actions()
-
-    def _auto_read(self, key: str) -> None:
-        state = self.model.state(key)
-        if state.read:
-            return
-        self._show_states({key: state._replace(read=True)})
-        self._auto_read_pending.append(key)
-        self._pending_writes[key] += 1  # from now: an answer about this paper must not show it unread again
-        self._flush_auto_read()
-
-    def _flush_auto_read(self, *, force: bool = False) -> None:
-        # Papers opened in quick succession (holding J) are marked read in one write, not one write each.
-        if (self._auto_read_busy and not force) or not self._auto_read_pending:
-            return
-        keys, self._auto_read_pending = self._auto_read_pending, []
-        self._auto_read_busy = True
-        tracker = self._tracker
-
-        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
-            return tracker.change(lib, keys, lambda: lib.set_read(keys, True)), tracker.current(lib)
-
-        def done(result: tuple[StateChange, SidebarCounts]) -> None:
-            self._auto_read_busy = False
-            self._change_done(keys, None, result)
-            self._flush_auto_read()
-
-        def failed(exc: BaseException) -> None:
-            self._auto_read_busy = False
-            self._change_failed(keys, None, exc)
-
-        self.worker.submit(job, done, failed=failed, label="mark as read")
 
     def _toggle_star(self, key: str) -> None:
         state = self.model.state(key)
@@ -805,7 +711,7 @@ class MainWindow(QMainWindow):
     def open_feeds_dialog(self) -> FeedsDialog:
         """The feeds dialog, shown and in front; one per window, made on first use."""
         if self.feeds_dialog is None:
-            from readinglist.ui.feeds_dialog import FeedsDialog  # its core modules load when first needed
+            from readinglist.ui.feeds.dialog import FeedsDialog  # its core modules load when first needed
 
             dialog = FeedsDialog(self.worker, self.app.credentials, self)
             dialog.refresh_requested.connect(self.refresh.refresh)
@@ -871,24 +777,7 @@ class MainWindow(QMainWindow):
         self.worker.submit(lambda lib: tracker.recount(lib), self._set_counts, label="count the papers")
 
     def action_undo(self) -> None:
-        if not self._undo:
-            self.statusBar().showMessage("Nothing to undo", 3000)
-            return
-        entry = self._undo.pop()
-        tracker = self._tracker
-
-        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
-            change = entry.change
-            if change is None or not change.after:
-                return StateChange((), ()), tracker.current(lib)
-            return tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change)), tracker.current(lib)
-
-        def done(result: tuple[StateChange, SidebarCounts]) -> None:
-            self._apply_change(result[0])
-            self._set_counts(result[1])
-            self.statusBar().showMessage(f"Undone: {entry.label}", 4000)
-
-        self.worker.submit(job, done, label=f"undo {entry.label}")
+        self.writes.undo()
         self._sync_actions()
 
     def action_search(self) -> None:
@@ -1026,7 +915,7 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self.pane.flush()  # the note typed in the last second
-            self._flush_auto_read(force=True)
+            self.writes.flush_auto_read(force=True)
             self._save_settings()
             self.refresh.shutdown()  # a refresh in progress stops now; what it finished is saved
             if self.feeds_dialog is not None:

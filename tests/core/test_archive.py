@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 
-from readinglist.core.archive import merge_states, read_archive, restore_archive, write_archive
+from readinglist.core.archive import read_archive, restore_archive, write_archive
 from readinglist.core.errors import ArchiveError, ExportError
 from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
 from readinglist.core.models import PaperKey, PaperState
+from readinglist.core.papers import merge_states
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BIORXIV = DATA / "biofeed_biorxiv_20250413.xml"

@@ -16,7 +16,10 @@ from workertools import MemoryKeyring, NoKeyring, add_feeds, running_worker
 from readinglist.core.credentials import SERVICE, Credential, CredentialStore
 from readinglist.core.feeds import FeedKind, FeedListing, FeedRegistry, FeedSpec
 from readinglist.core.library import Library
-from readinglist.ui.feeds_dialog import (
+from readinglist.ui.feeds.credentials import CredentialDialog
+from readinglist.ui.feeds.dialog import FeedsDialog
+from readinglist.ui.feeds.jobs import load_feeds
+from readinglist.ui.feeds.table import (
     COL_GROUP,
     COL_LAST_ERROR,
     COL_NAME,
@@ -24,14 +27,9 @@ from readinglist.ui.feeds_dialog import (
     COL_UNREAD,
     COLUMN_COUNT,
     LISTING_ROLE,
-    CredentialDialog,
-    FeedsDialog,
     FeedTableModel,
-    ago,
-    describe_address,
-    detect,
-    load_feeds,
 )
+from readinglist.ui.feeds.words import ago, describe_address, detect
 from readinglist.ui.worker import LibraryWorker
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -243,7 +241,7 @@ def test_without_a_keyring_the_warning_is_plain_and_the_credentials_last_this_ru
             credential_dialog.token.setText("tok-123")
             return int(QDialog.DialogCode.Accepted.value)
 
-        monkeypatch.setattr("readinglist.ui.feeds_dialog.CredentialDialog.exec", fill_in)
+        monkeypatch.setattr("readinglist.ui.feeds.credentials.CredentialDialog.exec", fill_in)
         dialog.set_credentials()
         qtbot.waitUntil(lambda: "kept for this run only" in dialog.auth_label.text(), timeout=5000)
         assert seen and seen[0].startswith("⚠ No system keyring is available")

@@ -20,7 +20,7 @@ from readinglist.core.credentials import CredentialStore
 from readinglist.core.feeds import FeedKind, FeedRegistry, FeedSpec
 from readinglist.core.library import Library
 from readinglist.core.refresh import RefreshOutcome
-from readinglist.ui.feeds_dialog import COL_STATUS
+from readinglist.ui.feeds.table import COL_STATUS
 from readinglist.ui.library_jobs import Selection
 from readinglist.ui.main_window import PAGE_MAIN, PAGE_WELCOME, MainWindow
 from readinglist.ui.refresh_controller import (

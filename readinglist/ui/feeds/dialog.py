@@ -8,25 +8,19 @@ this dialog keeps a password after it has handed it over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -35,9 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QRadioButton,
     QSpinBox,
-    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -52,383 +44,50 @@ from readinglist.core.feeds import (
     FeedKind,
     FeedListing,
     FeedSpec,
-    FeedStatus,
     Subscribed,
     clean_group,
-    normalize_feed_url,
     parse_time,
-    subscribe,
-    unsubscribe,
 )
-from readinglist.core.files import write_atomically
 from readinglist.core.library import Library
-from readinglist.core.opml import OpmlImportResult, export_opml, import_opml_file
-from readinglist.core.sources import hf_daily_url, is_arxiv_url
+from readinglist.core.opml import OpmlImportResult
 from readinglist.ui.errors import error_text
+from readinglist.ui.feeds.credentials import CredentialDialog
+from readinglist.ui.feeds.jobs import (
+    CredentialSaved,
+    add_feed,
+    export_opml_file,
+    forget_credential,
+    import_opml,
+    keyring_state,
+    load_feeds,
+    remove_feed,
+    save_feed,
+    set_credential,
+)
+from readinglist.ui.feeds.table import (
+    COL_GROUP,
+    COL_KIND,
+    COL_LAST_SUCCESS,
+    COL_NAME,
+    COL_STATUS,
+    COL_UNREAD,
+    FeedTableModel,
+)
+from readinglist.ui.feeds.words import (
+    AUTH_TEXT,
+    KIND_CHOICES,
+    UNITS,
+    ago,
+    describe_address,
+    detect,
+    interval_text,
+    is_arxiv_rss,
+    kind_label,
+    local_time,
+    status_text,
+)
 from readinglist.ui.refresh_jobs import error_sentence
 from readinglist.ui.worker import LibraryWorker
-
-COL_GROUP, COL_NAME, COL_KIND, COL_STATUS, COL_LAST_SUCCESS, COL_UNREAD, COL_LAST_ERROR = range(7)
-COLUMN_COUNT = 7
-HEADERS = ("Group", "Name", "Kind", "Status", "Last success", "Unread", "Last error")
-HEADER_TIPS = (
-    "The folder the feed is in (nested with /)",
-    "The feed's name in the sidebar",
-    "What the address is",
-    "How the last try went",
-    "When the feed was last read without a problem",
-    "Unread papers from this feed",
-    "What went wrong the last time, if it did",
-)
-LISTING_ROLE = Qt.ItemDataRole.UserRole + 1  # the FeedListing of a row
-FEED_ID_ROLE = Qt.ItemDataRole.UserRole + 2
-
-KIND_CHOICES: tuple[tuple[FeedKind | None, str], ...] = (
-    (None, "Detect from the address"),
-    (FeedKind.RSS, "RSS or Atom feed"),
-    (FeedKind.ARXIV_QUERY, "arXiv search"),
-    (FeedKind.HF_DAILY, "Hugging Face daily papers"),
-)
-UNITS = (("minutes", 60), ("hours", 3600), ("days", 86400))
-AUTH_TEXT = {"": "None", "basic": "User name and password", "token": "Token"}
-NO_KEYRING_WARNING = (
-    "No system keyring is available, so these credentials cannot be saved: they are kept for this run only, and "
-    "you will be asked again after a restart."
-)
-Index = QModelIndex | QPersistentModelIndex
-
-
-# ---- words --------------------------------------------------------------------------------------------------
-
-
-def kind_label(feed: Feed) -> str:
-    if feed.kind is FeedKind.ARXIV_QUERY:
-        return "arXiv search"
-    if feed.kind is FeedKind.HF_DAILY:
-        return "Hugging Face daily"
-    return "arXiv categories" if is_arxiv_url(feed.url) else "RSS / Atom"
-
-
-def is_arxiv_rss(feed: Feed) -> bool:
-    """Only arXiv's RSS feeds say how each paper was announced (new, cross-list, replacement)."""
-    return feed.kind is FeedKind.RSS and is_arxiv_url(feed.url)
-
-
-def ago(text: str | None, now: datetime | None = None) -> str:
-    """ "5 min ago", "3 h ago", "2 days ago"; "never" when there is no time."""
-    when = parse_time(text)
-    if when is None:
-        return "never"
-    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    days = int(seconds // 86400)
-    return "yesterday" if days == 1 else f"{days} days ago"
-
-
-def local_time(text: str | None) -> str:
-    when = parse_time(text)
-    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "never"
-
-
-def interval_text(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0:
-            n = seconds // size
-            return f"every {unit}" if n == 1 else f"every {n} {unit}s"
-    return f"every {seconds} seconds"
-
-
-def status_text(listing: FeedListing, now: datetime | None = None) -> str:
-    feed = listing.feed
-    if feed.waiting_until(now or datetime.now(UTC)) is not None:
-        return "Waiting"
-    return {FeedStatus.OK: "OK", FeedStatus.ERROR: "Error", FeedStatus.NEW: "Not fetched yet"}[feed.status]
-
-
-def detect(text: str, kind: FeedKind | None) -> tuple[str, FeedKind]:
-    """What an address typed in the dialog subscribes to. Raises SubscriptionError, worded for the user.
-
-    The one thing added to the core's rules: Hugging Face's daily papers page (huggingface.co/papers), which is
-    what a user copies from the browser, stands for its API address, and so does an empty address with that kind.
-    """
-    text = text.strip()
-    if kind is FeedKind.HF_DAILY and not text:
-        return hf_daily_url(), FeedKind.HF_DAILY
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    if host == "huggingface.co" and parts.path.rstrip("/") == "/papers" and kind in (None, FeedKind.HF_DAILY):
-        return hf_daily_url(), FeedKind.HF_DAILY
-    return normalize_feed_url(text, kind)
-
-
-def describe_address(text: str, kind: FeedKind | None) -> tuple[bool, str]:
-    """(usable, what the dialog says under the address field as the user types)."""
-    if not text.strip() and kind is not FeedKind.HF_DAILY:
-        return False, "Paste a feed address, type arXiv categories such as cs.CL+cs.LG, or an arXiv search."
-    try:
-        url, found = detect(text, kind)
-    except SubscriptionError as exc:
-        return False, str(exc)[:1].upper() + str(exc)[1:]
-    if found is FeedKind.ARXIV_QUERY:
-        return True, "An arXiv search: its newest papers, checked daily."
-    if found is FeedKind.HF_DAILY:
-        return True, "Hugging Face daily papers, checked hourly."
-    if is_arxiv_url(url):
-        cats = url.rsplit("/", 1)[-1].replace("+", ", ")
-        return True, f"arXiv's daily announcements in {cats}, checked once a day after they are published."
-    return True, f"An RSS or Atom feed: {url}"
-
-
-# ---- work on the library thread ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CredentialSaved:
-    feed: Feed
-    durable: bool  # False: no keyring; kept for this run only
-    warning: str | None = None
-
-
-def load_feeds(lib: Library) -> list[FeedListing]:
-    return lib.feeds.listing(lib)
-
-
-def add_feed(lib: Library, spec: FeedSpec, credentials: CredentialStore | None) -> Subscribed:
-    return subscribe(lib.feeds, spec, credentials=credentials)
-
-
-def save_feed(lib: Library, feed_id: str, changes: dict[str, Any]) -> Feed:
-    return lib.feeds.update(feed_id, **changes)
-
-
-def set_credential(lib: Library, store: CredentialStore, feed_id: str, credential: Credential) -> CredentialSaved:
-    registry = lib.feeds
-    registry.get(feed_id)  # a feed removed meanwhile: say so before touching the keyring
-    warning = store.keep(feed_id, credential)
-    return CredentialSaved(registry.update(feed_id, auth=credential.kind), warning is None, warning)
-
-
-def forget_credential(lib: Library, store: CredentialStore, feed_id: str) -> Feed:
-    store.delete(feed_id)
-    return lib.feeds.update(feed_id, auth="")
-
-
-def remove_feed(lib: Library, store: CredentialStore | None, feed_id: str) -> tuple[Feed, int]:
-    """Unsubscribe; returns the feed and how many of its papers stay in the library."""
-    feed = unsubscribe(lib.feeds, feed_id, credentials=store)
-    return feed, lib.feed_counts().get(feed_id, 0)
-
-
-def import_opml(lib: Library, path: Path, store: CredentialStore | None) -> OpmlImportResult:
-    return import_opml_file(lib.feeds, path, credentials=store)
-
-
-def export_opml_file(lib: Library, path: Path) -> int:
-    feeds = lib.feeds.feeds()
-    write_atomically(path, export_opml(feeds))
-    return len(feeds)
-
-
-def keyring_state(store: CredentialStore) -> tuple[bool, str | None]:
-    available = store.available()
-    return available, store.unavailable_reason
-
-
-# ---- the table ----------------------------------------------------------------------------------------------
-
-
-class FeedTableModel(QAbstractTableModel):
-    """The subscriptions, by group then name (the registry's order), one row per feed."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[FeedListing] = []
-        self._now = datetime.now(UTC)
-        self._bold = QFont()
-        self._bold.setBold(True)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else COLUMN_COUNT
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        item = self._rows[index.row()]
-        feed = item.feed
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == COL_GROUP:
-                return feed.group
-            if col == COL_NAME:
-                return feed.name
-            if col == COL_KIND:
-                return kind_label(feed)
-            if col == COL_STATUS:
-                return status_text(item, self._now)
-            if col == COL_LAST_SUCCESS:
-                return ago(feed.last_success, self._now)
-            if col == COL_UNREAD:
-                return f"{item.unread:,}" if item.unread else ""
-            return error_sentence(feed)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_NAME:
-                return f"{feed.name}\n{feed.url}"
-            if col == COL_LAST_SUCCESS:
-                return local_time(feed.last_success)
-            if col in (COL_STATUS, COL_LAST_ERROR) and feed.last_error:
-                failures = f" ({feed.failures} tries in a row)" if feed.failures > 1 else ""
-                return f"{error_sentence(feed)}{failures}"
-            if col == COL_UNREAD:
-                return f"{item.unread:,} unread of {item.papers:,} papers"
-            return None
-        if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS and feed.last_error:
-            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        if role == Qt.ItemDataRole.ForegroundRole and col in (COL_GROUP, COL_KIND, COL_LAST_SUCCESS, COL_LAST_ERROR):
-            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-        if role == Qt.ItemDataRole.FontRole and col == COL_UNREAD and item.unread:
-            return self._bold
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_UNREAD:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == LISTING_ROLE:
-            return item
-        if role == FEED_ID_ROLE:
-            return feed.id
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < COLUMN_COUNT:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS[section]
-        return None
-
-    # ---- what the dialog asks ----------------------------------------------------------------------------------
-
-    def set_listings(self, listings: Sequence[FeedListing]) -> None:
-        """The same feeds in the same order: only the rows that changed redraw. Otherwise the model resets."""
-        self._now = datetime.now(UTC)
-        new = list(listings)
-        if [r.feed.id for r in new] != [r.feed.id for r in self._rows]:
-            self.beginResetModel()
-            self._rows = new
-            self.endResetModel()
-            return
-        old, self._rows = self._rows, new
-        for row, (a, b) in enumerate(zip(old, new, strict=True)):
-            if a != b:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, COLUMN_COUNT - 1))
-
-    def listing_at(self, row: int) -> FeedListing:
-        return self._rows[row]
-
-    def row_of(self, feed_id: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.feed.id == feed_id), None)
-
-    def listings(self) -> list[FeedListing]:
-        return list(self._rows)
-
-    def groups(self) -> list[str]:
-        return sorted({r.feed.group for r in self._rows if r.feed.group}, key=str.casefold)
-
-
-# ---- credentials ----------------------------------------------------------------------------------------------
-
-
-class CredentialDialog(QDialog):
-    """A user name and password, or a token. The warning says plainly when nothing can be saved."""
-
-    def __init__(
-        self, feed_name: str, *, keyring_ok: bool, reason: str | None = None, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("credentialDialog")
-        self.setWindowTitle(f"Credentials for {feed_name}")
-        self.basic = QRadioButton("User name and password (HTTP Basic)")
-        self.basic.setObjectName("credBasic")
-        self.token_choice = QRadioButton("Token, sent as “Authorization: Bearer …” or in a header you name")
-        self.token_choice.setObjectName("credToken")
-        self.basic.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.basic)
-        group.addButton(self.token_choice)
-        self.username = QLineEdit()
-        self.username.setObjectName("credUsername")
-        self.password = QLineEdit()
-        self.password.setObjectName("credPassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token = QLineEdit()
-        self.token.setObjectName("credTokenText")
-        self.token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.header = QLineEdit("Authorization")
-        self.header.setObjectName("credHeader")
-        self.header.setToolTip("Authorization sends “Bearer TOKEN”; any other header gets the token as it is")
-
-        form = QFormLayout()
-        form.addRow(self.basic)
-        form.addRow("User name", self.username)
-        form.addRow("Password", self.password)
-        form.addRow(self.token_choice)
-        form.addRow("Token", self.token)
-        form.addRow("Header", self.header)
-
-        where = (
-            "They are saved in the system keyring, never in the library or its backups."
-            if keyring_ok
-            else NO_KEYRING_WARNING
-        )
-        self.note = QLabel(where)
-        self.note.setObjectName("credNote")
-        self.note.setWordWrap(True)
-        if not keyring_ok:
-            self.note.setToolTip(reason or "")
-            self.note.setText(f"⚠ {where}")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.note)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(460)
-        for widget in (self.basic, self.token_choice):
-            widget.toggled.connect(self._sync)
-        for edit in (self.username, self.password, self.token, self.header):
-            edit.textChanged.connect(self._sync)
-        self._sync()
-
-    def credential(self) -> Credential | None:
-        if self.basic.isChecked():
-            if not self.username.text().strip() and not self.password.text():
-                return None
-            return Credential(username=self.username.text().strip(), password=self.password.text())
-        if not self.token.text().strip():
-            return None
-        return Credential(token=self.token.text().strip(), header=self.header.text().strip() or "Authorization")
-
-    def _sync(self) -> None:
-        basic = self.basic.isChecked()
-        for widget in (self.username, self.password):
-            widget.setEnabled(basic)
-        for widget in (self.token, self.header):
-            widget.setEnabled(not basic)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(self.credential() is not None)
-
 
 # ---- the dialog ----------------------------------------------------------------------------------------------
 

@@ -1,0 +1,230 @@
+"""One paper schema: a paper's stored document and the user's state document, made from what a source says and
+merged with what another sighting or another library's copy says. The library stores these documents; everything
+that builds or merges one lives here.
+
+A paper document holds the content as the feeds gave it (title, authors, abstract: the source text), its
+identifiers (`ids`), the feeds that carry it, when it was first seen, and its reading (`shown`, see text.py). A
+state document holds the user's star, read mark, note and tags, each with the time it last changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from readinglist.core.identity import normalize_doi, parse_arxiv_id
+from readinglist.core.models import IncomingPaper, Paper, PaperKey, PaperState
+from readinglist.core.text import display_fields, stripped_by_old_importer
+
+Doc = dict[str, Any]
+
+
+def paper_from_doc(doc: Mapping[str, Any]) -> Paper:
+    return Paper(
+        key=PaperKey(doc["key"]),
+        title=doc.get("title", ""),
+        authors=tuple(doc.get("authors", ())),
+        abstract=doc.get("abstract", ""),
+        arxiv_id=doc.get("arxiv_id"),
+        arxiv_version=doc.get("arxiv_version"),
+        doi=doc.get("doi"),
+        url=doc.get("url"),
+        pdf_url=doc.get("pdf_url"),
+        published=doc.get("published"),
+        updated=doc.get("updated"),
+        first_seen=doc.get("first_seen"),
+        content_updated=doc.get("content_updated"),
+        categories=tuple(doc.get("categories", ())),
+        feeds=tuple(doc.get("feeds", ())),
+        journal_ref=doc.get("journal_ref"),
+        extra=dict(doc.get("extra", {})),
+        shown=doc.get("shown"),
+    )
+
+
+def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
+    if not doc:
+        return PaperState(PaperKey(key))
+    return PaperState(
+        key=PaperKey(key),
+        starred=bool(doc.get("starred", False)),
+        starred_at=doc.get("starred_at"),
+        read=bool(doc.get("read", False)),
+        read_at=doc.get("read_at"),
+        note=doc.get("note", ""),
+        note_at=doc.get("note_at"),
+        tags=tuple(doc.get("tags", ())),
+        tags_at=doc.get("tags_at"),
+    )
+
+
+def state_to_doc(state: PaperState) -> Doc:
+    doc: Doc = {"key": state.key}
+    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at"):
+        value = getattr(state, name)
+        if value:
+            doc[name] = value
+    if state.tags:
+        doc["tags"] = list(state.tags)
+    return doc
+
+
+def new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now: str) -> Doc:
+    doc: Doc = {"key": key, "title": inc.title, "first_seen": now, "feeds": [source] if source else [], "ids": ids}
+    optional = {
+        "authors": list(inc.authors),
+        "abstract": inc.abstract,
+        "arxiv_id": inc.arxiv_id,
+        "arxiv_version": inc.arxiv_version,
+        "doi": inc.doi,
+        "url": inc.url,
+        "pdf_url": inc.pdf_url,
+        "published": inc.published,
+        "updated": inc.updated,
+        "categories": list(inc.categories),
+        "journal_ref": inc.journal_ref,
+        "extra": dict(inc.extra),
+    }
+    if inc.announce_type:
+        optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
+    doc.update({k: v for k, v in optional.items() if v})
+    doc["shown"] = display_fields(inc.title, inc.authors, inc.abstract)
+    return doc
+
+
+def with_reading(source: Mapping[str, Any], fields: Doc) -> Doc:
+    """`fields`, with "shown" made from `source`'s text whenever the text is among the fields or a reading came
+    with them (a reading from another library is never trusted)."""
+    out = {k: v for k, v in fields.items() if k != "shown"}
+    if "shown" in fields or {"title", "authors", "abstract"} & out.keys():
+        out["shown"] = display_fields(source.get("title", ""), source.get("authors", ()), source.get("abstract", ""))
+    return out
+
+
+def _repairs(doc: Mapping[str, Any], inc: IncomingPaper) -> Doc:
+    """Title and abstract stored damaged by the old importer (every `<...>` deleted as if it were HTML), which
+    this sighting carries whole: take them back. Nothing else the user could have seen differently changes."""
+    fixes: Doc = {}
+    for name in ("title", "abstract"):
+        new, old = getattr(inc, name), doc.get(name) or ""
+        damaged = new and old and new != old and "<" in new
+        if damaged and " ".join(stripped_by_old_importer(new).split()) == " ".join(old.split()):
+            fixes[name] = new
+    return fixes
+
+
+def normalized(inc: IncomingPaper) -> IncomingPaper:
+    """Identifiers in their canonical form, whoever built the record."""
+    doi = normalize_doi(inc.doi)
+    arxiv = parse_arxiv_id(inc.arxiv_id) if inc.arxiv_id else None
+    if arxiv is None and doi and doi.startswith("10.48550/arxiv."):
+        arxiv = parse_arxiv_id(doi)
+    if arxiv is not None:
+        version = arxiv.version or inc.arxiv_version
+        if (arxiv.id, version, doi) != (inc.arxiv_id, inc.arxiv_version, inc.doi):
+            return replace(inc, arxiv_id=arxiv.id, arxiv_version=version, doi=doi)
+        return inc
+    if inc.arxiv_id or doi != inc.doi:
+        return replace(inc, arxiv_id=None, arxiv_version=None, doi=doi)
+    return inc
+
+
+def merge_sighting(doc: Doc, inc: IncomingPaper, source: str, ids: list[str], now: str) -> tuple[Doc, bool]:
+    """The fields that change when `inc` is another sighting of the paper `doc`; and whether it is a new version."""
+    changes: Doc = _repairs(doc, inc)
+    if source and source not in doc.get("feeds", ()):
+        changes["feeds"] = [*doc.get("feeds", ()), source]
+    new_ids = [a for a in ids if a not in doc.get("ids", ())]
+    if new_ids:
+        changes["ids"] = [*doc.get("ids", ()), *new_ids]
+    old_version = doc.get("arxiv_version") or 0
+    newer_version = bool(inc.arxiv_version and old_version and inc.arxiv_version > old_version)
+    older_version = bool(inc.arxiv_version and old_version and inc.arxiv_version < old_version)
+    newer_dated = bool(not inc.arxiv_version and inc.updated and doc.get("updated") and inc.updated > doc["updated"])
+    if newer_version or newer_dated:
+        content = {
+            "title": inc.title,
+            "authors": list(inc.authors),
+            "abstract": inc.abstract,
+            "categories": list(inc.categories),
+            "updated": inc.updated or now,
+            "pdf_url": inc.pdf_url,
+            "arxiv_version": inc.arxiv_version,
+        }
+        content = {k: v for k, v in content.items() if v and v != doc.get(k)}
+        if newer_version or {"title", "abstract", "authors"} & content.keys():
+            changes.update(content)
+            changes["content_updated"] = now
+            if newer_version:
+                changes["arxiv_version"] = inc.arxiv_version
+    elif not older_version:
+        # The same version seen again: fill in what this source knows and the others did not.
+        if inc.abstract and len(inc.abstract) > len(doc.get("abstract", "")) * 1.2 + 20:
+            changes["abstract"] = inc.abstract
+        if inc.authors and (
+            not doc.get("authors")
+            or (len(inc.authors) > len(doc["authors"]) and any("et al" in a for a in doc["authors"]))
+        ):
+            changes["authors"] = list(inc.authors)
+        cats = [c for c in inc.categories if c not in doc.get("categories", ())]
+        if cats:
+            changes["categories"] = [*doc.get("categories", ()), *cats]
+        if not doc.get("arxiv_version") and inc.arxiv_version:
+            changes["arxiv_version"] = inc.arxiv_version
+    for name in ("doi", "journal_ref", "url", "pdf_url", "published", "arxiv_id"):
+        value = getattr(inc, name)
+        if value and not doc.get(name) and name not in changes:
+            changes[name] = value
+    extra = dict(inc.extra)
+    if inc.announce_type and not doc.get("extra", {}).get("announce_type"):
+        extra["announce_type"] = inc.announce_type
+    if extra and any(doc.get("extra", {}).get(k) != v for k, v in extra.items()):
+        changes["extra"] = {**doc.get("extra", {}), **extra}
+    if {"title", "authors", "abstract"} & changes.keys():
+        changes = with_reading({**doc, **changes}, changes)
+    return changes, bool(changes.get("content_updated"))
+
+
+def merge_copy(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Doc:
+    """The fields of `ours` that change when `theirs` is the same paper seen by another copy of the library."""
+    changes: Doc = {}
+    for name in ("feeds", "ids", "categories"):
+        joined = list(dict.fromkeys([*ours.get(name, ()), *theirs.get(name, ())]))
+        if joined != list(ours.get(name, ())):
+            changes[name] = joined
+    if theirs.get("first_seen") and _newer(ours.get("first_seen"), theirs["first_seen"]):
+        changes["first_seen"] = theirs["first_seen"]
+    my_version, their_version = ours.get("arxiv_version") or 0, theirs.get("arxiv_version") or 0
+    newer = their_version > my_version if (my_version and their_version) else (
+        not my_version and not their_version and _newer(theirs.get("updated"), ours.get("updated"))
+    )  # fmt: skip
+    if newer:
+        for name in ("title", "authors", "abstract", "updated", "pdf_url", "arxiv_version", "content_updated"):
+            if theirs.get(name) and theirs[name] != ours.get(name):
+                changes[name] = theirs[name]
+    for name in ("title", "authors", "abstract", "doi", "journal_ref", "url", "pdf_url", "published", "updated",
+                 "arxiv_id", "arxiv_version"):  # fmt: skip
+        if theirs.get(name) and not ours.get(name) and name not in changes:
+            changes[name] = theirs[name]
+    extra = {**theirs.get("extra", {}), **ours.get("extra", {})}
+    if extra != ours.get("extra", {}):
+        changes["extra"] = extra
+    return changes
+
+
+def _newer(a: str | None, b: str | None) -> bool:
+    """Whether the edit stamped `a` is newer than the one stamped `b` (never edited is oldest)."""
+    return (a or "") > (b or "")
+
+
+def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
+    """Field by field, the newer edit wins. On equal stamps the set value wins, so a star, a read mark or a note
+    is never dropped by a tie. Tags are one field with one stamp: the newer tag set wins as a whole."""
+    out = ours
+    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("note", "note_at"), ("tags", "tags_at")):
+        mine, their = getattr(ours, value), getattr(theirs, value)
+        my_at, their_at = getattr(ours, stamp), getattr(theirs, stamp)
+        if _newer(their_at, my_at) or (their_at == my_at and their and not mine):
+            out = replace(out, **{value: their, stamp: their_at})
+    return out

@@ -1,0 +1,1 @@
+"""The feeds dialog and its parts."""

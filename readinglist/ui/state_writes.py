@@ -1,0 +1,181 @@
+"""The user's changes to papers (star, read, note, tags), from the key press to the disk, and their undo.
+
+A change shows at once (the optimistic state), is made durable by a job on the library thread, and is then
+redrawn from the library's answer (`StateChange`). While a change is on its way, answers about that paper that
+are older than it (a view loaded meanwhile) must not show it as it was: `pending` counts the changes in flight per
+paper. Papers opened in quick succession (holding J) are marked read in one write. Ctrl+Z writes back the `before`
+states of the last undoable change; jobs run in submission order, so an undo right after a change finds it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from readinglist.core.library import Library
+from readinglist.core.models import StateChange
+from readinglist.ui import library_jobs as jobs
+from readinglist.ui.errors import error_text
+from readinglist.ui.library_jobs import RowState, SidebarCounts, SidebarTracker
+from readinglist.ui.worker import LibraryWorker
+
+
+@dataclass
+class UndoEntry:
+    """One undoable change. `change` is filled in on the library thread by the job that makes the change, before
+    any later job runs, so an undo submitted right after always finds it."""
+
+    label: str
+    change: StateChange | None = None
+
+
+class StateWrites(QObject):
+    """Owns the optimistic states, the writes in flight and the undo stack. GUI thread only."""
+
+    states_changed = Signal(dict)  # key -> RowState to show now
+    counts_changed = Signal(object)  # SidebarCounts after a change
+    undo_changed = Signal()  # the undo stack grew or shrank: the Undo action's text and state follow
+    message = Signal(str, int)  # a status line, and how long to show it (0: until replaced)
+
+    def __init__(
+        self,
+        worker: LibraryWorker,
+        tracker: SidebarTracker,
+        state_of: Callable[[str], RowState],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._tracker = tracker
+        self._state_of = state_of
+        self._undo: list[UndoEntry] = []
+        self.pending: Counter[str] = Counter()  # key -> changes submitted and not yet answered
+        self._auto_read: list[str] = []
+        self._auto_read_busy = False
+
+    # ---- what the window asks ------------------------------------------------------------------------------
+
+    @property
+    def undo_label(self) -> str | None:
+        return self._undo[-1].label if self._undo else None
+
+    def change(
+        self,
+        label: str,
+        optimistic: Mapping[str, RowState],
+        apply: Callable[[Library], StateChange],
+        *,
+        undoable: bool = True,
+    ) -> None:
+        """Show `optimistic` now, make the change durable on the library thread, and keep it for undo."""
+        keys = list(optimistic)
+        if any(k in optimistic for k in self._auto_read):
+            # The library sees the user's changes in the user's order: a read-on-open still waiting goes first,
+            # so that M right after opening is undone back to read, as the user saw it.
+            self.flush_auto_read(force=True)
+        self.states_changed.emit(dict(optimistic))
+        entry = UndoEntry(label) if undoable else None
+        if entry is not None:
+            self._undo.append(entry)
+            self.undo_changed.emit()
+        self.pending.update(keys)
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            change = tracker.change(lib, keys, lambda: apply(lib))
+            if entry is not None:
+                entry.change = change
+            return change, tracker.current(lib)
+
+        self._worker.submit(
+            job,
+            lambda result: self._done(keys, entry, result),
+            failed=lambda exc: self._failed(keys, entry, exc),
+            label=label.lower(),
+        )
+
+    def mark_read_on_open(self, key: str) -> None:
+        """The paper was opened: read, written together with any other opened meanwhile."""
+        state = self._state_of(key)
+        if state.read:
+            return
+        self.states_changed.emit({key: state._replace(read=True)})
+        self._auto_read.append(key)
+        self.pending[key] += 1  # from now: an answer about this paper must not show it unread again
+        self.flush_auto_read()
+
+    def flush_auto_read(self, *, force: bool = False) -> None:
+        if (self._auto_read_busy and not force) or not self._auto_read:
+            return
+        keys, self._auto_read = self._auto_read, []
+        self._auto_read_busy = True
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            return tracker.change(lib, keys, lambda: lib.set_read(keys, True)), tracker.current(lib)
+
+        def done(result: tuple[StateChange, SidebarCounts]) -> None:
+            self._auto_read_busy = False
+            self._done(keys, None, result)
+            self.flush_auto_read()
+
+        def failed(exc: BaseException) -> None:
+            self._auto_read_busy = False
+            self._failed(keys, None, exc)
+
+        self._worker.submit(job, done, failed=failed, label="mark as read")
+
+    def undo(self) -> None:
+        if not self._undo:
+            self.message.emit("Nothing to undo", 3000)
+            return
+        entry = self._undo.pop()
+        self.undo_changed.emit()
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            change = entry.change
+            if change is None or not change.after:
+                return StateChange((), ()), tracker.current(lib)
+            return tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change)), tracker.current(lib)
+
+        def done(result: tuple[StateChange, SidebarCounts]) -> None:
+            self._show_answer(result[0])
+            self.counts_changed.emit(result[1])
+            self.message.emit(f"Undone: {entry.label}", 4000)
+
+        self._worker.submit(job, done, label=f"undo {entry.label}")
+
+    # ---- answers ---------------------------------------------------------------------------------------------
+
+    def _written(self, keys: Sequence[str]) -> None:
+        self.pending.subtract(keys)
+        for key in keys:
+            if self.pending[key] <= 0:
+                del self.pending[key]
+
+    def _done(self, keys: Sequence[str], entry: UndoEntry | None, result: tuple[StateChange, SidebarCounts]) -> None:
+        change, counts = result
+        self._written(keys)
+        self._show_answer(change)
+        self.counts_changed.emit(counts)
+        if entry is not None and not change.after and entry in self._undo:
+            self._undo.remove(entry)  # nothing changed (already so): nothing to undo
+            self.undo_changed.emit()
+
+    def _failed(self, keys: Sequence[str], entry: UndoEntry | None, exc: BaseException) -> None:
+        self._written(keys)
+        if entry is not None and entry in self._undo:
+            self._undo.remove(entry)
+            self.undo_changed.emit()
+        self.message.emit(f"Not saved: {error_text(exc)}", 0)
+        # Put back what the library holds.
+        self._worker.submit(lambda lib: jobs.states_of(lib, keys), self.states_changed.emit, label="reload the state")
+
+    def _show_answer(self, change: StateChange) -> None:
+        """The library's word on what a change did; a key with a newer change still in flight keeps its newer look."""
+        fresh = {s.key: RowState.from_state(s) for s in change.after if s.key not in self.pending}
+        self.states_changed.emit(fresh)
