@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from readinglist.app import App
+from readinglist.cli.library_commands import add_selection_options
 from readinglist.core.errors import CommandError
 from readinglist.core.export import ExportFormat, export_papers, write_markdown_folder
 from readinglist.core.files import write_atomically
@@ -28,14 +29,7 @@ def register(sub: Any) -> None:
         choices=[f.value for f in ExportFormat],
         help="bibtex, ris, csljson (for pandoc, Zotero, citeproc), markdown, or csv",
     )
-    views = p.add_mutually_exclusive_group()
-    for name in ("starred", "unread", "read", "noted", "updated"):
-        views.add_argument(
-            f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=f"only {name} papers"
-        )
-    p.add_argument("--tag", metavar="T", help="only papers tagged T")
-    p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
-    p.add_argument("--search", metavar="Q", help="only papers whose title, authors, abstract or note match Q")
+    add_selection_options(p)
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE (replaced atomically) instead of standard output"
     )

@@ -18,20 +18,25 @@ from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
 from readinglist.core.text import shown_title
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="import feed files (RSS 1.0/2.0, Atom) from disk into the library")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="feed files to read")
-    p.set_defaults(handler=cmd_import)
-
-    p = sub.add_parser("list", help="list papers, one per line")
+def add_selection_options(p: argparse.ArgumentParser) -> None:
+    """Which papers a command works on: a view, a tag, a feed, a search (`list` and `export` take the same)."""
     views = p.add_mutually_exclusive_group()
     for name in ("unread", "read", "starred", "noted", "updated"):
         views.add_argument(
             f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=f"only {name} papers"
         )
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
-    p.add_argument("--feed", metavar="F", help="only papers from feed F")
+    p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
     p.add_argument("--search", metavar="TEXT", help="only papers whose title, authors, abstract or note match")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("import", help="import feed files (RSS 1.0/2.0, Atom) from disk into the library")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="feed files to read")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("list", help="list papers, one per line")
+    add_selection_options(p)
     p.add_argument("--sort", choices=[s.value for s in SortKey], default="date", help="order (default: date)")
     p.add_argument("--limit", type=int, metavar="N", help="at most N papers")
     p.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,6 +259,27 @@ def entry_to_paper(entry: Mapping[str, Any]) -> IncomingPaper | None:
     )
 
 
+def looks_like_web_page(data: bytes) -> bool:
+    return data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
+
+
+def _convert(entries: Iterable[Any], convert: Callable[[Any], IncomingPaper | None]) -> tuple[list[IncomingPaper], int]:
+    """Each entry as a paper; an entry that names nothing, or that the converter trips on, is skipped and counted
+    (one odd entry must not cost the rest of the feed)."""
+    papers: list[IncomingPaper] = []
+    skipped = 0
+    for entry in entries:
+        try:
+            paper = convert(entry)
+        except Exception:
+            paper = None
+        if paper is None:
+            skipped += 1
+        else:
+            papers.append(paper)
+    return papers, skipped
+
+
 def parse_feed(
     data: bytes, *, name: str, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ParsedFeed:
@@ -279,23 +300,11 @@ def parse_feed(
     bozo = parsed.get("bozo")
     if not entries and not version:
         reason = parsed.get("bozo_exception")
-        looks_html = data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
-        if looks_html:
+        if looks_like_web_page(data):
             raise FeedError(f"{name}: this is a web page, not a feed")
         detail = f" ({reason})" if reason else ""
         raise FeedError(f"{name}: no feed found in the data{detail}")
-    papers: list[IncomingPaper] = []
-    skipped = 0
-    for entry in entries:
-        try:
-            paper = entry_to_paper(entry)
-        except Exception:  # one odd entry must not cost the rest of the feed
-            skipped += 1
-            continue
-        if paper is None:
-            skipped += 1
-        else:
-            papers.append(paper)
+    papers, skipped = _convert(entries, entry_to_paper)
     warnings = []
     if charset_warning:
         warnings.append(f"{name}: {charset_warning}")
@@ -401,25 +410,16 @@ def parse_hf_daily(data: bytes, *, name: str) -> ParsedFeed:
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError):
-        looks_html = data.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
         raise FeedError(
-            f"{name}: this is a web page, not the daily papers data" if looks_html else f"{name}: not valid JSON"
+            f"{name}: this is a web page, not the daily papers data"
+            if looks_like_web_page(data)
+            else f"{name}: not valid JSON"
         ) from None
     if isinstance(doc, dict) and isinstance(doc.get("error"), str):
         raise FeedError(f"{name}: the server answered with an error ({one_line(doc['error'])[:200]})")
     if not isinstance(doc, list):
         raise FeedError(f"{name}: not a list of daily papers")
-    papers: list[IncomingPaper] = []
-    skipped = 0
-    for entry in doc:
-        try:
-            paper = hf_entry_to_paper(entry)
-        except Exception:  # one odd entry must not cost the rest
-            paper = None
-        if paper is None:
-            skipped += 1
-        else:
-            papers.append(paper)
+    papers, skipped = _convert(doc, hf_entry_to_paper)
     warnings = (f"{name}: {skipped} entries without an arXiv id or title were skipped",) if skipped else ()
     return ParsedFeed(title="Hugging Face daily papers", papers=tuple(papers), warnings=warnings, hf_daily=True)
 

@@ -38,11 +38,10 @@ def landing_url(arxiv_id: str | None, doi: str | None, url: str | None) -> str |
     return url
 
 
-@dataclass(frozen=True, slots=True)
-class Paper:
-    """A paper's content, as the feeds describe it. The user's state lives apart, in `PaperState`."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperContent:
+    """What a source says about a paper: the fields that a sighting brings and a stored paper keeps."""
 
-    key: PaperKey
     title: str
     authors: tuple[str, ...] = ()
     abstract: str = ""
@@ -53,12 +52,20 @@ class Paper:
     pdf_url: str | None = None
     published: str | None = None
     updated: str | None = None
-    first_seen: str | None = None
-    content_updated: str | None = None
     categories: tuple[str, ...] = ()
-    feeds: tuple[str, ...] = ()
     journal_ref: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Paper(PaperContent):
+    """A paper's content as the library keeps it, one record however many feeds carry it. The user's state lives
+    apart, in `PaperState`."""
+
+    key: PaperKey
+    first_seen: str | None = None
+    content_updated: str | None = None
+    feeds: tuple[str, ...] = ()
     # The stored Unicode reading of title, authors and abstract (see core/text.py); None when they read as typed.
     shown: Mapping[str, Any] | int | None = None
 
@@ -158,22 +165,9 @@ class SortKey(enum.Enum):
     SOURCE = "source"
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingPaper:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingPaper(PaperContent):
     """A paper as one source describes it, normalised, before it is matched against the library."""
 
-    title: str
-    authors: tuple[str, ...] = ()
-    abstract: str = ""
-    arxiv_id: str | None = None
-    arxiv_version: int | None = None
-    doi: str | None = None
-    url: str | None = None
     guid: str | None = None
-    pdf_url: str | None = None
-    published: str | None = None
-    updated: str | None = None
-    categories: tuple[str, ...] = ()
-    journal_ref: str | None = None
     announce_type: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)

@@ -9,38 +9,37 @@ state document holds the user's star, read mark, note and tags, each with the ti
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
-from readinglist.core.models import IncomingPaper, Paper, PaperKey, PaperState
+from readinglist.core.models import IncomingPaper, Paper, PaperContent, PaperKey, PaperState
 from readinglist.core.text import display_fields, stripped_by_old_importer
 
 Doc = dict[str, Any]
 
 
+# The paper's fields and how each is stored: lists in the document are tuples on the dataclasses.
+_LISTS = frozenset({"authors", "categories", "feeds"})
+CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(PaperContent))
+PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
+
+
 def paper_from_doc(doc: Mapping[str, Any]) -> Paper:
-    return Paper(
-        key=PaperKey(doc["key"]),
-        title=doc.get("title", ""),
-        authors=tuple(doc.get("authors", ())),
-        abstract=doc.get("abstract", ""),
-        arxiv_id=doc.get("arxiv_id"),
-        arxiv_version=doc.get("arxiv_version"),
-        doi=doc.get("doi"),
-        url=doc.get("url"),
-        pdf_url=doc.get("pdf_url"),
-        published=doc.get("published"),
-        updated=doc.get("updated"),
-        first_seen=doc.get("first_seen"),
-        content_updated=doc.get("content_updated"),
-        categories=tuple(doc.get("categories", ())),
-        feeds=tuple(doc.get("feeds", ())),
-        journal_ref=doc.get("journal_ref"),
-        extra=dict(doc.get("extra", {})),
-        shown=doc.get("shown"),
-    )
+    values: dict[str, Any] = {}
+    for name in PAPER_FIELDS:
+        value = doc.get(name)
+        if name in _LISTS:
+            value = tuple(value or ())
+        elif name == "extra":
+            value = dict(value or {})
+        elif name in ("title", "abstract"):
+            value = value or ""
+        values[name] = value
+    values["key"] = PaperKey(doc["key"])
+    return Paper(**values)
 
 
 def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
@@ -71,24 +70,14 @@ def state_to_doc(state: PaperState) -> Doc:
 
 
 def new_doc(key: PaperKey, inc: IncomingPaper, source: str, ids: list[str], now: str) -> Doc:
+    """A paper first seen in `source`: its content as the source gives it, empty fields left out."""
     doc: Doc = {"key": key, "title": inc.title, "first_seen": now, "feeds": [source] if source else [], "ids": ids}
-    optional = {
-        "authors": list(inc.authors),
-        "abstract": inc.abstract,
-        "arxiv_id": inc.arxiv_id,
-        "arxiv_version": inc.arxiv_version,
-        "doi": inc.doi,
-        "url": inc.url,
-        "pdf_url": inc.pdf_url,
-        "published": inc.published,
-        "updated": inc.updated,
-        "categories": list(inc.categories),
-        "journal_ref": inc.journal_ref,
-        "extra": dict(inc.extra),
-    }
+    for name in CONTENT_FIELDS:
+        value = getattr(inc, name)
+        if value and name != "title":
+            doc[name] = list(value) if name in _LISTS else dict(value) if name == "extra" else value
     if inc.announce_type:
-        optional["extra"] = {**inc.extra, "announce_type": inc.announce_type}
-    doc.update({k: v for k, v in optional.items() if v})
+        doc["extra"] = {**inc.extra, "announce_type": inc.announce_type}
     doc["shown"] = display_fields(inc.title, inc.authors, inc.abstract)
     return doc
 

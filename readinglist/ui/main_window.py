@@ -7,7 +7,7 @@ answer confirms it, or, if the write failed, puts the old state back and says wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 
 from readinglist import __version__
 from readinglist.app import App
-from readinglist.core.library import Library
-from readinglist.core.models import ListFilter, StateChange
+from readinglist.core.models import ListFilter
 from readinglist.core.search import query_words
 from readinglist.ui import library_jobs as jobs
 from readinglist.ui.errors import error_text
@@ -582,18 +581,6 @@ class MainWindow(QMainWindow):
 
     # ---- changing state ------------------------------------------------------------------------------------
 
-    def _change_state(
-        self,
-        label: str,
-        optimistic: Mapping[str, RowState],
-        apply: Callable[[Library], StateChange],
-        *,
-        undoable: bool = True,
-    ) -> None:
-        """Show `optimistic` now and make it durable (StateWrites), and keep it for undo."""
-        self.writes.change(label, optimistic, apply, undoable=undoable)
-        self._sync_actions()
-
     def _show_states(self, states: Mapping[str, RowState]) -> None:
         self.model.set_states(states)
         key = self.pane.key
@@ -604,14 +591,14 @@ class MainWindow(QMainWindow):
     def _toggle_star(self, key: str) -> None:
         state = self.model.state(key)
         new = state._replace(starred=not state.starred)
-        self._change_state(
+        self.writes.change(
             "Star" if new.starred else "Unstar", {key: new}, lambda lib: lib.set_starred([key], new.starred)
         )
 
     def _save_note(self, key: str, text: str) -> None:
         # The note editor has its own undo (Ctrl+Z while typing); saves are not window-level undo steps.
         state = self.model.state(key)
-        self._change_state(
+        self.writes.change(
             "Note", {key: state._replace(note=text)}, lambda lib: lib.set_note(key, text), undoable=False
         )
 
@@ -621,12 +608,12 @@ class MainWindow(QMainWindow):
         if merged == state.tags:
             return
         label = f"Tag “{tags[0]}”" if len(tags) == 1 else "Tags"
-        self._change_state(label, {key: state._replace(tags=merged)}, lambda lib: lib.add_tags([key], tags))
+        self.writes.change(label, {key: state._replace(tags=merged)}, lambda lib: lib.add_tags([key], tags))
 
     def _remove_tag(self, key: str, tag: str) -> None:
         state = self.model.state(key)
         kept = tuple(t for t in state.tags if t != tag)
-        self._change_state(
+        self.writes.change(
             f"Untag “{tag}”", {key: state._replace(tags=kept)}, lambda lib: lib.remove_tags([key], [tag])
         )
 
@@ -831,7 +818,7 @@ class MainWindow(QMainWindow):
             starred = not self.model.state(self.pane.key or keys[0]).starred  # as the paper shown would go
             optimistic = {k: self.model.state(k)._replace(starred=starred) for k in keys}
             label = f"{'Star' if starred else 'Unstar'} {len(keys):,} Papers"
-            self._change_state(label, optimistic, lambda lib: lib.set_starred(keys, starred))
+            self.writes.change(label, optimistic, lambda lib: lib.set_starred(keys, starred))
 
     def action_toggle_read(self) -> None:
         keys = self._acted_on()
@@ -843,7 +830,7 @@ class MainWindow(QMainWindow):
         label = "Mark Read" if read else "Mark Unread"
         if len(keys) > 1:
             label = f"Mark {len(keys):,} as {'Read' if read else 'Unread'}"
-        self._change_state(label, optimistic, lambda lib: lib.set_read(keys, read))
+        self.writes.change(label, optimistic, lambda lib: lib.set_read(keys, read))
 
     def action_edit_note(self) -> None:
         if self.pane.key is not None:
@@ -878,7 +865,7 @@ class MainWindow(QMainWindow):
         ):
             return
         optimistic = {k: self.model.state(k)._replace(read=True) for k in keys}
-        self._change_state(f"Mark {n:,} as Read", optimistic, lambda lib: lib.set_read(keys, True))
+        self.writes.change(f"Mark {n:,} as Read", optimistic, lambda lib: lib.set_read(keys, True))
         self.statusBar().showMessage(f"Marked {n:,} papers as read · Ctrl+Z undoes it", 6000)
 
     def action_shortcuts(self) -> None:
