@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,18 +57,21 @@ class App:
     data_dir: Path
     lock_timeout: float = 5.0
     _credentials: CredentialStore | None = None
+    # The window asks for the credential store from the GUI, library and network threads: built once, under a lock.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def open_library(self, *, writer: bool = True) -> Library:
         return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout)
 
     def credentials(self) -> CredentialStore:
         """The one credential store of this run (the OS keyring; per-run memory if there is none)."""
-        if self._credentials is None:
-            # Imported here: loading keyring (and its backends) costs commands that never need it.
-            from readinglist.core.credentials import CredentialStore
+        with self._lock:
+            if self._credentials is None:
+                # Imported here: loading keyring (and its backends) costs commands that never need it.
+                from readinglist.core.credentials import CredentialStore
 
-            self._credentials = CredentialStore()
-        return self._credentials
+                self._credentials = CredentialStore()
+            return self._credentials
 
     def load_sample(self, library: Library) -> str:
         from readinglist.core.importer import read_feed_file

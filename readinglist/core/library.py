@@ -5,6 +5,10 @@ papers go to the newest segment, and a changed paper is written whole to one del
 small files, not the library, however scattered the papers it touches); the user's state lives in
 STATE_SHARDS shards chosen by a hash of the key (a star rewrites one shard of a few dozen KB). In memory, dicts
 keyed by paper key and by alias give O(1) lookups; TinyDB's documents are the in-memory copies themselves.
+
+Its size (about 680 lines): the in-memory indexes, queries and durable mutations of one object that must change
+together (every mutation keeps the alias, date and state indexes in step with the store); the documents it stores
+are built and merged in papers.py, the files in storage.py, search in search.py.
 """
 
 from __future__ import annotations

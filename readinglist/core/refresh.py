@@ -9,6 +9,9 @@
 
 `refresh_feeds` runs the three in a row for the command line. The window runs `download` on its network thread
 and `Applier.apply` as library jobs, so a slow server never holds up a star or a search.
+
+Its size (about 630 lines): the three stages and the results they share; each stage is a few functions, and a
+feed's schedule and backoff, which the apply stage decides, are with it.
 """
 
 from __future__ import annotations

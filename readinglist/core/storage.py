@@ -12,6 +12,10 @@ A commit writes every changed part to a new file (written, flushed, fsynced), th
 temporary file in the same folder, fsyncs it, renames it over the old manifest and fsyncs the folder. Until that
 rename the old manifest names the old files, which are only removed after it: a crash at any system call leaves
 either the old or the new library, and a commit spanning several parts (an import) is all-or-nothing.
+
+Its size (about 640 lines): one commit protocol (generation files, manifest, fsyncs, the lock), its recovery
+(corrupt files moved aside, backups, salvage) and its migrations, which share the manifest's invariants and are
+tested together by the crash-point and kill trials.
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 Reading goes one way: the library thread sends plain rows and counts, the window shows them. Changing goes the
 other: the window shows the change at once (optimistic), then asks the library thread to make it durable; the
 answer confirms it, or, if the write failed, puts the old state back and says why in the status bar.
+
+Its size (about 900 lines): it is the wiring of the window's areas, which each live in their own module (the list
+in paper_list/paper_model, the sidebar in sidebar_model, the pane in paper_view, changes and undo in
+state_writes, feeds in feeds/, refresh in refresh_controller, exports in export_actions). What stays here is one
+method per action of the `shortcuts.ACTIONS` table and the answers the library thread sends; split further, an
+action would live away from the window state it reads.
 """
 
 from __future__ import annotations

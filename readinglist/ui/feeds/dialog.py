@@ -4,6 +4,9 @@ Every change goes through the library worker, as everything else does: the dialo
 answers and never holds the registry itself. Credentials go to the keyring through the app's one CredentialStore,
 also on the library thread (a keyring can take a while to answer, and must never freeze the window); nothing in
 this dialog keeps a password after it has handed it over.
+
+Its size (about 730 lines): one dialog, its add row and its edit form, whose fields are read and written
+together; the words, the library-thread jobs, the table model and the credential prompt are beside it in ui/feeds/.
 """
 
 from __future__ import annotations
