@@ -56,12 +56,13 @@ class App:
 
     data_dir: Path
     lock_timeout: float = 5.0
+    owner: str = "readinglist"  # who this process is, for another that finds the library busy
     _credentials: CredentialStore | None = None
     # The window asks for the credential store from the GUI, library and network threads: built once, under a lock.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def open_library(self, *, writer: bool = True) -> Library:
-        return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout)
+        return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout, owner=self.owner)
 
     def credentials(self) -> CredentialStore:
         """The one credential store of this run (the OS keyring; per-run memory if there is none)."""

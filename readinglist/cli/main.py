@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait)
+    owner = f"readinglist {args.command}" if args.command else "the Reading List window"
+    app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait, owner=owner)
     try:
         if args.command is None:
             # The window loads the sample itself, on its library thread, after checking for a running window.

@@ -10,11 +10,12 @@ Refreshing them is `core/refresh.py`.
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from readinglist.core.credentials import Credential, CredentialStore, split_credentials
@@ -214,6 +215,21 @@ def _same_url(a: str, b: str) -> bool:
     return feed_url_key(a) == feed_url_key(b)
 
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def _writes(method: Callable[Concatenate[FeedRegistry, _P], _T]) -> Callable[Concatenate[FeedRegistry, _P], _T]:
+    """A change to the subscriptions, in one transaction begun before it reads them (see `library.writes`)."""
+
+    @functools.wraps(method)
+    def in_transaction(self: FeedRegistry, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with self.store.transaction():
+            return method(self, *args, **kwargs)
+
+    return in_transaction
+
+
 class FeedRegistry:
     """The subscriptions of one library, in its "feeds" part. Call it from the thread that owns the library."""
 
@@ -329,6 +345,7 @@ class FeedRegistry:
             added=now,
         )
 
+    @_writes
     def add(self, spec: FeedSpec) -> Feed:
         """Subscribe. Raises SubscriptionError for a bad address or one already subscribed."""
         existing = self.feeds()
@@ -339,6 +356,7 @@ class FeedRegistry:
         self.store.db(PART).table(TABLE).insert(feed.to_doc())
         return feed
 
+    @_writes
     def add_many(self, specs: Iterable[FeedSpec]) -> tuple[list[Feed], list[tuple[FeedSpec, str]]]:
         """Add several feeds in one transaction; duplicates (of each other or of existing feeds) and bad addresses
         are skipped with a reason. Returns (added, skipped)."""
@@ -362,6 +380,7 @@ class FeedRegistry:
                 self.store.db(PART).table(TABLE).insert_multiple([f.to_doc() for f in added])
         return added, skipped
 
+    @_writes
     def remove(self, feed_id: str) -> Feed:
         """Unsubscribe. The papers it brought stay in the library (they may be starred or noted)."""
         feed = self.get(feed_id)
@@ -372,6 +391,7 @@ class FeedRegistry:
         """Change settings or status fields of one feed: name, group, interval, announce_types, url..."""
         return self.update_many({feed_id: changes})[feed_id]
 
+    @_writes
     def update_many(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Feed]:
         if not changes:
             return {}

@@ -18,11 +18,11 @@ import functools
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import PaperNotFoundError
@@ -97,6 +97,24 @@ def today_cutoff(now: datetime | None = None) -> str:
     return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
 
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def writes(method: Callable[Concatenate[Library, _P], _T]) -> Callable[Concatenate[Library, _P], _T]:
+    """A change to the library: made holding the writer lock, taken before the change reads anything, with memory
+    first brought up to what other processes committed. The change is thus computed from the library as it is
+    on disk and never overwrites another process's; its own transaction commits inside, and what follows the
+    commit (the search index) too."""
+
+    @functools.wraps(method)
+    def locked(self: Library, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with self.store.locked():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Library:
     """One user's library. Not thread-safe by design: the window calls it from its one database thread."""
 
@@ -113,11 +131,15 @@ class Library:
         self._segments: list[str] = []
         self._backup_checked = False
         store.on_reload = self._build_indexes
+        store.on_parts_changed = self._parts_changed
         self._build_indexes()
 
     @classmethod
-    def open(cls, data_dir: Path, *, writer: bool = True, lock_timeout: float = 5.0) -> Library:
-        store = Store(Path(data_dir), writer=writer, lock_timeout=lock_timeout)
+    def open(
+        cls, data_dir: Path, *, writer: bool = True, lock_timeout: float = 5.0, owner: str = "readinglist"
+    ) -> Library:
+        """`owner`: what another process is told is writing when it finds the library busy."""
+        store = Store(Path(data_dir), writer=writer, lock_timeout=lock_timeout, owner=owner)
         store.open()
         return cls(store, search_index=SearchIndex(DataFolder(Path(data_dir)).search_index))
 
@@ -195,6 +217,26 @@ class Library:
         self._docs, self._where, self._alias, self._delta_ids = docs, where, alias, delta_ids
         self._date = {key: paper_date(doc) for key, doc in docs.items()}
         self._states, self._state_where, self._segments = states, state_where, segments
+
+    def _parts_changed(self, parts: set[str]) -> None:
+        """Another process committed: the store re-read these parts. The user's state (a star, a note from the
+        command line) is patched in place; papers (an import, a refresh) rebuild the indexes."""
+        if not all(p.startswith("state-") for p in parts):
+            self._build_indexes()
+            return
+        for key in [k for k, (part, _) in self._state_where.items() if part in parts]:
+            del self._state_where[key]
+            self._states.pop(key, None)
+        for part in parts:
+            for doc_id, doc in self.store.table(part, STATE).items():
+                self._states[doc["key"]] = doc
+                self._state_where[doc["key"]] = (part, doc_id)
+
+    def catch_up(self) -> set[str]:
+        """What other processes committed since this library's owner last asked: read now (changed parts only).
+        Returns the parts that changed, including those a write of this process caught up with meanwhile; empty
+        when nothing did (one read of the manifest)."""
+        return self.store.take_changes()
 
     # ---- reading ---------------------------------------------------------------------------------------------
 
@@ -391,6 +433,7 @@ class Library:
             self._backup_checked = True
             self.store.backup_daily()
 
+    @writes
     def add_papers(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult:
         """Add or merge papers from one source, durably and all at once. The user's state is never touched."""
         self._before_change()
@@ -512,6 +555,7 @@ class Library:
             if self._search.generation() == self.store.generation - 1:
                 self._search.set_generation(self.store.generation)
 
+    @writes
     def fold_changes(self) -> None:
         """Write the delta's papers back into their segments and empty it (one transaction)."""
         if not self._delta_ids:
@@ -535,6 +579,7 @@ class Library:
         """The current document of every paper (read-only): for exports and archives."""
         return self._docs.values()
 
+    @writes
     def apply_paper_docs(self, *, changes: Mapping[str, Doc], new_docs: Sequence[Doc]) -> None:
         """Write whole or partial paper documents from another library (a restored archive), in the current
         transaction: `changes` by existing key, `new_docs` as new papers. Indexes follow. Their readings of the
@@ -627,6 +672,7 @@ class Library:
             self._index_caught_up()
         return StateChange(before=before, after=after)
 
+    @writes
     def set_starred(self, keys: Iterable[str], starred: bool) -> StateChange:
         now = utc_now()
         new = [
@@ -636,6 +682,7 @@ class Library:
         ]
         return self._apply_states(new)
 
+    @writes
     def set_read(self, keys: Iterable[str], read: bool) -> StateChange:
         now = utc_now()
         new = [
@@ -643,6 +690,7 @@ class Library:
         ]
         return self._apply_states(new)
 
+    @writes
     def set_note(self, key: str, note: str) -> StateChange:
         (key,) = self._require([key])
         st = self.state(key)
@@ -651,6 +699,7 @@ class Library:
             return StateChange(before=(), after=())
         return self._apply_states([replace(st, note=text, note_at=utc_now())])
 
+    @writes
     def add_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
         tags = [t.strip() for t in tags if t.strip()]
         now = utc_now()
@@ -661,6 +710,7 @@ class Library:
                 new.append(replace(st, tags=merged, tags_at=now))
         return self._apply_states(new)
 
+    @writes
     def remove_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
         drop = {t.strip() for t in tags}
         now = utc_now()
@@ -671,6 +721,7 @@ class Library:
                 new.append(replace(st, tags=kept, tags_at=now))
         return self._apply_states(new)
 
+    @writes
     def put_states(self, states: Iterable[PaperState]) -> StateChange:
         """Write whole states as given: undo, and merges of restored backups."""
         wanted = [s for s in states if s.key in self._docs and s != self.state(s.key)]

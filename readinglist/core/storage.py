@@ -25,7 +25,6 @@ import gc
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -111,13 +110,17 @@ class AtomicJSONStorage(Storage):
 class Store:
     """The files of one library: load, transactional commit, lock, backups, restore, corruption handling."""
 
-    def __init__(self, root: Path, *, writer: bool = True, lock_timeout: float = 5.0) -> None:
+    def __init__(
+        self, root: Path, *, writer: bool = True, lock_timeout: float = 5.0, owner: str = "readinglist"
+    ) -> None:
         self.root = Path(root)
         self.folder = DataFolder(self.root)
         self.dir = self.folder.library
         self.writer = writer
         self._lock_timeout = lock_timeout
         self._lock: FileLock | None = None
+        self._lock_depth = 0  # > 0 while this process holds the writer lock (a transaction, a backup, a recovery)
+        self.owner = owner  # who this process is, for another process that finds the library busy
         self._parts: Parts = {}
         self._files: dict[str, str] = {}
         self._sizes: dict[str, int] = {}
@@ -128,26 +131,33 @@ class Store:
         self.schema = SCHEMA_VERSION
         self._schema_dirty = False  # the manifest must be written even if no part changed (restore, migration)
         self.on_reload: Callable[[], None] | None = None  # called after memory went back to the disk's state
+        # Called with the names of the parts another process changed, once memory holds their new contents.
+        self.on_parts_changed: Callable[[set[str]], None] | None = None
+        # Parts other processes changed that the owner has not been told of yet (a catch-up at the start of this
+        # process's own write reads them too, and must not swallow the news).
+        self._unseen: set[str] = set()
 
     # ---- opening -------------------------------------------------------------------------------------------
 
     def open(self) -> None:
-        if self.writer:
-            self._acquire_lock()
+        """Load the library. Nothing is locked: a writer takes the lock for each write (`transaction`), so the
+        window and the command line can both write to one library, one transaction at a time."""
         try:
             self._load()
         except BaseException:
             self.close()
             raise
-        if self.writer:
-            self._remove_orphans()
+        if self.writer and self.schema < SCHEMA_VERSION:
+            with self.locked():
+                if self.schema < SCHEMA_VERSION:  # (another process may have upgraded it meanwhile)
+                    self._migrate()
 
     def open_for_recovery(self) -> StoreError | None:
         """Take the writer lock and load what can be loaded; a damaged library is moved aside, never deleted.
 
         Returns the problem found, if any; the store is then empty and ready for `restore`.
         """
-        self._acquire_lock()
+        self._hold_lock()
         try:
             self._load()
         except StoreError as exc:
@@ -164,7 +174,7 @@ class Store:
         For a library that cannot be opened and has no usable backup. The library folder is copied to corrupt/
         first, so nothing is lost even from a part that is left out. Returns the parts left out, with why.
         """
-        self._acquire_lock()
+        self._hold_lock()
         manifest: dict[str, Any] | None
         try:
             manifest = self._read_manifest()
@@ -213,13 +223,14 @@ class Store:
 
     def _replace_with(self, parts: Parts, *, schema: int) -> None:
         """Make `parts` the whole library in one commit (restore, salvage); upgrade it if its schema is older."""
-        self._parts, self._files, self._sizes, self._dbs = {}, {}, {}, {}
-        self.schema = schema
-        with self.transaction():
-            for part, data in parts.items():
-                self.mark_dirty(part, data)
-            self._schema_dirty = True
-        self._remove_orphans()
+        with self.locked():  # caught up first, so that the new manifest names only `parts`
+            self._parts, self._files, self._sizes, self._dbs = {}, {}, {}, {}
+            self.schema = schema
+            with self.transaction():
+                for part, data in parts.items():
+                    self.mark_dirty(part, data)
+                self._schema_dirty = True
+            self._remove_orphans()
         if self.schema < SCHEMA_VERSION:
             self._migrate()
 
@@ -234,42 +245,138 @@ class Store:
 
     def _acquire_lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_path = self.folder.lock
         info_path = self.root / "lock.owner"
-        self._lock = FileLock(str(lock_path), timeout=self._lock_timeout, mode=0o600)
+        if self._lock is None:
+            self._lock = FileLock(str(self.folder.lock), timeout=self._lock_timeout, mode=0o600)
         try:
             self._lock.acquire()
         except Timeout:
             owner = ""
             with contextlib.suppress(OSError):
                 owner = info_path.read_text(encoding="utf-8").strip()
-            who = f" ({owner})" if owner else ""
-            self._lock = None
+            who = f" by {owner}" if owner else " by another readinglist process"
             raise LibraryLockedError(
-                f"the library in {self.root} is in use by another readinglist process{who}; "
-                "try again when it has finished"
+                f"the library in {self.root} is in use: it is being written{who}, and was still busy after "
+                f"{self._lock_timeout:g} s; try again in a moment (or give a longer --wait)"
             ) from None
         with contextlib.suppress(OSError):
-            write_durably(info_path, f"pid {os.getpid()}: {' '.join(Path(a).name for a in sys.argv[:2])}\n".encode())
+            write_durably(info_path, f"{self.owner} (pid {os.getpid()})\n".encode())
+
+    def _release_lock(self) -> None:
+        if self._lock is not None and self._lock.is_locked:
+            with contextlib.suppress(OSError):
+                (self.root / "lock.owner").unlink()
+            self._lock.release()
+
+    def _hold_lock(self) -> None:
+        """Take the lock for the rest of this process's use of the store (recovery, salvage)."""
+        if self._lock_depth == 0:
+            self._acquire_lock()
+        self._lock_depth += 1
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the writer lock, with memory first brought up to what other processes committed meanwhile.
+
+        Re-entrant. Files a crashed commit left behind are removed here too, where no other writer can be
+        creating its own."""
+        if not self.writer:
+            raise StoreError("this library was opened read-only")
+        if self._lock_depth == 0:
+            self._acquire_lock()
+            try:
+                self.catch_up()
+                self._remove_orphans()
+            except BaseException:
+                self._release_lock()
+                raise
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                self._release_lock()
+
+    def catch_up(self) -> set[str]:
+        """Bring memory up to the committed library: the parts another process changed since this one last looked
+        are read again (parts are immutable files named by the manifest, so only those). Returns their names.
+        Safe without the lock: a file removed by a writer meanwhile means a newer manifest, read again."""
+        if self._dirty or self._depth:
+            return set()  # never in the middle of this process's own transaction
+        for attempt in range(20):
+            try:
+                return self._catch_up_once()
+            except FileNotFoundError:
+                if self._lock_depth:
+                    raise  # under the lock nobody removes files
+                time.sleep(0.02 * (attempt + 1))
+        return self._catch_up_once()
+
+    def _catch_up_once(self) -> set[str]:
+        manifest = self._read_manifest()
+        if manifest is None:
+            return set()
+        files: dict[str, str] = dict(manifest["files"])
+        if int(manifest["generation"]) == self.generation and files == self._files:
+            return set()
+        sizes = {p: int(n) for p, n in manifest.get("sizes", {}).items()}
+        changed = {p for p in set(files) | set(self._files) if files.get(p) != self._files.get(p)}
+        loaded: dict[str, dict[str, Any]] = {}
+        for part in sorted(changed):
+            if part not in files:
+                continue
+            path = self.dir / files[part]
+            raw = path.read_bytes()
+            if part in sizes and sizes[part] != len(raw):
+                raise self._corrupt(
+                    path, f"it is truncated or altered ({len(raw)} bytes, the manifest says {sizes[part]})"
+                )
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise self._corrupt(path, f"it is not valid JSON ({exc})") from None
+            if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+                raise self._corrupt(path, "it does not hold TinyDB tables")
+            loaded[part] = data
+        for part in changed:
+            self._dbs.pop(part, None)
+            if part in loaded:
+                self._parts[part] = loaded[part]
+            else:
+                self._parts.pop(part, None)
+        self._files, self._sizes, self.generation = files, sizes, int(manifest["generation"])
+        self.schema = int(manifest["schema"])
+        self._unseen |= changed
+        if changed and self.on_parts_changed is not None:
+            self.on_parts_changed(changed)
+        return changed
+
+    def take_changes(self) -> set[str]:
+        """The parts other processes changed since the last call (caught up at a write or by `catch_up`)."""
+        self.catch_up()
+        changed, self._unseen = self._unseen, set()
+        return changed
 
     def close(self) -> None:
         for db in self._dbs.values():
             db.close()
         self._dbs.clear()
         if self._lock is not None:
-            with contextlib.suppress(OSError):
-                (self.root / "lock.owner").unlink()
-            self._lock.release()
+            self._lock_depth = 0
+            self._release_lock()
             self._lock = None
 
     def _load(self) -> None:
-        # Retry: a reader without the lock may see the writer remove files it just replaced.
-        for attempt in range(5):
+        # Retry: opening takes no lock (a reader never does, a writer only for its writes), so a writer may remove
+        # files it just replaced while they are read here. A file still missing after that is damage.
+        attempts = 20
+        for attempt in range(attempts):
             try:
-                self._load_once(last_try=self.writer or attempt == 4)
+                self._load_once(last_try=attempt == attempts - 1)
                 return
             except FileNotFoundError:
-                time.sleep(0.05)
+                time.sleep(0.02 * (attempt + 1))
 
     def _read_manifest(self) -> dict[str, Any] | None:
         path = self.dir / MANIFEST
@@ -351,13 +458,11 @@ class Store:
         self._sizes = {p: int(s) for p, s in sizes.items()}
         self.generation = int(manifest["generation"])
         self.schema = schema
-        if schema < SCHEMA_VERSION:
-            if not self.writer:
-                raise StoreError(
-                    f"the library in {self.dir} uses an older schema ({schema}); open it once for writing "
-                    "(any change, or `readinglist stats` as writer) to upgrade it"
-                )
-            self._migrate()
+        if schema < SCHEMA_VERSION and not self.writer:
+            raise StoreError(
+                f"the library in {self.dir} uses an older schema ({schema}); open it once for writing "
+                "(any change, or `readinglist stats` as writer) to upgrade it"
+            )
 
     def _find_moved(self, filename: str) -> Path | None:
         corrupt = self.folder.corrupt
@@ -437,26 +542,33 @@ class Store:
     def mark_dirty(self, part: str, data: dict[str, Any]) -> None:
         if not self.writer:
             raise StoreError("this library was opened read-only")
+        if self._depth == 0:
+            # A write outside a transaction was computed without the lock, from memory that another process may
+            # have made stale: refused, so that no caller can overwrite another process's change.
+            raise StoreError("a change to the library must be made inside store.transaction()")
         self._parts[part] = data
         self._dirty[part] = data
-        if self._depth == 0:
-            self.commit()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group changes: everything written inside becomes durable together, or not at all."""
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
+        """Group changes: everything written inside becomes durable together, or not at all.
+
+        The outermost transaction holds the writer lock from its start to its commit, and begins by catching up
+        with what other processes committed: a change is always computed from, and written over, the library as
+        it is on disk. Keep transactions short; another process waits for the lock meanwhile."""
+        with self.locked():
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0 and self._dirty:
+                    self._dirty.clear()
+                    self._reload_after_failure()
+                raise
             self._depth -= 1
-            if self._depth == 0 and self._dirty:
-                self._dirty.clear()
-                self._reload_after_failure()
-            raise
-        self._depth -= 1
-        if self._depth == 0:
-            self.commit()
+            if self._depth == 0:
+                self.commit()
 
     def commit(self) -> None:
         if not self._dirty and not self._schema_dirty:
@@ -565,7 +677,15 @@ class Store:
         return None
 
     def backup(self, *, reason: str = "") -> BackupInfo | None:
-        """Copy the committed library into backups/<timestamp>; keep the newest BACKUPS_KEPT. None if empty."""
+        """Copy the committed library into backups/<timestamp>; keep the newest BACKUPS_KEPT. None if empty.
+        A writer copies under the lock (no other writer removes a file it is copying); a reader copies what it
+        loaded, which the store's readers' retry keeps whole."""
+        if self.writer:
+            with self.locked():
+                return self._backup(reason)
+        return self._backup(reason)
+
+    def _backup(self, reason: str) -> BackupInfo | None:
         if not self._files:
             return None
         self.backups_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -630,12 +750,13 @@ class Store:
 
     def restore(self, name: str | None = None) -> BackupInfo:
         """Make a backup the current library (atomically); the current library is backed up first if it reads."""
-        chosen = self.choose_backup(name)
-        if self._files:
-            self.backup(reason="before-restore")
-        manifest = orjson.loads((chosen.path / MANIFEST).read_bytes())
-        parts: Parts = {}
-        for part, filename in manifest["files"].items():
-            parts[part] = orjson.loads((chosen.path / filename).read_bytes())
-        self._replace_with(parts, schema=int(manifest["schema"]))
-        return chosen
+        with self.locked():
+            chosen = self.choose_backup(name)
+            if self._files:
+                self.backup(reason="before-restore")
+            manifest = orjson.loads((chosen.path / MANIFEST).read_bytes())
+            parts: Parts = {}
+            for part, filename in manifest["files"].items():
+                parts[part] = orjson.loads((chosen.path / filename).read_bytes())
+            self._replace_with(parts, schema=int(manifest["schema"]))
+            return chosen

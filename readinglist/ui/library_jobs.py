@@ -255,6 +255,27 @@ class _Share(NamedTuple):
     feeds: Sequence[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """What another process committed since the window last looked: which parts, and the counts after it."""
+
+    parts: frozenset[str]
+    counts: SidebarCounts
+
+    @property
+    def feeds_changed(self) -> bool:
+        return "feeds" in self.parts
+
+
+def follow(lib: Library, tracker: SidebarTracker) -> Followed | None:
+    """Catch up with other processes' commits (a star from the command line, a cron refresh): None when there were
+    none, which costs one read of the manifest."""
+    changed = lib.catch_up()
+    if not changed:
+        return None
+    return Followed(frozenset(changed), tracker.recount(lib))
+
+
 class SidebarTracker:
     """The sidebar's counts, kept on the library thread: one pass over the library, then a delta per change.
 

@@ -67,6 +67,7 @@ CONFIRM_MARK_ALL_ABOVE = 50
 FIRST_PAINT_GRACE_MS = 100  # the first view is drawn before the sidebar is counted
 SEARCH_MIN_PREFIX = 3  # a word being typed is searched from its third letter (see _search_query)
 PAGE_OPENING, PAGE_WELCOME, PAGE_MAIN = range(3)
+FOLLOW_MS = 1000  # how often the window looks for other processes' commits
 SEPARATE_BEFORE = frozenset({"import_opml", "load_sample", "quit", "copy_bibtex", "next", "star", "mark_all_read"})
 EMPTY_VIEW_TEXT = {
     ListFilter.UNREAD.value: "Nothing unread. Well done.",
@@ -143,6 +144,12 @@ class MainWindow(QMainWindow):
         self._build_feeds_and_export()
         self._build_menus()
         self._read_timer = single_shot_timer(self, self.settings.mark_read_delay_ms(), self._read_timer_fired)
+        # Other processes write to the same library (the command line, a scheduled refresh): look for their
+        # commits this often. A look is one read of the manifest; only changed parts are read.
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_MS)
+        self._follow_timer.timeout.connect(self._follow)
+        self._following = False
         self._read_timer_key: str | None = None
         self._restore_window()
         self._sync_actions()
@@ -366,6 +373,31 @@ class MainWindow(QMainWindow):
 
     def _library_opened(self, papers: int) -> None:
         self._load_view(self._selection)
+        self._follow_timer.start()
+
+    def _follow(self) -> None:
+        """Another process may have written (a CLI star, an import, a cron refresh): catch up, one look at a time."""
+        if self._following or self._closed:
+            return
+        self._following = True
+        tracker = self._tracker
+
+        def done(followed: jobs.Followed | None) -> None:
+            self._following = False
+            if followed is None or self._closed:
+                return
+            self._set_counts(followed.counts)
+            self.reload_view()  # keeping the user's place, as after a refresh
+            if followed.feeds_changed:
+                self.refresh.load_errors()
+                if self.feeds_dialog is not None and self.feeds_dialog.isVisible():
+                    self.feeds_dialog.reload()
+
+        def failed(exc: BaseException) -> None:
+            self._following = False
+            self.statusBar().showMessage(f"Could not read another process's changes: {error_text(exc)}", 8000)
+
+        self.worker.submit(lambda lib: jobs.follow(lib, tracker), done, failed=failed, label="follow the library")
 
     def _after_first_view(self) -> None:
         # After the list is on screen, not before: at 100,000 papers a full count is half a second of Python on the
@@ -461,6 +493,9 @@ class MainWindow(QMainWindow):
         key = self.list.current_key()
         if key != self.pane.key:
             self._show_current(key)
+        elif key is not None:
+            # The same paper, perhaps changed by another process: the pane shows its state (never over typing).
+            self.pane.update_state(self.model.state(key))
 
     def _update_view_header(self) -> None:
         shown, total = self.model.rowCount(), self.model.view_size
@@ -907,6 +942,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closed:
             self._closed = True
+            self._follow_timer.stop()
             self.pane.flush()  # the note typed in the last second
             self.writes.flush_auto_read(force=True)
             self._save_settings()

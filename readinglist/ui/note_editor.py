@@ -29,6 +29,7 @@ class NoteEditor(QWidget):
         self._key: str | None = None
         self._saved_text = ""
         self._editing = False
+        self.other_version: str | None = None  # a note another process saved while this one was being edited
 
         self._title = QLabel("Note")
         bold = self._title.font()
@@ -97,6 +98,7 @@ class NoteEditor(QWidget):
             self.stop_editing()
         self._key = key
         self._saved_text = text
+        self.other_version = None
         self.editor.blockSignals(True)
         self.editor.setPlainText(text)
         self.editor.blockSignals(False)
@@ -166,9 +168,26 @@ class NoteEditor(QWidget):
             color = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
             self.preview.setHtml(f"<p style='color: {color}'>No note yet. Press <b>E</b> to write one.</p>")
 
+    @property
+    def saved_text(self) -> str:
+        """The note as this window last saved or loaded it."""
+        return self._saved_text
+
+    def changed_elsewhere(self, text: str) -> None:
+        """Another process saved a different note for this paper while it is being edited here. The typing here
+        wins (it is saved as usual); the other version is said, and kept in the status tooltip until the paper
+        is left, so that nothing the user wrote elsewhere disappears unseen."""
+        self.other_version = text
+        self._update_status()
+
     def _update_status(self) -> None:
         if self._key is None:
             self._status.setText("")
+            self._status.setToolTip("")
+        elif self.other_version is not None:
+            words = " ".join(self.other_version.split())
+            self._status.setText(f"Changed elsewhere meanwhile; yours is kept. Theirs: “{words[:40]}…”")
+            self._status.setToolTip(self.other_version or "(their version is empty)")
         elif self.dirty:
             self._status.setText("Editing… saves after a second")
         elif self._editing:

@@ -239,8 +239,12 @@ class PaperPane(QWidget):
         """The user's state on the shown paper changed (here or by undo): show it, without disturbing typing."""
         self._state = state
         self.tag_bar.set_tags(state.tags)
-        if not self.notes.editing and not self.notes.dirty and state.note != self.notes.text:
+        if state.note == self.notes.text:
+            return
+        if not self.notes.editing and not self.notes.dirty:
             self.notes.load(self.key, state.note)
+        elif state.note != self.notes.saved_text:
+            self.notes.changed_elsewhere(state.note)  # not what this window saved: another process wrote it
 
     def set_known_tags(self, names: Iterable[str]) -> None:
         self.tag_bar.set_known_tags(names)

@@ -59,10 +59,10 @@ def _wait_for_go() -> None:
         os._exit(3)  # the test went away
 
 
-def _open(data: str, *, wait: float = 30.0) -> Library:
+def _open(data: str, *, wait: float = 30.0, owner: str = "readinglist") -> Library:
     from readinglist.core.library import Library
 
-    return Library.open(Path(data), lock_timeout=wait)
+    return Library.open(Path(data), lock_timeout=wait, owner=owner)
 
 
 def run_note(data: str, key: str, text_file: str) -> None:
@@ -154,9 +154,11 @@ def run_changes(data: str, seed: str, count: str, keys: list[str]) -> None:
 
 
 def run_hold(data: str) -> None:
-    library = _open(data)
-    _say("ready")
-    _wait_for_go()
+    """A writer in the middle of a long write (as the window would be): it holds the lock until told to let go."""
+    library = _open(data, owner="the Reading List window")
+    with library.store.locked():
+        _say("ready")
+        _wait_for_go()
     library.close()
     _say("done")
 

@@ -78,9 +78,10 @@ def test_backup_then_restore_into_a_fresh_folder_gives_back_everything(
 
 def test_an_archive_never_holds_credentials(library: Library, tmp_path: Path) -> None:
     # The registry refuses credentials in addresses; a record written by some older bug must still not leak.
-    library.store.db("feeds").table("feeds").insert(
-        {"id": "f-00000000", "url": "https://alice:s3cret@example.org/feed", "password": "s3cret", "auth": "basic"}
-    )
+    with library.store.transaction():
+        library.store.db("feeds").table("feeds").insert(
+            {"id": "f-00000000", "url": "https://alice:s3cret@example.org/feed", "password": "s3cret", "auth": "basic"}
+        )
     path = tmp_path / "b.zip"
     write_archive(library, path)
     with zipfile.ZipFile(path) as zf:

@@ -5,6 +5,7 @@ Real processes on one data folder: the worker of tests/core/crash_worker.py and 
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import threading
@@ -85,6 +86,48 @@ def test_two_writer_processes_hammering_one_library_lose_nothing(data_dir: Path,
     assert reads > 1
 
 
+def test_a_writer_killed_at_random_moments_while_another_writes_loses_no_acknowledged_change(
+    data_dir: Path, keys: list[str]
+) -> None:
+    # kill -9 of one side at random moments (with the lock held, mid-commit, between writes), four times, while
+    # the other writes all along: each says "ok" only after its change is durable, and every such change survives.
+    rng = random.Random(20261201)
+    survivor = subprocess.Popen(
+        [sys.executable, str(WORKER), "hammer", str(data_dir), "60", "a", "80", *keys[0:10]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    acked: list[tuple[str, str]] = []  # (tag, key)
+    for trial in range(4):
+        group = keys[10 + 5 * trial : 15 + 5 * trial]
+        victim = subprocess.Popen(
+            [sys.executable, str(WORKER), "hammer", str(data_dir), "60", f"b{trial}", "1000", *group],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(rng.uniform(0.4, 1.2))
+        victim.kill()
+        out, _ = victim.communicate(timeout=60)
+        for line in out.splitlines():
+            ok, r, _ = line.split()
+            if ok == "ok":
+                acked.append((f"b{trial}-{r}", group[int(r) % len(group)]))
+    out, err = survivor.communicate(timeout=180)
+    assert survivor.returncode == 0, err
+    for line in out.splitlines():
+        _, r, _ = line.split()
+        acked.append((f"a-{r}", keys[0:10][int(r) % 10]))
+    assert len([t for t, _ in acked if t.startswith("b")]) > 0, "no victim got a change through before its kill"
+    with Library.open(data_dir, writer=False) as library:
+        assert len(library) == 60
+        for tag, key in acked:
+            assert tag in library.state(key).tags, f"{tag} on {key} was acknowledged and then lost"
+    # The library takes writes after the kills (a killed writer's leftovers are cleared under the lock).
+    with Library.open(data_dir) as library:
+        library.set_starred([keys[-1]], True)
+
+
 def test_two_readinglist_commands_at_once_lose_nothing(data_dir: Path, keys: list[str]) -> None:
     runs = 5
     failures: list[str] = []
@@ -143,7 +186,7 @@ def test_a_writer_that_cannot_get_the_lock_in_time_fails_clearly_and_changes_not
     assert len(lines) == 1, blocked.stderr
     assert lines[0].startswith("readinglist: error: ")
     assert str(data_dir) in lines[0], "the message must name the library folder"
-    assert "in use" in lines[0]
+    assert "in use" in lines[0] and "being written by the Reading List window (pid " in lines[0]  # truthfully
     assert 0.4 < waited < 30, f"--wait 0.5 waited {waited:.1f} s"
     assert listed.returncode == 0, listed.stderr
     assert len(listed.stdout.splitlines()) == 60

@@ -1,4 +1,4 @@
-"""`readinglist` with no command: run_window's exit status, the second launch, a library held by another process."""
+"""`readinglist` with no command: run_window's exit status, the second launch, a library another process writes."""
 
 from __future__ import annotations
 
@@ -64,17 +64,18 @@ def test_a_second_launch_raises_the_first_window_and_exits(qtbot: QtBot, data_di
     first.close()
 
 
-def test_a_library_held_by_another_process_is_reported_in_a_message_box(
+def test_a_library_another_process_is_writing_opens_all_the_same(
     qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The lock is held for one write at a time, never for a process's life: the window opens while
+    # `readinglist import` (here: this test, in the middle of a write) holds it.
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
-    stop = watch_windows(qtbot, close_on_welcome=False)
-    with Library.open(data_dir):  # e.g. `readinglist import` running in a terminal
-        assert run_window(App(data_dir, lock_timeout=0.2)) == 1
+    stop = watch_windows(qtbot, close_on_welcome=True)
+    with Library.open(data_dir) as other, other.store.locked():
+        assert run_window(App(data_dir, lock_timeout=0.2)) == 0
     stop.append(True)
-    assert len(shown) == 1
-    assert "in use by another readinglist process" in shown[0]
+    assert shown == []
 
 
 def test_with_sample_an_empty_library_opens_on_the_sample_papers(qtbot: QtBot, data_dir: Path) -> None:

@@ -173,15 +173,21 @@ def test_a_reload_keeps_the_selected_paper_and_the_scroll_position(
     assert window.list.current_key() == key
 
 
-def test_a_second_window_on_the_same_library_is_refused_plainly(
+def test_two_windows_on_one_library_both_write_and_each_shows_the_others_changes(
     qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
 ) -> None:
-    open_window(sample_dir)
-    second = open_window(sample_dir, wait=False)
-    with qtbot.waitSignal(second.fatal_error, timeout=5000) as blocker:
-        pass
-    assert "in use by another readinglist process" in blocker.args[0]
-    assert "in use" in second.opening.text()
+    first = open_window(sample_dir)
+    second = open_window(sample_dir)  # as a second process would: its own library, thread and lock
+    key_a, key_b = first.model.shown_keys()[:2]
+    first.writes.change("Star", {key_a: first.model.state(key_a)._replace(starred=True)},
+                        lambda lib: lib.set_starred([key_a], True))  # fmt: skip
+    second.writes.change("Star", {key_b: second.model.state(key_b)._replace(starred=True)},
+                         lambda lib: lib.set_starred([key_b], True))  # fmt: skip
+    wait_idle(qtbot, first)
+    wait_idle(qtbot, second)
+    qtbot.waitUntil(lambda: second.model.state(key_a).starred and first.model.state(key_b).starred, timeout=5000)
+    with read_library(sample_dir) as lib:
+        assert lib.state(key_a).starred and lib.state(key_b).starred
 
 
 def test_a_second_launch_brings_the_first_window_forward(qtbot: QtBot, data_dir: Path) -> None:
