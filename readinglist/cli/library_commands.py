@@ -181,7 +181,7 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
                 print(f"readinglist: error: {exc}", file=sys.stderr)
                 failures += 1
                 continue
-            result = library.add_papers(parsed.papers, source=parsed.title)
+            result = library.add_papers_in_batches(parsed.papers, source=parsed.title)
             for warning in parsed.warnings:
                 print(f"readinglist: warning: {warning}", file=sys.stderr)
             print(f"{path}: {result.summary()}")

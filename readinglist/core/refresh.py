@@ -41,7 +41,9 @@ ARXIV_BUILD_UTC = (4, 30)
 UPDATE_TYPES = frozenset({"replace", "replace-cross", "absonly"})
 BACKOFF_FIRST = 15 * 60
 BACKOFF_MAX = 24 * 3600
-COMMIT_EVERY = 2.0
+# A group of feeds shares one transaction for at most this long: it holds the writer lock meanwhile, and a star
+# from another process (the window, a command) waits for it. About half a second keeps that wait short.
+COMMIT_EVERY = 0.5
 DOWNLOADS_AT_ONCE = 4
 
 Clock = Callable[[], datetime]

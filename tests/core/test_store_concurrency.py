@@ -240,3 +240,37 @@ def test_a_reader_searching_while_a_writer_changes_notes_never_fails(data_dir: P
             key = group[r % len(group)]
             assert library.state(key).note.startswith(f"racenote round{r} ")
             assert key in library.query(search=f"round{r}"), f"the search index lost the note of round {r}"
+
+
+def test_a_large_import_lets_another_writers_star_through_between_its_batches(data_dir: Path, keys: list[str]) -> None:
+    # 3,000 papers go in in three commits: a star from another process waits for one batch, not the import.
+    import_dir = data_dir.parent / "big"
+    import_dir.mkdir()
+    feed = import_dir / "big.xml"
+    items = "".join(
+        f"<item><title>Paper number {i} about sparse attention</title><link>https://arxiv.org/abs/2512.{i:05d}</link>"
+        f"<guid isPermaLink='false'>oai:arXiv.org:2512.{i:05d}v1</guid><description>Abstract {i}.</description></item>"
+        for i in range(3000)
+    )
+    feed.write_text(f"<?xml version='1.0'?><rss version='2.0'><channel><title>big</title>{items}</channel></rss>")
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "readinglist.cli.main", "--data-dir", str(data_dir), "import", str(feed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    starred: list[str] = []
+    with Library.open(data_dir, lock_timeout=30) as library:
+        before = library.generation
+        while importer.poll() is None and len(starred) < 60:
+            library.set_starred([keys[len(starred)]], True)
+            starred.append(keys[len(starred)])
+            time.sleep(0.02)
+    out, err = importer.communicate(timeout=120)
+    assert importer.returncode == 0, err
+    assert "3000 new" in out
+    with Library.open(data_dir, writer=False) as library:
+        assert len(library) == 3060
+        assert all(library.state(k).starred for k in starred)  # every star made during the import is kept
+        # The import was three commits (one per 1,000 papers), beside the stars' own.
+        assert library.generation - before == 3 + len(starred)
