@@ -6,7 +6,7 @@ Layout of a data folder::
     library/<part>.g<N>.json     TinyDB documents of one part (a segment of papers, a shard of user state, feeds)
     backups/<timestamp>/         full copies of library/, the newest 7 kept
     corrupt/<timestamp>/         files found damaged, moved aside, never deleted by us
-    lock                         held by the one process allowed to write
+    lock                         held by a process while it writes: one transaction at a time, never for a life
 
 A commit writes every changed part to a new file (written, flushed, fsynced), then writes the manifest to a
 temporary file in the same folder, fsyncs it, renames it over the old manifest and fsyncs the folder. Until that

@@ -49,22 +49,37 @@ def run_window(app: App, *, sample: bool = False) -> int:
         return 0
     instance.listen()
 
-    window = MainWindow(app, icon=app_icon(), load_sample=sample)
-    instance.activated.connect(window.bring_to_front)
+    windows: list[MainWindow] = []
     failures: list[str] = []
 
-    def fatal(message: str) -> None:
-        failures.append(message)
-        QMessageBox.critical(window, APP_TITLE, f"The library could not be opened.\n\n{message}")
+    def open_window() -> None:
+        window = MainWindow(app, icon=app_icon(), load_sample=sample)
+        instance.activated.connect(window.bring_to_front)
+        window.fatal_error.connect(lambda message, w=window: fatal(w, message))
+        windows.append(window)
+        window.show()
+
+    def fatal(window: MainWindow, message: str) -> None:
+        # Retry: whatever stood in the way (a full disk, a backup being restored by hand) may be gone now.
+        answer = QMessageBox.critical(
+            window,
+            APP_TITLE,
+            f"The library could not be opened.\n\n{message}",
+            QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Close,
+            QMessageBox.StandardButton.Retry,
+        )
+        if answer == QMessageBox.StandardButton.Retry:
+            open_window()  # first: closing the last window would end the application
+        else:
+            failures.append(message)
         window.close()
 
-    window.fatal_error.connect(fatal)
+    open_window()
     # Ctrl+C in the terminal closes the window properly (saving), instead of being ignored until an event.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGINT, lambda *_: windows[-1].close())
     heartbeat = QTimer(interval=300)
     heartbeat.timeout.connect(lambda: None)  # lets Python run its signal handlers while Qt waits
     heartbeat.start()
-    window.show()
     try:
         status = qapp.exec()
     finally:

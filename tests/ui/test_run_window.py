@@ -78,6 +78,39 @@ def test_a_library_another_process_is_writing_opens_all_the_same(
     assert shown == []
 
 
+def test_a_library_that_could_not_be_opened_can_be_retried_from_the_message(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Library.open(data_dir) as lib:
+        App(data_dir).load_sample(lib)
+    manifest = data_dir / "library" / "manifest.json"
+    good = manifest.read_text()
+    manifest.write_text(good.replace('"schema": 1', '"schema": 99'))  # written by a newer readinglist
+    said: list[str] = []
+
+    def critical(_parent: object, _title: str, text: str, *_buttons: object) -> QMessageBox.StandardButton:
+        said.append(text)
+        manifest.write_text(good)  # the user upgrades, or restores the file, then presses Retry
+        return QMessageBox.StandardButton.Retry
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    listed: list[int] = []
+
+    def close_when_listed() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible() and widget.model.rowCount():
+                qtbot.addWidget(widget)
+                listed.append(widget.model.rowCount())
+                widget.close()
+                return
+        QTimer.singleShot(10, close_when_listed)
+
+    QTimer.singleShot(0, close_when_listed)
+    assert run_window(App(data_dir, lock_timeout=0.2)) == 0
+    assert len(said) == 1 and "newer readinglist" in said[0]
+    assert listed == [60]  # the retried window opened the library
+
+
 def test_with_sample_an_empty_library_opens_on_the_sample_papers(qtbot: QtBot, data_dir: Path) -> None:
     shown: list[int] = []
 
