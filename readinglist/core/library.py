@@ -133,6 +133,8 @@ class Library:
         self._backup_checked = False
         store.on_reload = self._build_indexes
         store.on_parts_changed = self._parts_changed
+        # Papers whose state (only) other processes changed since `catch_up` last reported; None: more changed.
+        self._states_changed_elsewhere: set[str] | None = set()
         self._build_indexes()
 
     @classmethod
@@ -224,20 +226,31 @@ class Library:
         command line) is patched in place; papers (an import, a refresh) rebuild the indexes."""
         if not all(p.startswith("state-") for p in parts):
             self._build_indexes()
+            self._states_changed_elsewhere = None  # papers changed too: every view must be read again
             return
-        for key in [k for k, (part, _) in self._state_where.items() if part in parts]:
+        touched = [k for k, (part, _) in self._state_where.items() if part in parts]
+        for key in touched:
             del self._state_where[key]
             self._states.pop(key, None)
         for part in parts:
             for doc_id, doc in self.store.table(part, STATE).items():
                 self._states[doc["key"]] = doc
                 self._state_where[doc["key"]] = (part, doc_id)
+                touched.append(doc["key"])
+        if self._states_changed_elsewhere is not None:
+            self._states_changed_elsewhere.update(touched)
 
     def catch_up(self) -> set[str]:
         """What other processes committed since this library's owner last asked: read now (changed parts only).
         Returns the parts that changed, including those a write of this process caught up with meanwhile; empty
-        when nothing did (one read of the manifest)."""
+        when nothing did (one read of the manifest). `states_changed_elsewhere()` then says which papers."""
         return self.store.take_changes()
+
+    def states_changed_elsewhere(self) -> set[str] | None:
+        """The papers whose state alone other processes changed since the last call, or None when papers or
+        subscriptions changed too (then everything shown should be read again)."""
+        changed, self._states_changed_elsewhere = self._states_changed_elsewhere, set()
+        return changed
 
     # ---- reading ---------------------------------------------------------------------------------------------
 

@@ -261,6 +261,7 @@ class Followed:
 
     parts: frozenset[str]
     counts: SidebarCounts
+    states: dict[str, RowState] | None = None  # when only the user's state changed: the new states, no reload
 
     @property
     def feeds_changed(self) -> bool:
@@ -273,7 +274,9 @@ def follow(lib: Library, tracker: SidebarTracker) -> Followed | None:
     changed = lib.catch_up()
     if not changed:
         return None
-    return Followed(frozenset(changed), tracker.recount(lib))
+    keys = lib.states_changed_elsewhere()
+    states = states_of(lib, keys) if keys is not None else None
+    return Followed(frozenset(changed), tracker.recount(lib), states)
 
 
 class SidebarTracker:

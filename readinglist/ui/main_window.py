@@ -387,7 +387,16 @@ class MainWindow(QMainWindow):
             if followed is None or self._closed:
                 return
             self._set_counts(followed.counts)
-            self.reload_view()  # keeping the user's place, as after a refresh
+            # Views chosen by state (Starred, With notes, a tag...) may gain or lose papers: those are read again.
+            by_state = self._selection.kind == "tag" or (
+                self._selection.kind == "view" and self._selection.name not in ("all", "unread", "today")
+            )
+            if followed.states is not None and not by_state:
+                # Only stars, marks, notes or tags changed (a command's `star`): redraw those rows, as for our
+                # own changes; a paper with a change of ours still in flight keeps ours.
+                self._show_states({k: s for k, s in followed.states.items() if k not in self.writes.pending})
+            else:
+                self.reload_view()  # keeping the user's place, as after a refresh
             if followed.feeds_changed:
                 self.refresh.load_errors()
                 if self.feeds_dialog is not None and self.feeds_dialog.isVisible():
