@@ -136,7 +136,8 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(icon)
         self.actions_by_name = make_actions(self)
         self._build_ui(icon)
-        self.writes = StateWrites(self.worker, self._tracker, self.model.state, self)
+        self.writes = StateWrites(self.worker, self._tracker, self.model.state, self._title_of, self)
+        self.writes.undone.connect(self._bring_into_view)
         self.writes.states_changed.connect(self._show_states)
         self.writes.counts_changed.connect(self._set_counts)
         self.writes.undo_changed.connect(self._sync_actions)
@@ -624,6 +625,9 @@ class MainWindow(QMainWindow):
         undo_label = self.writes.undo_label
         undo.setEnabled(undo_label is not None)
         undo.setText(f"&Undo {undo_label}" if undo_label else "&Undo")
+        redo_label = self.writes.redo_label
+        a["redo"].setEnabled(redo_label is not None)
+        a["redo"].setText(f"&Redo {redo_label}" if redo_label else "&Redo")
         self.exports.update_copy_actions(on_list and row is not None)
 
     def _focus_list(self) -> None:
@@ -816,6 +820,26 @@ class MainWindow(QMainWindow):
     def action_undo(self) -> None:
         self.writes.undo()
         self._sync_actions()
+
+    def action_redo(self) -> None:
+        self.writes.redo()
+        self._sync_actions()
+
+    def _title_of(self, key: str) -> str:
+        row = self.model.row_of(key)
+        title = self.model.row_at(row).title if row is not None else key
+        return title if len(title) <= 60 else title[:59] + "…"
+
+    def _bring_into_view(self, keys: list[str]) -> None:
+        """An undo or redo changed these papers: the first is selected where the list shows it, so that what
+        changed is in front of the user (undo never changes a paper silently)."""
+        if self.pane.key in keys:
+            return  # already in front (one of several selected, say): the selection stays as it is
+        row = self.model.row_of(keys[0])
+        if row is not None:
+            self._not_opening = keys[0]  # shown to say what changed, not opened: never marked read by it
+            self.list.select_row(row)
+            self._not_opening = None
 
     def action_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -44,6 +44,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("load_sample", "Load &Sample Papers", "File", tip="Add the bundled sample papers to the library"),
     ActionSpec("quit", "&Quit", "File", ("Ctrl+Q",), tip="Save everything and close the window"),
     ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), tip="Undo the last star, read, tag or mark-all change"),
+    ActionSpec("redo", "&Redo", "Edit", ("Ctrl+Shift+Z",), tip="Do again what Undo undid"),
     ActionSpec(
         "copy_bibtex", "Copy &BibTeX", "Edit", ("Ctrl+Shift+C",), tip="The selected papers as BibTeX for a .bib file"
     ),

@@ -36,6 +36,7 @@ class StateWrites(QObject):
     """Owns the optimistic states, the writes in flight and the undo stack. GUI thread only."""
 
     states_changed = Signal(dict)  # key -> RowState to show now
+    undone = Signal(list)  # the papers an undo or redo changed: the window brings the first into view
     counts_changed = Signal(object)  # SidebarCounts after a change
     undo_changed = Signal()  # the undo stack grew or shrank: the Undo action's text and state follow
     message = Signal(str, int)  # a status line, and how long to show it (0: until replaced)
@@ -45,13 +46,16 @@ class StateWrites(QObject):
         worker: LibraryWorker,
         tracker: SidebarTracker,
         state_of: Callable[[str], RowState],
+        title_of: Callable[[str], str] = str,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._worker = worker
         self._tracker = tracker
         self._state_of = state_of
+        self._title_of = title_of
         self._undo: list[UndoEntry] = []
+        self._redo: list[UndoEntry] = []  # undone entries, their `change` the undo's own (redoing undoes it)
         self.pending: Counter[str] = Counter()  # key -> changes submitted and not yet answered
         self._auto_read: list[str] = []
         self._auto_read_busy = False
@@ -61,6 +65,10 @@ class StateWrites(QObject):
     @property
     def undo_label(self) -> str | None:
         return self._undo[-1].label if self._undo else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self._redo[-1].label if self._redo else None
 
     def change(
         self,
@@ -80,6 +88,7 @@ class StateWrites(QObject):
         entry = UndoEntry(label) if undoable else None
         if entry is not None:
             self._undo.append(entry)
+            self._redo.clear()  # a new change: what was undone before it cannot be redone on top of it
             self.undo_changed.emit()
         self.pending.update(keys)
         tracker = self._tracker
@@ -129,10 +138,20 @@ class StateWrites(QObject):
         self._worker.submit(job, done, failed=failed, label="mark as read")
 
     def undo(self) -> None:
-        if not self._undo:
-            self.message.emit("Nothing to undo", 3000)
+        self._step(self._undo, self._redo, "Nothing to undo", "Undone")
+
+    def redo(self) -> None:
+        self._step(self._redo, self._undo, "Nothing to redo", "Redone")
+
+    def _step(self, source: list[UndoEntry], target: list[UndoEntry], nothing: str, verb: str) -> None:
+        """Write back the `before` states of the newest entry of `source`, field by field (a field changed again
+        since, here or by another process, is left as it is now), and keep what that did on `target`."""
+        if not source:
+            self.message.emit(nothing, 3000)
             return
-        entry = self._undo.pop()
+        entry = source.pop()
+        redone = UndoEntry(entry.label)
+        target.append(redone)
         self.undo_changed.emit()
         tracker = self._tracker
 
@@ -140,14 +159,26 @@ class StateWrites(QObject):
             change = entry.change
             if change is None or not change.after:
                 return StateChange((), ()), tracker.current(lib)
-            return tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change)), tracker.current(lib)
+            done = tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change))
+            redone.change = done
+            return done, tracker.current(lib)
 
         def done(result: tuple[StateChange, SidebarCounts]) -> None:
-            self._show_answer(result[0])
+            change = result[0]
+            self._show_answer(change)
             self.counts_changed.emit(result[1])
-            self.message.emit(f"Undone: {entry.label}", 4000)
+            keys = list(change.keys)
+            if not keys:
+                if redone in target:
+                    target.remove(redone)
+                    self.undo_changed.emit()
+                self.message.emit(f"Nothing left to change for {entry.label}: changed again since", 5000)
+                return
+            what = f"“{self._title_of(keys[0])}”" + (f" and {len(keys) - 1:,} more" if len(keys) > 1 else "")
+            self.message.emit(f"{verb}: {entry.label} on {what}", 5000)
+            self.undone.emit(keys)
 
-        self._worker.submit(job, done, label=f"undo {entry.label}")
+        self._worker.submit(job, done, label=f"{verb.lower()} {entry.label}")
 
     # ---- answers ---------------------------------------------------------------------------------------------
 

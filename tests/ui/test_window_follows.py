@@ -8,10 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from uitools import WindowFactory, read_library, wait_idle
 
 from readinglist.ui.paper_model import COL_TITLE
+from readinglist.ui.settings import MarkReadMode
 
 ROOT = Path(__file__).resolve().parents[2]
 ARXIV_RSS = ROOT / "tests" / "core" / "fixtures" / "arxiv_rss_text.xml"
@@ -84,3 +86,35 @@ def test_a_note_typed_in_the_window_is_kept_when_a_command_changes_it_meanwhile(
     wait_idle(qtbot, window)
     with read_library(sample_dir) as lib:
         assert lib.state(key).note == typed
+
+
+def test_undo_names_the_paper_brings_it_into_view_redoes_and_never_brings_back_a_stale_state(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir, mark_read=MarkReadMode.IMMEDIATELY)
+    keys = window.model.shown_keys()
+    window.list.select_row(0)
+    qtbot.keyClick(window.list, Qt.Key.Key_S)  # star the first paper...
+    qtbot.keyClick(window.list, Qt.Key.Key_J)
+    qtbot.keyClick(window.list, Qt.Key.Key_J)  # ...and move on, two papers down
+    wait_idle(qtbot, window)
+    assert window.pane.key == keys[2]
+    title = window.model.row_at(0).title
+    qtbot.keyClick(window.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    assert not window.model.state(keys[0]).starred
+    assert window.pane.key == keys[0]  # the paper undone is the one in front of the user
+    assert window.statusBar().currentMessage().startswith(f"Undone: Star on “{title[:30]}")
+    qtbot.keyClick(window.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, window)
+    assert window.model.state(keys[0]).starred and window.statusBar().currentMessage().startswith("Redone: Star")
+
+    # The same paper unstarred in a terminal meanwhile: undoing the redo has nothing left to put back.
+    readinglist(sample_dir, "unstar", keys[0])
+    qtbot.waitUntil(lambda: not window.model.state(keys[0]).starred, timeout=8000)
+    readinglist(sample_dir, "tag", keys[0], "kept")
+    qtbot.waitUntil(lambda: "kept" in window.model.state(keys[0]).tags, timeout=8000)
+    qtbot.keyClick(window.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    assert not window.model.state(keys[0]).starred and "kept" in window.model.state(keys[0]).tags
+    assert "changed again since" in window.statusBar().currentMessage()
