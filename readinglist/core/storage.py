@@ -120,6 +120,7 @@ class Store:
         self._lock_timeout = lock_timeout
         self._lock: FileLock | None = None
         self._lock_depth = 0  # > 0 while this process holds the writer lock (a transaction, a backup, a recovery)
+        self._orphans_checked = False
         self.owner = owner  # who this process is, for another process that finds the library busy
         self._parts: Parts = {}
         self._files: dict[str, str] = {}
@@ -260,7 +261,8 @@ class Store:
                 f"{self._lock_timeout:g} s; try again in a moment (or give a longer --wait)"
             ) from None
         with contextlib.suppress(OSError):
-            write_durably(info_path, f"{self.owner} (pid {os.getpid()})\n".encode())
+            # Only words for a waiting process: not worth an fsync on every write.
+            info_path.write_text(f"{self.owner} (pid {os.getpid()})\n", encoding="utf-8")
 
     def _release_lock(self) -> None:
         if self._lock is not None and self._lock.is_locked:
@@ -278,7 +280,7 @@ class Store:
     def locked(self) -> Iterator[None]:
         """Hold the writer lock, with memory first brought up to what other processes committed meanwhile.
 
-        Re-entrant. Files a crashed commit left behind are removed here too, where no other writer can be
+        Re-entrant. Files a crashed commit left behind are removed at the first one, where no other writer can be
         creating its own."""
         if not self.writer:
             raise StoreError("this library was opened read-only")
@@ -286,7 +288,10 @@ class Store:
             self._acquire_lock()
             try:
                 self.catch_up()
-                self._remove_orphans()
+                if not self._orphans_checked:
+                    # Once per process, at its first write: what a crashed commit (of any process) left behind.
+                    self._remove_orphans()
+                    self._orphans_checked = True
             except BaseException:
                 self._release_lock()
                 raise
