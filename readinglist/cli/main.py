@@ -10,6 +10,7 @@ from typing import Any
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
 from readinglist.cli import export_commands, feeds_commands, library_commands
+from readinglist.cli.terminal import SafeStream
 from readinglist.core.errors import ReadingListError
 
 Handler = Callable[[argparse.Namespace, App], int]
@@ -48,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A feed's text printed as it came could drive the terminal (escape sequences, bidi overrides): never.
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     owner = f"readinglist {args.command}" if args.command else "the Reading List window"

@@ -11,6 +11,7 @@ import enum
 import http
 import threading
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -192,7 +193,7 @@ class FeedFetcher:
                 "User-Agent": user_agent,
                 "Accept": "application/atom+xml, application/rss+xml, application/rdf+xml, application/xml;q=0.9, "
                 "text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
-                "Accept-Encoding": "gzip, deflate",
+                "Accept-Encoding": "gzip, deflate",  # decoded by _Inflater, with the size cap on every stage
             },
             trust_env=False,
             transport=transport,
@@ -344,18 +345,89 @@ class FeedFetcher:
             return b"", f"the feed is larger than {_mb(cap)} ({_mb(int(declared))}); not downloaded"
         chunks: list[bytes] = []
         size = 0
-        # iter_bytes decompresses: the cap bounds what we hold in memory, so a gzip bomb stops at the cap too.
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > cap:
-                return b"", f"the feed is larger than {_mb(cap)}; the download was stopped"
-            chunks.append(chunk)
+        try:
+            decoders = _decoders(response.headers.get("content-encoding", ""), cap)
+        except ValueError as exc:
+            return b"", f"{_host(str(response.url))} sent the feed in an encoding readinglist cannot read ({exc})"
+        too_big = f"the feed is larger than {_mb(cap)}; the download was stopped"
+        # The raw bytes, decompressed here a bounded piece at a time: each stage of every encoding (gzip, gzip
+        # nested, deflate) stops at the cap, so a small bomb never inflates past a few times the cap in memory.
+        for raw in response.iter_raw(64 * 1024):
+            try:
+                pieces = _decode(decoders, raw, cap)
+            except _TooBig:
+                return b"", too_big
+            except zlib.error:
+                return b"", f"{_host(str(response.url))} sent a compressed body that could not be decompressed"
+            for chunk in pieces:
+                size += len(chunk)
+                if size > cap:
+                    return b"", too_big
+                chunks.append(chunk)
             if cancel is not None and cancel.is_set():
                 return b"", "cancelled"
             if time.monotonic() > deadline:
                 host = _host(str(response.url))
                 return b"", f"{host} sent the feed too slowly (over {self.total_timeout:g} seconds); stopped"
         return b"".join(chunks), None
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Inflater:
+    """One content-coding (gzip or deflate), inflating at most `cap` + 1 bytes in all."""
+
+    def __init__(self, coding: str, cap: int) -> None:
+        self.coding = coding
+        self.cap = cap
+        self.out = 0
+        wbits = 16 + zlib.MAX_WBITS if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._z = zlib.decompressobj(wbits)
+        self._raw_tried = coding != "deflate"
+
+    def feed(self, data: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        while data:
+            try:
+                piece = self._z.decompress(data, 256 * 1024)
+            except zlib.error:
+                if self._raw_tried or self.out:
+                    raise
+                # Servers send "deflate" both as zlib (RFC) and as raw deflate: try the other once.
+                self._raw_tried = True
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                continue
+            self.out += len(piece)
+            if self.out > self.cap:
+                raise _TooBig
+            if piece:
+                out.append(piece)
+            data = self._z.unconsumed_tail
+            if self._z.eof and self._z.unused_data and self.coding in ("gzip", "x-gzip"):
+                # Concatenated gzip members are one body (RFC 1952).
+                data = self._z.unused_data + data
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return out
+
+
+def _decoders(header: str, cap: int) -> list[_Inflater]:
+    """The decoders a Content-Encoding header asks for, in the order they undo it (the last applied first)."""
+    codings = [c.strip().lower() for c in header.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if len(codings) > 3:
+        raise ValueError(f"{len(codings)} nested encodings")
+    for coding in codings:
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise ValueError(coding)
+    return [_Inflater(c, cap) for c in reversed(codings)]
+
+
+def _decode(decoders: list[_Inflater], data: bytes, cap: int) -> list[bytes]:
+    pieces = [data]
+    for decoder in decoders:
+        pieces = [out for piece in pieces for out in decoder.feed(piece)]
+    return pieces
 
 
 def _mb(n: int) -> str:

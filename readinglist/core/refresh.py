@@ -30,7 +30,7 @@ from readinglist.core.credentials import Credential, CredentialStore, redact, sp
 from readinglist.core.download import Download, RateLimiter, download, read_download
 from readinglist.core.errors import CredentialError, FeedError, StoreError, SubscriptionError
 from readinglist.core.feeds import ARXIV_INTERVAL, Feed, FeedRegistry, format_time, parse_time
-from readinglist.core.fetcher import FeedFetcher, FetchStatus, describe_wait
+from readinglist.core.fetcher import FeedFetcher, FetchStatus, describe_wait, origin
 from readinglist.core.importer import ParsedFeed
 from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper, PaperKey
@@ -546,7 +546,9 @@ def _process(
         return FeedRefreshResult(
             feed.id, feed.name, RefreshOutcome.FAILED, error=error, http_status=first.http_status, elapsed=elapsed
         )
-    moved_to = _accept_move(registry, feed, first.moved_to)
+    moved_to, move_warning = _accept_move(registry, feed, first.moved_to)
+    if move_warning:
+        dl = Download(dl.pages, (*dl.warnings, move_warning))
     if first.status is FetchStatus.NOT_MODIFIED and not any(p.ok for p in dl.pages[1:]):
         # A 304 costs no parse and no write to the papers; the feed's status is saved with the others at the end.
         extra = {"url": moved_to} if moved_to else {}
@@ -594,16 +596,29 @@ def _process(
     )
 
 
-def _accept_move(registry: FeedRegistry, feed: Feed, moved_to: str | None) -> str | None:
-    """A permanent redirect moves the subscription, unless another feed already has that address."""
+def _same_site_or_upgrade(old: str, new: str) -> bool:
+    """The same origin, or the same host moved from http to https (where credentials are safer, not exposed)."""
+    (old_scheme, old_host, _), (new_scheme, new_host, _) = origin(old), origin(new)
+    return origin(old) == origin(new) or (old_host == new_host and old_scheme == "http" and new_scheme == "https")
+
+
+def _accept_move(registry: FeedRegistry, feed: Feed, moved_to: str | None) -> tuple[str | None, str | None]:
+    """A permanent redirect moves the subscription, unless another feed already has that address; and never, for
+    a feed with credentials, to another origin (its credentials would go there at the next refresh, even from a
+    run that had none to send). Returns the new address, and a warning when a move was refused."""
     if moved_to:
         moved_to, _ = split_credentials(moved_to)  # never store credentials a server put in an address
     if not moved_to or moved_to == feed.url:
-        return None  # (http -> https is a move worth keeping, though both name the same subscription)
+        return None, None  # (http -> https is a move worth keeping, though both name the same subscription)
+    if feed.auth and not _same_site_or_upgrade(feed.url, moved_to):
+        return None, (
+            f"the server says the feed moved to {moved_to}, another site; the address is kept, because the feed's "
+            "credentials must not go there (change the address by hand if the move is genuine)"
+        )
     other = registry.find_url(moved_to)
     if other is not None and other.id != feed.id:
-        return None
-    return moved_to
+        return None, None
+    return moved_to, None
 
 
 def _feed_facts(

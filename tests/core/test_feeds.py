@@ -760,6 +760,8 @@ def test_feed_addresses_differing_only_in_their_query_are_two_feeds(registry: Fe
 def test_a_move_from_http_to_https_is_kept(registry: FeedRegistry) -> None:
     feed = add(registry, "http://journal.example/feed")
     other = add(registry, "https://other.example/feed")
-    assert refresh_module._accept_move(registry, feed, "https://journal.example/feed") == "https://journal.example/feed"
-    assert refresh_module._accept_move(registry, feed, "https://other.example/feed/") is None  # taken by `other`
-    assert refresh_module._accept_move(registry, other, "https://other.example/feed") is None
+    assert (
+        refresh_module._accept_move(registry, feed, "https://journal.example/feed")[0] == "https://journal.example/feed"
+    )
+    assert refresh_module._accept_move(registry, feed, "https://other.example/feed/")[0] is None  # taken by `other`
+    assert refresh_module._accept_move(registry, other, "https://other.example/feed")[0] is None

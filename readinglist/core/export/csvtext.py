@@ -17,6 +17,17 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "+cmd", "@SUM") starts with an
+    apostrophe, as OWASP advises for CSV exports: shown as text, the rest of it kept. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_text(records: Iterable[ExportRecord], *, include_notes: bool = True) -> str:
     """One row per paper with the user's state; lists joined with '; '; booleans as true/false."""
     buffer = io.StringIO()
@@ -26,6 +37,7 @@ def csv_text(records: Iterable[ExportRecord], *, include_notes: bool = True) -> 
         p, s = r.paper, r.state
         writer.writerow(
             [
+                _cell(v) for v in (
                 p.key, r.cite_key, p.title, "; ".join(p.authors), "-".join(f"{x:02d}" for x in date_parts(p)),
                 p.published or "", p.updated or "", p.arxiv_id or "", p.arxiv_version or "", p.doi or "",
                 p.journal_ref or "", p.abs_url or p.url or "", p.pdf_url or "", "; ".join(p.categories),
@@ -33,6 +45,7 @@ def csv_text(records: Iterable[ExportRecord], *, include_notes: bool = True) -> 
                 str(s.starred).lower(), s.starred_at or "", str(s.read).lower(), s.read_at or "",
                 "; ".join(s.tags), s.tags_at or "", s.note if include_notes else "",
                 (s.note_at or "") if include_notes else "",
+                )
             ]
         )  # fmt: skip
     return buffer.getvalue()

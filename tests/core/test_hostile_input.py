@@ -1,0 +1,146 @@
+"""What a malicious server or feed can try, against real servers on 127.0.0.1 and the real command line."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from feedtools import FeedServer, Route, fixture
+from test_cli import run
+
+from readinglist.core.credentials import Credential
+from readinglist.core.feeds import FeedSpec
+from readinglist.core.fetcher import FeedFetcher, FetchStatus
+from readinglist.core.library import Library
+from readinglist.core.refresh import RefreshOutcome, refresh_feeds
+
+FEED = fixture("arxiv_rss_cs.CL.xml")
+
+
+# ---- 1. a feed's password never goes to another host ----------------------------------------------------------
+
+
+def test_a_permanent_move_to_another_site_is_not_recorded_for_a_feed_with_credentials(data_dir: Path) -> None:
+    home, elsewhere = FeedServer().start(), FeedServer().start()
+    try:
+        elsewhere.routes["/feed"] = Route(body=FEED)
+        home.routes["/feed"] = Route(status=301, headers={"Location": elsewhere.url("/feed")})
+        with Library.open(data_dir) as library:
+            feed = library.feeds.add(FeedSpec(home.url("/feed"), name="Members", auth="basic"))
+            with FeedFetcher() as fetcher:
+                # A run with no keyring (cron, ssh): no credential to send, and the server moves the feed away.
+                summary = refresh_feeds(library, library.feeds, fetcher=fetcher, credentials=None)
+            (result,) = summary.results
+            assert result.outcome is RefreshOutcome.UPDATED
+            assert any("another site" in w for w in result.warnings)
+            assert library.feeds.get(feed.id).url == home.url("/feed")  # the address is kept
+            # The next run has the credentials: they go to the feed's own server only.
+            home.routes["/feed"] = Route(body=FEED, basic_auth=("me", "s3cret"))
+
+            class Store:
+                def get(self, _feed_id: str) -> Credential:
+                    return Credential(username="me", password="s3cret")
+
+            with FeedFetcher() as fetcher:
+                refresh_feeds(library, library.feeds, fetcher=fetcher, credentials=Store())  # type: ignore[arg-type]
+        assert all("authorization" not in r.headers for r in elsewhere.requests)
+        assert any("authorization" in r.headers for r in home.requests)
+    finally:
+        home.stop()
+        elsewhere.stop()
+
+
+# ---- 2. the size cap holds on what is decompressed, for every nesting ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    inner = gzip.compress(b"\0" * (300 * 1024 * 1024), compresslevel=9)  # 300 MB of zeros in ~300 KB
+    return gzip.compress(inner, compresslevel=9)  # and that in a few KB: "Content-Encoding: gzip, gzip"
+
+
+# The peak resident memory of a fresh process fetching the bomb (VmHWM: getrusage's maxrss would count the
+# test process it was forked from).
+PEAK_RSS = textwrap.dedent(
+    """
+    import re, sys
+    from readinglist.core.fetcher import FeedFetcher
+    with FeedFetcher() as fetcher:
+        result = fetcher.fetch(sys.argv[1])
+    peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) // 1024
+    print(result.status.value, result.error, peak)
+    """
+)
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "gzip"])
+def test_a_compression_bomb_stops_at_the_cap_with_memory_bounded(bomb: bytes, encoding: str) -> None:
+    server = FeedServer().start()
+    try:
+        body = bomb if encoding == "gzip, gzip" else gzip.decompress(bomb)
+        server.routes["/bomb"] = Route(body=body, headers={"Content-Encoding": encoding})
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS, server.url("/bomb")], capture_output=True, text=True, timeout=120
+        )
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    status, *words, peak_mb = done.stdout.split()
+    assert status == FetchStatus.ERROR.value and "larger than 20 MB" in " ".join(words)
+    # The cap is 20 MB; the process with Python, httpx and the zlib state stays within a few times that.
+    assert int(peak_mb) < 150, f"peak RSS {peak_mb} MB against a {len(body):,}-byte bomb ({encoding})"
+
+
+# ---- 4. terminal escapes never reach the terminal ----------------------------------------------------------------
+
+EVIL = (
+    "<?xml version='1.0'?><rss version='2.0'><channel><title>Feed\x1b]0;pwned\x07</title>"
+    "<item><title>Clear\x1b[2J screen \x1b]52;c;ZXZpbA==\x07 and gnp\u202eexe.png</title>"
+    "<link>https://example.org/a</link><author>Eve\x1b[31m Red</author><description>x</description></item>"
+    "</channel></rss>"
+)
+
+
+def test_escape_sequences_and_bidi_overrides_are_shown_as_escapes_on_the_terminal(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    feed = tmp_path / "evil.xml"
+    feed.write_text(EVIL.replace("\x1b", "&#27;").replace("\x07", "&#7;"), encoding="utf-8")
+    code, out, err = run("import", str(feed))
+    assert code == 0, err
+    for args in (("list",), ("stats",), ("show", json.loads(run("list", "--json")[1])["key"])):
+        code, out, err = run(*args)
+        assert code == 0, err
+        assert "\x1b" not in out + err and "\x07" not in out + err and "\u202e" not in out + err
+    assert "gnp\\u202eexe.png" in out  # shown, harmlessly
+    code, out, _ = run("list", "--json")  # JSON still parses, and means the same text
+    assert json.loads(out)["title"].endswith("gnp\u202eexe.png")
+
+
+# ---- 7. CSV cells are never formulas ---------------------------------------------------------------------------------
+
+
+def test_csv_cells_that_would_be_formulas_are_written_as_text(data_dir: Path, tmp_path: Path) -> None:
+    feed = tmp_path / "formulas.xml"
+    feed.write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>f</title><item>"
+        '<title>=HYPERLINK("https://evil.example","click")</title><link>https://example.org/f</link>'
+        "<author>@SUM(1+1)</author><description>+cmd|' /C calc'!A0</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    assert run("import", str(feed))[0] == 0
+    key = json.loads(run("list", "--json")[1])["key"]
+    assert run("tag", key, "=1+1")[0] == 0
+    out = tmp_path / "papers.csv"
+    assert run("export", "--format", "csv", "-o", str(out))[0] == 0
+    (row,) = csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    assert row["title"] == '\'=HYPERLINK("https://evil.example","click")'
+    assert row["authors"] == "'@SUM(1+1)" and row["abstract"].startswith("'+cmd")
+    assert row["tags"] == "'=1+1"
