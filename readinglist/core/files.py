@@ -58,10 +58,11 @@ def _describe(exc: OSError) -> str:
     return describe_oserror(exc)
 
 
-def write_atomically(path: Path, data: str | bytes, *, private: bool = False) -> Path:
+def write_atomically(path: Path, data: str | bytes, *, private: bool = True) -> Path:
     """Write a whole file or nothing: a temporary file in the same folder, written, fsynced and renamed over the
-    target. An existing file keeps its permissions; `private` makes a new one readable by the user only (backups
-    hold notes). A symlink is followed, so a linked bibliography is updated, not replaced. Raises ExportError."""
+    target. An existing file keeps its permissions; a new one is readable by the user only (exports and archives
+    hold notes, as the library does) unless `private` is False. A symlink is followed, so a linked bibliography is
+    updated, not replaced. Raises ExportError."""
     path = Path(path)
     if path.is_symlink():
         path = path.resolve()

@@ -172,9 +172,13 @@ def key_candidates(text: str) -> list[str]:
 
 
 def is_web_url(url: str) -> bool:
-    """An absolute http(s) address with a host: the only links readinglist follows or opens."""
+    """An absolute http(s) address with a host and a valid port, and no white space or control characters in it
+    (a newline in an address is a header injection waiting to happen): the only links readinglist follows."""
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return False
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range, such as 99999)
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

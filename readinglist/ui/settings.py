@@ -6,6 +6,7 @@ selection and geometry, and tests on a temporary folder touch nothing in the rea
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from pathlib import Path
 
@@ -103,3 +104,5 @@ class WindowSettings:
 
     def sync(self) -> None:
         self._q.sync()
+        with contextlib.suppress(OSError):
+            self.path.chmod(0o600)  # it names papers and views: as private as the library beside it

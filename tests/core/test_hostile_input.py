@@ -144,3 +144,30 @@ def test_csv_cells_that_would_be_formulas_are_written_as_text(data_dir: Path, tm
     assert row["title"] == '\'=HYPERLINK("https://evil.example","click")'
     assert row["authors"] == "'@SUM(1+1)" and row["abstract"].startswith("'+cmd")
     assert row["tags"] == "'=1+1"
+
+
+# ---- 10. hygiene --------------------------------------------------------------------------------------------------
+
+
+def test_exports_and_window_settings_are_private_like_the_library(data_dir: Path, tmp_path: Path) -> None:
+    import stat
+
+    assert run("import", str(Path(__file__).resolve().parents[2] / "resources" / "sample-papers.xml"))[0] == 0
+    out = tmp_path / "refs.md"
+    assert run("export", "--format", "markdown", "-o", str(out))[0] == 0  # Markdown carries the notes
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    shared = tmp_path / "shared.bib"
+    shared.write_text("")
+    shared.chmod(0o644)  # a file the user made readable keeps that
+    assert run("export", "--format", "bibtex", "-o", str(shared))[0] == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(
+    "address", ["https://example.org/feed\nX-Injected: 1", "https://example.org:99999/feed", "https://exa mple.org/"]
+)
+def test_feed_addresses_with_white_space_or_a_bad_port_are_refused(data_dir: Path, address: str) -> None:
+    code, _, err = run("feeds", "add", address)
+    assert code == 1 and err.startswith("readinglist: error: ") and "not a feed address" in err
+    with Library.open(data_dir, writer=False) as library:
+        assert len(library.feeds) == 0

@@ -49,6 +49,7 @@ def test_run_window_opens_and_closes_cleanly(qtbot: QtBot, data_dir: Path) -> No
     assert run_window(App(data_dir, lock_timeout=0.2)) == 0
     stop.append(True)
     assert (data_dir / "window.ini").is_file()
+    assert (data_dir / "window.ini").stat().st_mode & 0o777 == 0o600  # as private as the library
     with Library.open(data_dir):  # the lock was let go
         pass
 
