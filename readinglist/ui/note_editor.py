@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
+from readinglist.ui.elide import NOTE_PREVIEW_SHOWN, shown_part
 from readinglist.ui.links import SafeTextBrowser
 from readinglist.ui.timers import single_shot_timer
 
@@ -161,7 +162,7 @@ class NoteEditor(QWidget):
             # setMarkdown renders a note in under a millisecond (FIELD-NOTES); resources are refused by
             # SafeTextBrowser.loadResource, so an image in a note never fetches anything. Raw HTML is shown as
             # the text it is: "The <mask> token", List<int> or a stray <iframe> must not hide what follows.
-            self.preview.document().setMarkdown(text, NOTE_MARKDOWN)
+            self.preview.document().setMarkdown(shown_part(text, NOTE_PREVIEW_SHOWN), NOTE_MARKDOWN)
         elif self._key is None:
             self.preview.clear()
         else:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from readinglist.core.models import date_of
+from readinglist.ui.elide import TITLE_SHOWN, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 
 COL_STAR, COL_TITLE, COL_AUTHORS, COL_SOURCE, COL_DATE = range(5)
@@ -105,7 +106,7 @@ class PaperTableModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_TITLE:
-                return row.title
+                return shown_part(row.title, TITLE_SHOWN)
             if col == COL_STAR:
                 return "★" if self._state(row.key).starred else "☆"
             if col == COL_AUTHORS:
@@ -123,7 +124,7 @@ class PaperTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignCenter if col == COL_STAR else Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_TITLE:
-                return row.title
+                return shown_part(row.title, TITLE_SHOWN)
             if col == COL_AUTHORS and row.authors:
                 return ", ".join(row.authors)
             if col == COL_SOURCE and row.feeds:

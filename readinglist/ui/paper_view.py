@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from readinglist.ui.elide import ABSTRACT_SHOWN, AUTHORS_SHOWN, PANE_TITLE_SHOWN, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 from readinglist.ui.links import SafeTextBrowser, is_web_url
 from readinglist.ui.note_editor import NoteEditor
@@ -92,9 +93,9 @@ def paper_html(row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = N
     feeds = list(row.feeds) if feeds is None else feeds
     e = html.escape
     dim = palette.color(QPalette.ColorRole.PlaceholderText).name()
-    parts = [f"<h2 style='margin-bottom: 4px'>{e(row.title)}</h2>"]
+    parts = [f"<h2 style='margin-bottom: 4px'>{e(shown_part(row.title, PANE_TITLE_SHOWN))}</h2>"]
     if row.authors:
-        parts.append(f"<p style='margin-top: 0'>{e(', '.join(row.authors))}</p>")
+        parts.append(f"<p style='margin-top: 0'>{e(shown_part(', '.join(row.authors), AUTHORS_SHOWN))}</p>")
     else:
         parts.append(f"<p style='margin-top: 0; color: {dim}'>No authors given by the feed</p>")
 
@@ -130,7 +131,7 @@ def paper_html(row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = N
         anchors = " &nbsp;·&nbsp; ".join(f"<a href='{e(url, quote=True)}'>{e(label)}</a>" for label, url in links)
         parts.append(f"<p>{anchors}</p>")
     if row.abstract:
-        paragraphs = [p for p in row.abstract.split("\n") if p.strip()]
+        paragraphs = [p for p in shown_part(row.abstract, ABSTRACT_SHOWN).split("\n") if p.strip()]
         parts.extend(f"<p style='line-height: 130%'>{e(p)}</p>" for p in paragraphs)
     else:
         parts.append(f"<p style='color: {dim}'>No abstract in the feed.</p>")
