@@ -169,6 +169,9 @@ def write_archive(library: Library, path: Path) -> BackupSummary:
 # ---- reading ------------------------------------------------------------------------------------------------------
 
 
+ARCHIVE_CAP = 2 * 1024 * 1024 * 1024
+
+
 def read_archive(path: Path) -> Archive:
     """Read and check an archive. Raises ArchiveError naming the file for anything but a readinglist archive
     this version understands."""
@@ -178,8 +181,15 @@ def read_archive(path: Path) -> Archive:
         return ArchiveError(f"cannot restore from {path}: {reason}; nothing was changed")
 
     try:
+        if Path(path).exists() and not Path(path).is_file():
+            raise bad("it is not a regular file")
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            # A zip bomb declares what it inflates to: refused before anything is read (a library of 100,000
+            # papers makes an archive member of a few hundred MB at most).
+            declared = sum(info.file_size for info in zf.infolist())
+            if declared > ARCHIVE_CAP:
+                raise bad(f"it would unpack to {declared // (1024 * 1024):,} MB, more than any library holds")
             if META not in names:
                 raise bad("it is not a readinglist archive (those are written by `readinglist backup --to`)")
             meta = orjson.loads(zf.read(META))

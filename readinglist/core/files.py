@@ -40,6 +40,25 @@ def write_durably(
         os.close(fd)
 
 
+FILE_CAP = 50 * 1024 * 1024  # a feed file, an OPML list: the fetcher's cap for a download is 20 MB
+
+
+def read_capped(path: Path, cap: int = FILE_CAP) -> bytes:
+    """A regular file's bytes, at most `cap` of them: raises OSError (worded) for a device such as /dev/zero, a
+    folder, or a larger file, before anything big is read."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > cap:
+            raise OSError(errno.EFBIG, f"the file is larger than {cap // (1024 * 1024)} MB")
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise OSError(errno.EFBIG, f"the file is larger than {cap // (1024 * 1024)} MB")
+    return data
+
+
 def describe_oserror(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return "the disk is full"

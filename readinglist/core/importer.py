@@ -19,6 +19,7 @@ import feedparser
 from feedparser.exceptions import CharacterEncodingOverride
 
 from readinglist.core.errors import FeedError
+from readinglist.core.files import read_capped
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import IncomingPaper
 from readinglist.core.text import feed_text, html_to_text, one_line, plain
@@ -442,7 +443,7 @@ def parse_papers(
 def read_feed_file(path: Path) -> ParsedFeed:
     """A file saved from a feed (RSS, Atom) or from Hugging Face's daily papers (JSON)."""
     try:
-        data = Path(path).read_bytes()
+        data = read_capped(Path(path))
     except OSError as exc:
         raise FeedError(f"{path}: {exc.strerror or exc}") from exc
     return parse_papers(data, name=str(path))

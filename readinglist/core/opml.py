@@ -21,6 +21,7 @@ import listparser
 from readinglist.core.credentials import CredentialStore
 from readinglist.core.errors import SubscriptionError
 from readinglist.core.feeds import Feed, FeedRegistry, FeedSpec, subscribe
+from readinglist.core.files import read_capped
 from readinglist.core.identity import is_web_url
 from readinglist.core.text import one_line
 
@@ -173,7 +174,7 @@ def import_opml_file(
     registry: FeedRegistry, path: Path, *, credentials: CredentialStore | None = None
 ) -> OpmlImportResult:
     try:
-        data = Path(path).read_bytes()
+        data = read_capped(Path(path))
     except OSError as exc:
         raise OpmlError(f"{path}: {exc.strerror or exc}") from exc
     return import_opml(registry, data, name=str(path), credentials=credentials)

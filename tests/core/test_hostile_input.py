@@ -171,3 +171,37 @@ def test_feed_addresses_with_white_space_or_a_bad_port_are_refused(data_dir: Pat
     assert code == 1 and err.startswith("readinglist: error: ") and "not a feed address" in err
     with Library.open(data_dir, writer=False) as library:
         assert len(library.feeds) == 0
+
+
+# ---- 9. sizes ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [("import",), ("feeds", "import-opml"), ("restore", "--from")])
+def test_devices_and_huge_files_are_refused_before_they_are_read(
+    data_dir: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    for path in ("/dev/zero", str(_sparse(tmp_path / "huge.xml", 60 * 1024 * 1024))):
+        code, _, err = run(*command, path)
+        assert code == 1, err
+        assert err.startswith("readinglist: error: ") and "Traceback" not in err and len(err.splitlines()) == 1
+        assert path in err
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as f:
+        f.truncate(size)  # a file of that size on disk, without writing it
+    return path
+
+
+def test_an_archive_zip_bomb_is_refused_before_it_is_unpacked(data_dir: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("readinglist-archive.json", '{"format": "readinglist-archive", "version": 1, "schema": 1}')
+        with zf.open("papers.json", "w", force_zip64=True) as member:
+            chunk = b" " * (64 * 1024 * 1024)
+            for _ in range(40):  # 2.5 GB of spaces, a few MB on disk
+                member.write(chunk)
+    code, _, err = run("restore", "--from", str(bomb))
+    assert code == 1 and "more than any library holds" in err and "nothing was changed" in err
