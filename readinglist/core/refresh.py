@@ -465,16 +465,18 @@ def refresh_feeds(
         return applier.finish(cancelled=cancel.is_set(), elapsed=time.monotonic() - started)
     finally:
         if own_fetcher:
-            if cancel.is_set():
-                # Abandoned downloads may still be reading: close the client once they have ended.
-                threading.Thread(target=_close_later, args=(fetcher,), daemon=True).start()
-            else:
-                fetcher.close()
+            close_fetcher(fetcher, cancelled=cancel.is_set())
 
 
-def _close_later(fetcher: FeedFetcher, after: float = 35.0) -> None:
-    time.sleep(after)  # longer than any request may take (the fetcher's total timeout)
-    fetcher.close()
+def close_fetcher(fetcher: FeedFetcher, *, cancelled: bool) -> None:
+    """Close a refresh's client: now, or after a cancel, once the downloads it abandoned have ended (none runs
+    longer than the fetcher's total timeout)."""
+    if not cancelled:
+        fetcher.close()
+        return
+    timer = threading.Timer(fetcher.total_timeout + 5.0, fetcher.close)
+    timer.daemon = True
+    timer.start()
 
 
 class _WriteGroup:

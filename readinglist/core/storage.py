@@ -333,17 +333,7 @@ class Store:
                 continue
             path = self.dir / files[part]
             raw = path.read_bytes()
-            if part in sizes and sizes[part] != len(raw):
-                raise self._corrupt(
-                    path, f"it is truncated or altered ({len(raw)} bytes, the manifest says {sizes[part]})"
-                )
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise self._corrupt(path, f"it is not valid JSON ({exc})") from None
-            if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-                raise self._corrupt(path, "it does not hold TinyDB tables")
-            loaded[part] = data
+            loaded[part] = self._parse_part(path, raw, sizes.get(part))
         for part in changed:
             self._dbs.pop(part, None)
             if part in loaded:
@@ -441,17 +431,7 @@ class Store:
                     moved = self._find_moved(filename)
                     where = f" (it was moved to {moved} when it was found damaged)" if moved else ""
                     raise self._corrupt(path, f"it is missing{where}", move=False) from None
-                if part in sizes and sizes[part] != len(raw):
-                    raise self._corrupt(
-                        path, f"it is truncated or altered ({len(raw)} bytes, the manifest says {sizes[part]})"
-                    )
-                try:
-                    data = orjson.loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    raise self._corrupt(path, f"it is not valid JSON ({exc})") from None
-                if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-                    raise self._corrupt(path, "it does not hold TinyDB tables")
-                parts[part] = data
+                parts[part] = self._parse_part(path, raw, sizes.get(part))
             # The documents live as long as the library: keep later collections from walking all of them again
             # (a full collection over 100k papers is a visible pause in the window). Refcounting still frees them.
             gc.freeze()
@@ -468,6 +448,18 @@ class Store:
                 f"the library in {self.dir} uses an older schema ({schema}); open it once for writing "
                 "(any change, or `readinglist stats` as writer) to upgrade it"
             )
+
+    def _parse_part(self, path: Path, raw: bytes, size: int | None) -> dict[str, Any]:
+        """A part file's tables, checked against the size the manifest gives; damage raises CorruptLibraryError."""
+        if size is not None and size != len(raw):
+            raise self._corrupt(path, f"it is truncated or altered ({len(raw)} bytes, the manifest says {size})")
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise self._corrupt(path, f"it is not valid JSON ({exc})") from None
+        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+            raise self._corrupt(path, "it does not hold TinyDB tables")
+        return data
 
     def _find_moved(self, filename: str) -> Path | None:
         corrupt = self.folder.corrupt

@@ -116,7 +116,7 @@ def download_planned(
     """Step 2, on the window's network thread: the core's downloads of the planned feeds, each handed to `each`
     as it completes. Never touches the library. On cancel, the feeds not done come back cancelled at once."""
     from readinglist.core.fetcher import FeedFetcher
-    from readinglist.core.refresh import download_feeds
+    from readinglist.core.refresh import close_fetcher, download_feeds
 
     fetcher = FeedFetcher()
     downloads = download_feeds(plan.feeds, fetcher, credentials=credentials, cancel=cancel)
@@ -125,11 +125,7 @@ def download_planned(
             each(downloaded)
     finally:
         downloads.close()
-        if cancel.is_set():
-            # Downloads abandoned by the cancel may still be reading: close the client once they have ended.
-            threading.Timer(35.0, fetcher.close).start()
-        else:
-            fetcher.close()
+        close_fetcher(fetcher, cancelled=cancel.is_set())
 
 
 class RefreshRun:
