@@ -340,28 +340,37 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
         if not backups:
             print(f"no backups in {store.backups_dir}")
         for b in backups:
-            print(f"{b.name:<48} generation {b.generation:<6} {b.papers_bytes / 1e6:8.1f} MB")
+            taken = b.created[:19].replace("T", " ")
+            print(f"{b.name:<48} taken {taken:<19}  generation {b.generation:<6} {b.papers_bytes / 1e6:8.1f} MB")
+        for name in store.damaged_backups():
+            print(f"{name:<48} damaged: its manifest does not read")
         return 0
     if args.salvage:
-        left_out = store.salvage()
+        not_kept = store.salvage()
         try:
             library = Library(store, search_index=SearchIndex(DataFolder(app.data_dir).search_index))
             library.sync_search_index()
             print(f"salvaged the library: {len(library)} papers")
         finally:
             store.close()
-        for line in left_out:
-            print(f"readinglist: left out {line} (a copy is in {store.root / 'corrupt'})", file=sys.stderr)
+        for line in not_kept:
+            print(f"readinglist: {line}", file=sys.stderr)
+        print(f"the library as it was before is copied in {store.folder.corrupt}", file=sys.stderr)
         return 0
     # Choose first: a restore that cannot happen must not move the current library aside.
     chosen = store.choose_backup(args.backup)
+    passed_over = store.passed_over(chosen) if args.backup is None else []
     problem = store.open_for_recovery()
     try:
         if problem is not None:
             print(f"readinglist: the current library could not be read: {problem}", file=sys.stderr)
         library = Library(store, search_index=SearchIndex(DataFolder(app.data_dir).search_index))
         name = library.restore(chosen.name)
-        print(f"restored backup {name}: {len(library)} papers")
+        print(f"restored backup {name} (taken {chosen.created[:16].replace('T', ' ')}): {len(library)} papers")
     finally:
         store.close()
+    for damaged in passed_over:
+        print(f"readinglist: passed over backup {damaged}: it is damaged", file=sys.stderr)
+    if problem is not None:
+        print(f"readinglist: the damaged library was moved to {store.folder.corrupt}", file=sys.stderr)
     return 0

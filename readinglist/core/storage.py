@@ -163,17 +163,20 @@ class Store:
             self._load()
         except StoreError as exc:
             self._move_library_aside()
-            self._parts, self._files, self._sizes, self.generation = {}, {}, {}, 0
+            self._parts, self._files, self._sizes = {}, {}, {}
+            self.generation = self._generation_floor()
             self.schema = SCHEMA_VERSION
             return exc
         self._remove_orphans()
         return None
 
     def salvage(self) -> list[str]:
-        """Rebuild the library from every part file that still reads, leaving out the damaged ones.
+        """Rebuild the library from every part file that still reads; a damaged part comes from the newest good
+        backup, or is left out when no backup has it.
 
-        For a library that cannot be opened and has no usable backup. The library folder is copied to corrupt/
-        first, so nothing is lost even from a part that is left out. Returns the parts left out, with why.
+        The recovery that keeps the most: every change to the parts that still read is kept, and only what a
+        damaged file held goes back to the backup. The library folder is copied to corrupt/ first, so nothing is
+        lost even from a part that is left out. Returns what was not kept as it was, one line each.
         """
         self._hold_lock()
         manifest: dict[str, Any] | None
@@ -186,7 +189,8 @@ class Store:
                 f"the library in {self.dir} was written by a newer readinglist; nothing was changed"
             )
         if self.dir.is_dir():
-            shutil.copytree(self.dir, self.folder.corrupt / (_timestamp() + "-before-salvage"))
+            copy = self.folder.corrupt / (_timestamp() + "-before-salvage")
+            shutil.copytree(self.dir, copy)
         named: dict[str, str] = dict(manifest["files"]) if manifest else {}
         sizes: dict[str, int] = dict(manifest.get("sizes", {})) if manifest else {}
         found: dict[str, list[tuple[int, str]]] = {}
@@ -194,9 +198,15 @@ class Store:
             m = re.fullmatch(r"(?P<part>.+)\.g(?P<gen>\d+)\.json", entry.name)
             if m:
                 found.setdefault(m["part"], []).append((int(m["gen"]), entry.name))
+        backup = self.latest_good_backup()
+        from_backup: dict[str, str] = {}
+        if backup is not None:
+            backup_manifest = orjson.loads((backup.path / MANIFEST).read_bytes())
+            from_backup = dict(backup_manifest["files"])
         parts: Parts = {}
-        left_out: list[str] = []
-        for part in sorted(set(found) | set(named)):
+        report: list[str] = []
+        schema = int(manifest["schema"]) if manifest else SCHEMA_VERSION
+        for part in sorted(set(found) | set(named) | (set(from_backup) if manifest is None else set())):
             # The manifest's file first, then any other generation of the part, newest first.
             candidates = [named[part]] if part in named else []
             candidates += [name for _, name in sorted(found.get(part, []), reverse=True) if name not in candidates]
@@ -218,9 +228,28 @@ class Store:
                 except (OSError, orjson.JSONDecodeError) as exc:
                     reason = f"its file could not be read ({exc})"
             else:
-                left_out.append(f"{part}: {reason}")
-        self._replace_with(parts, schema=int(manifest["schema"]) if manifest else SCHEMA_VERSION)
-        return left_out
+                if backup is not None and part in from_backup:
+                    parts[part] = orjson.loads((backup.path / from_backup[part]).read_bytes())
+                    report.append(
+                        f"{part}: {reason}; it was taken from backup {backup.name} (its changes since then are lost)"
+                    )
+                else:
+                    report.append(f"{part}: {reason}; it was left out (no backup holds it)")
+        self.generation = self._generation_floor()
+        self._replace_with(parts, schema=schema)
+        return report
+
+    def _generation_floor(self) -> int:
+        """The highest generation this library is known to have reached (its files, its backups), so that a
+        recovered library's commits count on from there and its backups sort after the older ones."""
+        best = self.generation
+        for backup in self.list_backups():
+            best = max(best, backup.generation)
+        for entry in self.dir.glob("*.g*.json") if self.dir.is_dir() else ():
+            m = re.fullmatch(r".+\.g(?P<gen>\d+)\.json", entry.name)
+            if m:
+                best = max(best, int(m["gen"]))
+        return best
 
     def _replace_with(self, parts: Parts, *, schema: int) -> None:
         """Make `parts` the whole library in one commit (restore, salvage); upgrade it if its schema is older."""
@@ -397,7 +426,7 @@ class Store:
         if manifest is None:
             if (self.folder.corrupt).is_dir() and any((self.folder.corrupt).iterdir()):
                 latest = self.latest_good_backup()
-                hint = f"; restore the latest good backup with `readinglist restore` ({latest.name})" if latest else ""
+                hint = self._recovery_hint(manifest_damaged=True, latest=latest)
                 raise CorruptLibraryError(
                     f"the library in {self.dir} has no manifest, and damaged files were moved to "
                     f"{self.root / 'corrupt'} earlier{hint}",
@@ -481,14 +510,24 @@ class Store:
         msg = f"library file {path} is damaged: {reason}"
         if moved_to:
             msg += f"; it was moved to {moved_to}"
-        if latest:
-            msg += f"; restore the latest good backup ({latest.name}) with `readinglist restore`"
-        else:
-            msg += (
-                "; no backup is available: `readinglist restore --salvage` keeps everything else and leaves out "
-                "only what this file held"
-            )
+        msg += self._recovery_hint(manifest_damaged=path.name == MANIFEST, latest=latest)
         return CorruptLibraryError(msg, path=path, moved_to=moved_to, backup=latest.path if latest else None)
+
+    def _recovery_hint(self, *, manifest_damaged: bool, latest: BackupInfo | None) -> str:
+        """What to run, the recovery that keeps the most first: salvage keeps every file that still reads."""
+        if manifest_damaged:
+            keeps = "rebuilds the library from its files, keeping every change that still reads"
+        elif latest:
+            keeps = f"keeps everything else and takes only what this file held from backup {latest.name}"
+        else:
+            keeps = "keeps everything else and leaves out only what this file held (there is no backup)"
+        hint = f". To recover, `readinglist restore --salvage` {keeps}"
+        if latest:
+            hint += (
+                f"; or `readinglist restore` goes back to backup {latest.name} as a whole "
+                f"(taken {latest.created[:16].replace('T', ' ')}), losing every change since"
+            )
+        return hint
 
     def _migrate(self) -> None:
         self.backup(reason=f"before-migration-from-schema-{self.schema}")
@@ -631,11 +670,21 @@ class Store:
         return self.folder.backups
 
     def list_backups(self) -> list[BackupInfo]:
-        """Backups whose manifest reads, newest first."""
+        """Backups whose manifest reads, newest first by what they hold: the library's generation (which only
+        grows), then the time recorded inside. Never by name: a run with the clock in the future must not make a
+        backup that sorts first forever."""
+        return [b for b in self._scan_backups() if isinstance(b, BackupInfo)]
+
+    def damaged_backups(self) -> list[str]:
+        """Backup folders whose manifest does not read, by name."""
+        return [b for b in self._scan_backups() if isinstance(b, str)]
+
+    def _scan_backups(self) -> list[BackupInfo | str]:
         out: list[BackupInfo] = []
+        damaged: list[str] = []
         if not self.backups_dir.is_dir():
-            return out
-        for entry in sorted(self.backups_dir.iterdir(), reverse=True):
+            return []
+        for entry in self.backups_dir.iterdir():
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
             try:
@@ -649,9 +698,10 @@ class Store:
                         papers_bytes=sum(int(s) for s in manifest.get("sizes", {}).values()),
                     )
                 )
-            except (OSError, orjson.JSONDecodeError, KeyError, ValueError, TypeError):
-                continue
-        return out
+            except (OSError, orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError):
+                damaged.append(entry.name)
+        out.sort(key=lambda b: (b.generation, b.created, b.name), reverse=True)
+        return [*out, *sorted(damaged)]
 
     def _backup_is_good(self, backup: BackupInfo) -> bool:
         try:
@@ -666,6 +716,19 @@ class Store:
         except (OSError, orjson.JSONDecodeError, KeyError, ValueError, TypeError):
             return False
         return True
+
+    def passed_over(self, chosen: BackupInfo) -> list[str]:
+        """The damaged backups a restore of `chosen` passes over: newer ones that do not read, and folders whose
+        manifest does not read at all (their age is unknown)."""
+        newer = [
+            b.name
+            for b in self.list_backups()
+            if b.generation > chosen.generation or (b.generation == chosen.generation and b.created > chosen.created)
+        ]
+        return [n for n in newer if not self._backup_is_good(self._backup_named(n))] + self.damaged_backups()
+
+    def _backup_named(self, name: str) -> BackupInfo:
+        return next(b for b in self.list_backups() if b.name == name)
 
     def latest_good_backup(self) -> BackupInfo | None:
         for backup in self.list_backups():
@@ -717,8 +780,7 @@ class Store:
     def backup_daily(self) -> BackupInfo | None:
         """The automatic backup: one per day, taken before the day's first change."""
         today = datetime.now(UTC).strftime("%Y-%m-%d")
-        backups = self.list_backups()
-        if backups and backups[0].name.startswith(today):
+        if any(b.created.startswith(today) for b in self.list_backups()):
             return None
         return self.backup(reason="daily")
 

@@ -292,3 +292,112 @@ def test_restore_without_a_usable_backup_leaves_the_library_as_it_was(data_dir: 
     left = files_under(data / "library")
     missing = sorted(name for name in intact if left.get(name) != intact[name])
     assert not missing, f"a restore that had nothing to restore took {missing} out of the library"
+
+
+# ---- the recovery suggested first keeps the day's work -------------------------------------------------------
+
+
+def a_day_of_work(library: CliLibrary) -> dict[str, tuple[bool, bool, str, tuple[str, ...]]]:
+    """Edits made after the newest backup: what a plain `restore` would throw away."""
+    ok(library.data, "star", library.keys[10], library.keys[11])
+    ok(library.data, "note", library.keys[12], "Written after the backup: must survive the recovery.")
+    ok(library.data, "tag", library.keys[13], "later")
+    state = listed_state(library.data)
+    assert state != library.state
+    return state
+
+
+def suggested_first(message: str) -> list[str]:
+    """The command the error message offers first, as arguments."""
+    first = message.index("`readinglist ")
+    command = message[first + 1 : message.index("`", first + 1)]
+    return command.split()[1:]
+
+
+def test_after_a_damaged_manifest_the_first_suggestion_keeps_every_edit(template: CliLibrary, data_dir: Path) -> None:
+    library = template.copy_to(data_dir)
+    worked = a_day_of_work(library)
+    random_bytes(library.dir / "manifest.json")
+
+    message = one_line_error(readinglist(library.data, "list"))
+    assert suggested_first(message) == ["restore", "--salvage"], message
+    assert library.backup_name in message and "losing every change since" in message, message
+    done = readinglist(library.data, *suggested_first(message))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert str(library.data / "corrupt") in done.stderr  # where the library as it was went
+    assert listed_state(library.data) == worked  # every star, note and tag of the day
+
+
+def test_a_damaged_state_file_comes_back_from_the_backup_and_the_rest_keeps_its_edits(
+    template: CliLibrary, data_dir: Path
+) -> None:
+    library = template.copy_to(data_dir)
+    worked = a_day_of_work(library)
+    damaged = library.part_file("state")  # the shard holding keys[0]: starred, tagged before the backup
+    garble(damaged)
+
+    message = one_line_error(readinglist(library.data, "list"))
+    assert suggested_first(message) == ["restore", "--salvage"], message
+    done = readinglist(library.data, "restore", "--salvage")
+    assert done.returncode == 0, done.stderr
+    assert str(library.data / "corrupt") in done.stderr  # where the library as it was, damaged file and all, went
+    assert f"taken from backup {library.backup_name}" in done.stderr, done.stderr
+    now = listed_state(library.data)
+    shard = damaged.name.split(".")[0]
+    in_shard = {k for k in worked if part_of(library, k) == shard}
+    for key, state in worked.items():
+        if key in in_shard:
+            assert now[key] == library.state[key], key  # as in the backup: the only edits lost are this file's
+        else:
+            assert now[key] == state, key  # the day's edits elsewhere are all kept
+    assert now[library.keys[0]] == (True, False, "", ("to-cite", "survey"))
+
+
+def part_of(library: CliLibrary, key: str) -> str:
+    from readinglist.core.library import _state_part  # the sharding rule the library uses
+
+    return _state_part(key)
+
+
+def backdate_to_the_future(backup: Path) -> Path:
+    """What a run with the clock set years ahead leaves: a backup named and stamped in 2099."""
+    manifest = orjson.loads((backup / "manifest.json").read_bytes())
+    manifest["backup_created"] = "2099-01-01T00:00:00+00:00"
+    (backup / "manifest.json").write_bytes(orjson.dumps(manifest))
+    future = backup.with_name("2099-01-01T000000.000000Z-daily")
+    backup.rename(future)
+    return future
+
+
+def test_a_backup_from_a_wrong_clock_does_not_sort_first(template: CliLibrary, data_dir: Path) -> None:
+    library = template.copy_to(data_dir)
+    backups = library.data / "backups"
+    oldest = min(backups.iterdir(), key=lambda p: orjson.loads((p / "manifest.json").read_bytes())["generation"])
+    future = backdate_to_the_future(oldest)
+    before = {p.name for p in backups.iterdir()}
+    a_day_of_work(library)
+    # Today already has a backup: the changes of other runs today take none, whatever the 2099 one says.
+    assert {p.name for p in backups.iterdir()} == before
+
+    # Plain `restore` brings back the backup with the newest content, not the one with the latest name.
+    done = readinglist(library.data, "restore")
+    assert done.returncode == 0, done.stderr
+    assert library.backup_name in done.stdout and future.name not in done.stdout
+    assert listed_state(library.data) == library.state
+    assert any(p.name.endswith("before-restore") for p in backups.iterdir())  # the day's work, kept aside
+    # The backups list in the order of what they hold; the 2099 one is the oldest content, so it goes first.
+    listed = [line.split()[0] for line in ok(library.data, "restore", "--list").splitlines()]
+    assert listed[-1] == future.name, listed
+    for _ in range(8):
+        ok(library.data, "backup")
+    assert not future.exists(), "the stale backup should be the one pushed out"
+
+
+def test_restore_names_a_damaged_newer_backup_it_passes_over(template: CliLibrary, data_dir: Path) -> None:
+    library = template.copy_to(data_dir)
+    newest = library.data / "backups" / library.backup_name
+    (newest / "manifest.json").write_bytes(b"\x00")
+    done = readinglist(library.data, "restore")
+    assert done.returncode == 0, done.stderr
+    assert f"passed over backup {library.backup_name}: it is damaged" in done.stderr, done.stderr
+    assert f"{library.backup_name}" in ok(library.data, "restore", "--list")  # listed, as damaged
