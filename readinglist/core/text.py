@@ -84,6 +84,23 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _PARAS = re.compile(r"\s*\n\s*\n\s*")
 
 
+# C0 controls but tab, newline and carriage return, DEL and C1 controls (0x9b is a one-byte CSI), and the bidi
+# controls that reorder what follows them (a file named "report\u202egnp.exe" is shown as "reportexe.png").
+_UNSAFE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible_controls(text: str) -> str:
+    """`text` with control and bidi-override characters written as visible escapes ("\\x1b", "\\u202e"), for a
+    terminal or a window: feeds are not trusted to reorder or restyle what is shown. Natural right-to-left text is
+    untouched (it needs no control characters)."""
+    return _UNSAFE_CONTROLS.sub(_visible, text)
+
+
 def _tidy(text: str) -> str:
     """Whitespace normalised within paragraphs, paragraph breaks kept, NULs dropped."""
     text = text.replace("\x00", "")

@@ -18,7 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from readinglist.core.models import date_of
-from readinglist.ui.elide import TITLE_SHOWN, shown_part
+from readinglist.ui.elide import TITLE_SHOWN, shown, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 
 COL_STAR, COL_TITLE, COL_AUTHORS, COL_SOURCE, COL_DATE = range(5)
@@ -110,9 +110,9 @@ class PaperTableModel(QAbstractTableModel):
             if col == COL_STAR:
                 return "★" if self._state(row.key).starred else "☆"
             if col == COL_AUTHORS:
-                return short_authors(row.authors)
+                return shown(short_authors(row.authors))
             if col == COL_SOURCE:
-                return self._feed_names.get(row.source, row.source)
+                return shown(self._feed_names.get(row.source, row.source))
             return row.date
         if role == Qt.ItemDataRole.FontRole:
             return None if self._state(row.key).read else self._bold
@@ -126,7 +126,7 @@ class PaperTableModel(QAbstractTableModel):
             if col == COL_TITLE:
                 return shown_part(row.title, TITLE_SHOWN)
             if col == COL_AUTHORS and row.authors:
-                return ", ".join(row.authors)
+                return shown(", ".join(row.authors))
             if col == COL_SOURCE and row.feeds:
                 return "\n".join(self.feed_labels(row))
             if col == COL_STAR:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from readinglist.core.text import visible_controls
 from readinglist.ui.elide import ABSTRACT_SHOWN, AUTHORS_SHOWN, PANE_TITLE_SHOWN, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 from readinglist.ui.links import SafeTextBrowser, is_web_url
@@ -91,7 +92,10 @@ def paper_html(row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = N
     """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text.
     `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids)."""
     feeds = list(row.feeds) if feeds is None else feeds
-    e = html.escape
+
+    def e(text: str, quote: bool = True) -> str:  # escaped, and no control character reorders or restyles it
+        return html.escape(visible_controls(text), quote=quote)
+
     dim = palette.color(QPalette.ColorRole.PlaceholderText).name()
     parts = [f"<h2 style='margin-bottom: 4px'>{e(shown_part(row.title, PANE_TITLE_SHOWN))}</h2>"]
     if row.authors:

@@ -14,6 +14,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from readinglist.core.models import ListFilter
+from readinglist.ui.elide import shown
 from readinglist.ui.library_jobs import INBOX, VIEW_LABELS, Selection, SidebarCounts
 
 COL_NAME, COL_COUNT = range(2)
@@ -154,7 +155,7 @@ class SidebarModel(QAbstractItemModel):
             return None
         if entry.selection is None:  # the placeholder of an empty section, or a group of feeds
             if role == Qt.ItemDataRole.DisplayRole and col == COL_NAME:
-                return entry.label
+                return shown(entry.label)
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
             if role == Qt.ItemDataRole.FontRole and entry.heading:
@@ -171,7 +172,7 @@ class SidebarModel(QAbstractItemModel):
             return f"The last refresh failed: {entry.error}"
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_NAME:
-                return entry.label
+                return shown(entry.label)
             return f"{entry.count:,}" if entry.count else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             return entry.tip
