@@ -3,22 +3,29 @@
 feedparser has no timeouts by design (FIELD-NOTES), so every byte comes through here first. Redirects are followed
 by hand so that credentials never leave the feed's own origin and so that only a chain of permanent redirects
 (301/308) moves a subscription to a new address.
+
+One clock bounds each fetch: connect, TLS, sending, every header line, each redirect hop and the body all share the
+deadline `total_timeout` seconds after `fetch` starts. httpx's timeouts are per operation (a server that sends a
+header line every few seconds never trips the read timeout), so the sockets come from a network backend that cuts
+every operation's timeout down to what is left of the deadline of the fetch running on that thread.
 """
 
 from __future__ import annotations
 
 import enum
 import http
+import ssl
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from readinglist import __version__
@@ -164,6 +171,114 @@ def _describe_exception(exc: Exception, url: str, fetcher: FeedFetcher) -> str:
     return f"the download from {host} failed ({type(exc).__name__})"
 
 
+_T = TypeVar("_T")
+_local = threading.local()  # .deadline: the _Deadline of the fetch running on this thread, if any
+
+
+class _Deadline:
+    """The one clock of a fetch. `expired` is set once a socket operation was stopped by it, not by its own timeout."""
+
+    __slots__ = ("at", "expired", "url")
+
+    def __init__(self, at: float, url: str) -> None:
+        self.at = at
+        self.url = url  # the address being fetched (the current redirect hop), for the error
+        self.expired = False
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self.at
+
+
+def _bounded(call: Callable[[float | None], _T], timeout: float | None, timeout_error: type[Exception]) -> _T:
+    """Run one socket operation with its timeout cut to what is left of this thread's deadline."""
+    deadline: _Deadline | None = getattr(_local, "deadline", None)
+    if deadline is None:
+        return call(timeout)
+    left = deadline.at - time.monotonic()
+    if timeout is not None and timeout < left:
+        return call(timeout)  # its own timeout comes first: a genuine connect or read timeout, said as such
+    if left <= 0:  # a zero timeout would make the socket non-blocking, not time out
+        deadline.expired = True
+        raise timeout_error("the deadline of the download has passed")
+    try:
+        return call(left)
+    except timeout_error:
+        deadline.expired = True
+        raise
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return _bounded(lambda t: self._inner.read(max_bytes, t), timeout, httpcore.ReadTimeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _bounded(lambda t: self._inner.write(buffer, t), timeout, httpcore.WriteTimeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = _bounded(
+            lambda t: self._inner.start_tls(ssl_context, server_hostname, t), timeout, httpcore.ConnectTimeout
+        )
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, each operation held to the deadline of the fetch on the calling thread. A pooled
+    connection reused by another feed's fetch follows that fetch's deadline: nothing is kept per connection."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        def connect(t: float | None) -> httpcore.NetworkStream:
+            return self._inner.connect_tcp(host, port, t, local_address, socket_options)
+
+        return _DeadlineStream(_bounded(connect, timeout, httpcore.ConnectTimeout))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        def connect(t: float | None) -> httpcore.NetworkStream:
+            return self._inner.connect_unix_socket(path, t, socket_options)
+
+        return _DeadlineStream(_bounded(connect, timeout, httpcore.ConnectTimeout))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's default transport (no proxy, certifi's roots), its connection pool on the deadline backend."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(),
+        )
+
+
 class FeedFetcher:
     """One HTTP client shared by every download of a refresh; `fetch` is safe to call from several threads."""
 
@@ -185,10 +300,12 @@ class FeedFetcher:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.user_agent = user_agent
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        # A transport given by the caller (tests) is held to the deadline only between hops and while reading the body.
         self._client = httpx.Client(
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            limits=limits,
             headers={
                 "User-Agent": user_agent,
                 "Accept": "application/atom+xml, application/rss+xml, application/rdf+xml, application/xml;q=0.9, "
@@ -196,7 +313,7 @@ class FeedFetcher:
                 "Accept-Encoding": "gzip, deflate",  # decoded by _Inflater, with the size cap on every stage
             },
             trust_env=False,
-            transport=transport,
+            transport=transport if transport is not None else _DeadlineTransport(limits),
         )
         self._closed = threading.Event()
 
@@ -222,11 +339,26 @@ class FeedFetcher:
         """GET `url`. Network trouble, HTTP errors, oversized bodies and cancellation come back as results."""
         started = time.monotonic()
         secrets = credential.secrets() if credential else ()
+        deadline = _Deadline(started + self.total_timeout, url)
+        outer = getattr(_local, "deadline", None)
+        _local.deadline = deadline
         try:
-            return self._fetch(url, etag, last_modified, credential, cancel, started)
+            return self._fetch(url, etag, last_modified, credential, cancel, started, deadline)
         except Exception as exc:  # an unexpected failure of one download is that feed's error, never a crash
-            message = redact(_describe_exception(exc, url, self), secrets)
-            return FetchResult(url, FetchStatus.ERROR, error=message, elapsed=time.monotonic() - started)
+            if cancel is not None and cancel.is_set():
+                return FetchResult(url, FetchStatus.CANCELLED, error="cancelled", elapsed=time.monotonic() - started)
+            if isinstance(exc, httpx.TimeoutException) and deadline.passed():
+                message = self._too_slow(deadline.url)
+            else:
+                message = _describe_exception(exc, url, self)
+            return FetchResult(
+                url, FetchStatus.ERROR, error=redact(message, secrets), elapsed=time.monotonic() - started
+            )
+        finally:
+            _local.deadline = outer
+
+    def _too_slow(self, url: str) -> str:
+        return f"{_host(url)} sent the feed too slowly: it took longer than {self.total_timeout:g} seconds; stopped"
 
     def _fetch(
         self,
@@ -236,6 +368,7 @@ class FeedFetcher:
         credential: Credential | None,
         cancel: threading.Event | None,
         started: float,
+        deadline: _Deadline,
     ) -> FetchResult:
         if not is_web_url(url):
             return FetchResult(url, FetchStatus.ERROR, error="not a web address: only http and https feeds are fetched")
@@ -246,6 +379,19 @@ class FeedFetcher:
         for _hop in range(self.max_redirects + 1):
             if cancel is not None and cancel.is_set():
                 return FetchResult(url, FetchStatus.CANCELLED, error="cancelled", elapsed=time.monotonic() - started)
+            deadline.url = current
+            left = deadline.at - time.monotonic()
+            if left <= 0:
+                return FetchResult(
+                    url, FetchStatus.ERROR, error=self._too_slow(current), elapsed=time.monotonic() - started
+                )
+            # Waiting for a free connection of the pool is no socket operation: its wait is cut here.
+            timeout = httpx.Timeout(
+                connect=self.connect_timeout,
+                read=self.read_timeout,
+                write=self.read_timeout,
+                pool=min(self.connect_timeout, left),
+            )
             headers: dict[str, str] = {}
             if etag:
                 headers["If-None-Match"] = etag
@@ -259,7 +405,7 @@ class FeedFetcher:
                     headers.update(credential.headers())
                 elif credential.username or credential.password:
                     auth = httpx.BasicAuth(credential.username, credential.password)
-            with self._client.stream("GET", current, headers=headers, auth=auth) as response:
+            with self._client.stream("GET", current, headers=headers, auth=auth, timeout=timeout) as response:
                 code = response.status_code
                 if code in _REDIRECTS and response.headers.get("location"):
                     target = urljoin(str(response.url), response.headers["location"].strip())
@@ -279,7 +425,9 @@ class FeedFetcher:
                         permanent_chain = False
                     current = target
                     continue
-                return self._answer(url, response, moved_to, etag, last_modified, send_credentials, cancel, started)
+                return self._answer(
+                    url, response, moved_to, etag, last_modified, send_credentials, cancel, started, deadline.at
+                )
         return FetchResult(
             url,
             FetchStatus.ERROR,
@@ -297,9 +445,9 @@ class FeedFetcher:
         sent_credentials: bool,
         cancel: threading.Event | None,
         started: float,
+        deadline: float,
     ) -> FetchResult:
         code = response.status_code
-        deadline = started + self.total_timeout
 
         def result(status: FetchStatus, **kw: Any) -> FetchResult:
             return FetchResult(
@@ -367,8 +515,7 @@ class FeedFetcher:
             if cancel is not None and cancel.is_set():
                 return b"", "cancelled"
             if time.monotonic() > deadline:
-                host = _host(str(response.url))
-                return b"", f"{host} sent the feed too slowly (over {self.total_timeout:g} seconds); stopped"
+                return b"", self._too_slow(str(response.url))
         return b"".join(chunks), None
 
 
