@@ -447,6 +447,8 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
             print(
                 f"readinglist: {result.name} moved permanently to {result.moved_to}; address updated", file=sys.stderr
             )
+        if result.move_refused and not args.verbose:  # (verbose output has it among the warnings)
+            print(f"readinglist: {result.name}: {result.move_refused}", file=sys.stderr)
     print(summary.summary())
     if interrupted:
         return 130

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import secrets
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -230,6 +230,22 @@ def _writes(method: Callable[Concatenate[FeedRegistry, _P], _T]) -> Callable[Con
     return in_transaction
 
 
+class _Taken:
+    """What new subscriptions must not repeat: ids, names (casefolded) and addresses (by `feed_url_key`)."""
+
+    def __init__(self, feeds: Iterable[Feed]) -> None:
+        self.ids: set[str] = set()
+        self.names: set[str] = set()
+        self.urls: dict[str, Feed] = {}
+        for feed in feeds:
+            self.add(feed)
+
+    def add(self, feed: Feed) -> None:
+        self.ids.add(feed.id)
+        self.names.add(feed.name.casefold())
+        self.urls.setdefault(feed_url_key(feed.url), feed)
+
+
 class FeedRegistry:
     """The subscriptions of one library, in its "feeds" part. Call it from the thread that owns the library."""
 
@@ -311,8 +327,8 @@ class FeedRegistry:
             if feed_id not in taken:
                 return feed_id
 
-    def _unique_name(self, name: str, taken: Iterable[str]) -> str:
-        used = {n.casefold() for n in taken}
+    def _unique_name(self, name: str, used: set[str]) -> str:
+        """`name`, or `name (2)`, `name (3)`… if it is in `used` (casefolded names)."""
         if name.casefold() not in used:
             return name
         n = 2
@@ -320,7 +336,7 @@ class FeedRegistry:
             n += 1
         return f"{name} ({n})"
 
-    def _build(self, spec: FeedSpec, existing: Sequence[Feed], now: str) -> Feed:
+    def _build(self, spec: FeedSpec, taken: _Taken, now: str) -> Feed:
         url, kind = normalize_feed_url(spec.url, spec.kind)
         if "@" in urlsplit(url).netloc:
             raise SubscriptionError("credentials in a feed address must go to the keyring first (use subscribe())")
@@ -328,12 +344,11 @@ class FeedRegistry:
         named = bool(name)
         if not name:
             name = name_from_url(kind, url)
-        name = self._unique_name(name, (f.name for f in existing))
+        name = self._unique_name(name, taken.names)
         interval = spec.interval if spec.interval is not None else default_interval(kind, url)
         types = _check_types(spec.announce_types) if spec.announce_types is not None else None
-        taken = {f.id for f in existing}
         return Feed(
-            id=self._new_id(taken),
+            id=self._new_id(taken.ids),
             name=name,
             url=url,
             kind=kind,
@@ -348,9 +363,9 @@ class FeedRegistry:
     @_writes
     def add(self, spec: FeedSpec) -> Feed:
         """Subscribe. Raises SubscriptionError for a bad address or one already subscribed."""
-        existing = self.feeds()
-        feed = self._build(spec, existing, format_time(datetime.now(UTC)))
-        dup = next((f for f in existing if _same_url(f.url, feed.url)), None)
+        taken = _Taken(self.feeds())
+        feed = self._build(spec, taken, format_time(datetime.now(UTC)))
+        dup = taken.urls.get(feed_url_key(feed.url))
         if dup is not None:
             raise SubscriptionError(f"already subscribed to {feed.url} as {dup.name!r}")
         self.store.db(PART).table(TABLE).insert(feed.to_doc())
@@ -359,21 +374,23 @@ class FeedRegistry:
     @_writes
     def add_many(self, specs: Iterable[FeedSpec]) -> tuple[list[Feed], list[tuple[FeedSpec, str]]]:
         """Add several feeds in one transaction; duplicates (of each other or of existing feeds) and bad addresses
-        are skipped with a reason. Returns (added, skipped)."""
-        existing = self.feeds()
+        are skipped with a reason. Returns (added, skipped). Linear in the number of feeds: an OPML file of
+        20,000 subscriptions takes seconds, not minutes."""
+        taken = _Taken(self.feeds())
         now = format_time(datetime.now(UTC))
         added: list[Feed] = []
         skipped: list[tuple[FeedSpec, str]] = []
         for spec in specs:
             try:
-                feed = self._build(spec, [*existing, *added], now)
+                feed = self._build(spec, taken, now)
             except SubscriptionError as exc:
                 skipped.append((spec, str(exc)))
                 continue
-            dup = next((f for f in [*existing, *added] if _same_url(f.url, feed.url)), None)
+            dup = taken.urls.get(feed_url_key(feed.url))
             if dup is not None:
                 skipped.append((spec, f"already subscribed as {dup.name!r}"))
                 continue
+            taken.add(feed)
             added.append(feed)
         if added:
             with self.store.transaction():

@@ -8,6 +8,7 @@ import errno
 import os
 import secrets
 import stat
+from glob import escape as glob_escape
 from pathlib import Path
 
 from readinglist.core.errors import ExportError
@@ -77,6 +78,26 @@ def _describe(exc: OSError) -> str:
     return describe_oserror(exc)
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Remove the temporary files of earlier writes of `path` whose process is gone (killed mid-write)."""
+    prefix = f".{path.name}."
+    for entry in path.parent.glob(f"{glob_escape(prefix)}*.tmp"):
+        pid = entry.name[len(prefix) : -len(".tmp")].partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def write_atomically(path: Path, data: str | bytes, *, private: bool = True) -> Path:
     """Write a whole file or nothing: a temporary file in the same folder, written, fsynced and renamed over the
     target. An existing file keeps its permissions; a new one is readable by the user only (exports and archives
@@ -92,7 +113,9 @@ def write_atomically(path: Path, data: str | bytes, *, private: bool = True) -> 
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
     blob = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    _remove_leftovers(path)
+    # The writer's process id in the name: a run killed mid-write leaves a file the next run knows is stale.
+    tmp = folder / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
         mode = stat.S_IMODE(path.stat().st_mode) if existed else None
         write_durably(tmp, blob, mode=0o600 if private else 0o666, exclusive=True, chmod=mode)

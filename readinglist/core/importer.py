@@ -410,6 +410,8 @@ def parse_hf_daily(data: bytes, *, name: str) -> ParsedFeed:
     """The Hugging Face daily-papers JSON: a list of entries, each with a `paper` whose `id` is an arXiv id."""
     try:
         doc = json.loads(data)
+    except RecursionError:
+        raise FeedError(f"{name}: not the daily papers data (its JSON is nested thousands of levels deep)") from None
     except (ValueError, UnicodeDecodeError):
         raise FeedError(
             f"{name}: this is a web page, not the daily papers data"

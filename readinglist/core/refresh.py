@@ -77,6 +77,7 @@ class FeedRefreshResult:
     warnings: tuple[str, ...] = ()
     http_status: int | None = None
     moved_to: str | None = None
+    move_refused: str | None = None  # a permanent move that was not followed, and why: always worth telling
     elapsed: float = 0.0
 
 
@@ -556,18 +557,25 @@ def _process(
         extra = {"url": moved_to} if moved_to else {}
         pending[feed.id] = _success_fields(feed, now, last_new=0, **extra)
         return FeedRefreshResult(
-            feed.id, feed.name, RefreshOutcome.NOT_MODIFIED, http_status=304, moved_to=moved_to, elapsed=elapsed
+            feed.id,
+            feed.name,
+            RefreshOutcome.NOT_MODIFIED,
+            http_status=304,
+            moved_to=moved_to,
+            move_refused=move_warning,
+            elapsed=elapsed,
         )
     try:
         parsed = read_download(feed.kind, dl, name=feed.name)
     except FeedError as exc:
-        error = redact(str(exc), secrets_)
+        # A result's error is about its feed, which every display already names: say the name once.
+        error = redact(str(exc).removeprefix(f"{feed.name}: "), secrets_)
         pending[feed.id] = _failure_fields(feed, now, error, None)
         return FeedRefreshResult(
             feed.id, feed.name, RefreshOutcome.FAILED, error=error, http_status=first.http_status, elapsed=elapsed
         )
     except Exception as exc:  # a parser bug must stay this feed's error
-        error = f"{feed.name}: the feed could not be read ({type(exc).__name__})"
+        error = f"the feed could not be read ({type(exc).__name__})"
         pending[feed.id] = _failure_fields(feed, now, error, None)
         return FeedRefreshResult(feed.id, feed.name, RefreshOutcome.FAILED, error=error, elapsed=elapsed)
     papers, filtered = select_announced(parsed.papers, feed, library)
@@ -580,7 +588,7 @@ def _process(
             pending.pop(feed.id, None)
             registry.update(feed.id, **status)
     except (StoreError, SubscriptionError) as exc:
-        error = f"{feed.name}: the papers could not be saved ({exc})"
+        error = f"the papers could not be saved ({exc})"
         pending[feed.id] = _failure_fields(feed, now, error, None)
         return FeedRefreshResult(feed.id, feed.name, RefreshOutcome.FAILED, error=error, elapsed=elapsed)
     return FeedRefreshResult(
@@ -594,6 +602,7 @@ def _process(
         warnings=tuple(redact(w, secrets_) for w in parsed.warnings),
         http_status=first.http_status,
         moved_to=moved_to,
+        move_refused=move_warning,
         elapsed=elapsed,
     )
 
@@ -642,7 +651,7 @@ def _feed_facts(
         facts["kind"] = FeedKind.HF_DAILY  # recognised by its content: refresh it as daily papers from now on
     named_by_feed = not feed.named_by_user and feed.kind is FeedKind.RSS and not is_arxiv_url(feed.url)
     if named_by_feed and parsed.title and parsed.title != feed.name:
-        others = [f.name for f in registry.feeds() if f.id != feed.id]
+        others = {f.name.casefold() for f in registry.feeds() if f.id != feed.id}
         facts["name"] = registry._unique_name(parsed.title, others)
         facts["named_by_user"] = False
     return facts
