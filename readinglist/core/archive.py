@@ -14,6 +14,13 @@ defence, user:password@ in URLs and values of keys that name secrets are removed
 A restore merges: papers missing here are added with their key, dates and sources; papers present on both sides
 are joined (sources, identifiers, the newer version's content); states are merged field by field, the newer
 timestamp winning, so no star, read mark or note edited on either side is lost.
+
+An archive is outside input, like a feed: nothing in it is written before all of it is checked (core/validate.py).
+A file that is not an archive, or whose members do not have an archive's shape, is refused whole. A record that
+breaks a rule of the library (a paper's authors a number, a state's star the word "yes", an arXiv id holding
+BibTeX, a subscription to file:///etc/passwd) is skipped, and a link that is not a web address is dropped from
+its record; the restore's summary names each. Parts this version does not know how to check are left out, and
+named too: every part an archive may carry has its rules in `_PART_RULES`.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,11 +41,23 @@ from tinydb.table import Document
 from readinglist import __version__
 from readinglist.core.errors import ArchiveError
 from readinglist.core.feeds import PART as FEEDS_PART
+from readinglist.core.feeds import TABLE as FEEDS_TABLE
+from readinglist.core.feeds import feed_url_key
 from readinglist.core.files import write_atomically
 from readinglist.core.identity import normalize_url
 from readinglist.core.library import DELTA, Library, UnknownPaperError
 from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now
 from readinglist.core.papers import merge_copy, merge_states, state_from_doc
+from readinglist.core.validate import (
+    Checked,
+    check_paper,
+    check_state,
+    check_subscription,
+    paper_name,
+    quoted,
+    state_name,
+    subscription_name,
+)
 
 ARCHIVE_FORMAT = "readinglist-archive"
 ARCHIVE_VERSION = 1
@@ -66,6 +85,9 @@ class Archive:
     papers: tuple[Doc, ...]
     states: tuple[Doc, ...]
     parts: Mapping[str, dict[str, Any]]
+    skipped: tuple[str, ...] = ()  # damaged records left out, each named with what is wrong with it
+    repaired: tuple[str, ...] = ()  # the links that were not web addresses, removed from records otherwise kept
+    left_out: tuple[str, ...] = ()  # parts (or tables) this version has no rules for
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +113,10 @@ class RestoreSummary:
     parts_added: tuple[str, ...]
     parts_merged: tuple[str, ...]
     safety_backup: str | None
+    skipped: tuple[str, ...] = ()
+    repaired: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
+    states_unplaced: tuple[str, ...] = ()  # keys of states whose paper is neither here nor in the archive
 
     def summary(self) -> str:
         parts = [f"{self.papers_added} papers added", f"{self.papers_merged} already here",
@@ -99,7 +125,33 @@ class RestoreSummary:
             parts.append(f"added {', '.join(self.parts_added)}")
         if self.parts_merged:
             parts.append(f"merged {', '.join(self.parts_merged)}")
-        return ", ".join(parts)
+        text = ", ".join(parts)
+        if self.skipped:
+            text += f"; skipped {_counted(len(self.skipped), 'damaged record')}: {_listed(self.skipped)}"
+        if self.repaired:
+            links = "1 link that is" if len(self.repaired) == 1 else f"{len(self.repaired)} links that are"
+            text += f"; removed {links} not a web address: {_listed(self.repaired)}"
+        if self.states_unplaced:
+            papers = _counted(len(self.states_unplaced), "paper")
+            text += (
+                f"; your state on {papers} not restored, the paper being neither in the archive nor here: "
+                f"{_listed(self.states_unplaced)}"
+            )
+        if self.left_out:
+            text += f"; left out what this readinglist cannot check: {_listed(self.left_out)}"
+        return text
+
+
+LISTED = 5  # records named in each list of a summary; the rest are counted
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _listed(items: tuple[str, ...]) -> str:
+    named = ", ".join(items[:LISTED])
+    return f"{named} and {len(items) - LISTED} more" if len(items) > LISTED else named
 
 
 # ---- writing ------------------------------------------------------------------------------------------------------
@@ -221,20 +273,106 @@ def read_archive(path: Path) -> Archive:
         raise bad(f"it is damaged ({exc})") from None
     except OSError as exc:
         raise bad(exc.strerror or str(exc)) from None
-    if not _docs_ok(papers) or not all(isinstance(p.get("title", ""), str) for p in papers):
-        raise bad("its papers are malformed")
-    if not _docs_ok(states):
-        raise bad("its states are malformed")
+    # The shape of the whole: refused whole when it is wrong (this is no archive readinglist wrote).
+    if not isinstance(papers, list):
+        raise bad(f"its {PAPERS_MEMBER} is not a list of papers")
+    if not isinstance(states, list):
+        raise bad(f"its {STATES_MEMBER} is not a list of states")
     for part, data in parts.items():
         if not isinstance(data, dict) or not all(
-            isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
+            isinstance(t, dict) and all(isinstance(i, str) and i.isdigit() for i in t) for t in data.values()
         ):
             raise bad(f"its part {part!r} does not hold TinyDB tables")
-    return Archive(path, str(meta.get("created", "")), schema, tuple(papers), tuple(states), parts)
+    # Then every record: the damaged ones are skipped, and named.
+    checks = _Checks()
+    good_papers = checks.papers(papers)
+    good_states = checks.states(states)
+    good_parts = {}
+    for part, data in parts.items():
+        checked = checks.part(part, data)
+        if checked:
+            good_parts[part] = checked
+    return Archive(
+        path,
+        str(meta.get("created", "")),
+        schema,
+        tuple(good_papers),
+        tuple(good_states),
+        good_parts,
+        skipped=tuple(checks.skipped),
+        repaired=tuple(checks.repaired),
+        left_out=tuple(checks.left_out),
+    )
 
 
-def _docs_ok(docs: Any) -> bool:
-    return isinstance(docs, list) and all(isinstance(d, dict) and isinstance(d.get("key"), str) for d in docs)
+class _Checks:
+    """Every record of one archive checked, with what was skipped or repaired, in the archive's order."""
+
+    def __init__(self) -> None:
+        self.skipped: list[str] = []
+        self.repaired: list[str] = []
+        self.left_out: list[str] = []
+
+    def keep(self, checked: Checked, name: str) -> Doc | None:
+        if checked.doc is None:
+            self.skipped.append(f"{name} ({checked.problem})")
+        else:
+            self.repaired.extend(f"{name} ({link})" for link in checked.dropped)
+        return checked.doc
+
+    def papers(self, docs: list[Any]) -> list[Doc]:
+        out: list[Doc] = []
+        seen: set[str] = set()
+        for n, doc in enumerate(docs, 1):
+            good = self.keep(check_paper(doc), paper_name(doc, n))
+            if good is None:
+                continue
+            if good["key"] in seen:
+                self.skipped.append(f"{paper_name(doc, n)} (a second record of the same paper)")
+                continue
+            seen.add(good["key"])
+            out.append(good)
+        return out
+
+    def states(self, docs: list[Any]) -> list[Doc]:
+        checked = (self.keep(check_state(doc), state_name(doc, n)) for n, doc in enumerate(docs, 1))
+        return [doc for doc in checked if doc is not None]
+
+    def part(self, part: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for table, docs in data.items():
+            rules = _PART_RULES.get(part, {}).get(table)
+            if rules is None:
+                if docs:
+                    name = f"part {quoted(part)}" if part not in _PART_RULES else f"table {quoted(table)} of {part}"
+                    self.left_out.append(name)
+                continue
+            out[table] = rules(self, docs)
+        return out
+
+    def subscriptions(self, docs: Mapping[str, Any]) -> dict[str, Doc]:
+        out: dict[str, Doc] = {}
+        ids: dict[str, str] = {}
+        addresses: dict[str, str] = {}
+        for n, (doc_id, doc) in enumerate(docs.items(), 1):
+            name = subscription_name(doc, n)
+            good = self.keep(check_subscription(doc), name)
+            if good is None:
+                continue
+            same = ids.get(good["id"]) or addresses.get(feed_url_key(good["url"]))
+            if same is not None:
+                self.skipped.append(f"{name} (the same subscription as {same})")
+                continue
+            ids[good["id"]] = addresses[feed_url_key(good["url"])] = name
+            out[doc_id] = good
+        return out
+
+
+# What each part an archive may carry holds, table by table, and how its records are checked. A part or table not
+# named here is left out of a restore: nothing could say what its records may hold.
+_PART_RULES: Mapping[str, Mapping[str, Callable[[_Checks, Mapping[str, Any]], dict[str, Doc]]]] = {
+    FEEDS_PART: {FEEDS_TABLE: _Checks.subscriptions},
+}
 
 
 # ---- merging ------------------------------------------------------------------------------------------------------
@@ -274,11 +412,16 @@ def merge_archive(library: Library, archive: Archive) -> RestoreSummary:
             for table, docs in plan.inserts.items():
                 store.db(part).table(table).insert_multiple(docs)
         merged: dict[PaperKey, PaperState] = {}
+        orphans: list[str] = []
         for doc in archive.states:
             local = key_map.get(doc["key"]) or _local_key(library, doc["key"])
+            theirs = state_from_doc(doc["key"], doc)
             if local is not None:
                 ours = merged.get(local) or library.state(local)
-                merged[local] = merge_states(ours, replace(state_from_doc(local, doc), key=local))
+                merged[local] = merge_states(ours, replace(theirs, key=local))
+            elif theirs.starred or theirs.read or theirs.note or theirs.tags:
+                # Its paper was skipped as damaged (or the archive lacks it): say so, the star or note is not here.
+                orphans.append(quoted(doc["key"]))
         change = library.put_states(merged.values())
     library.sync_search_index()
     return RestoreSummary(
@@ -289,6 +432,10 @@ def merge_archive(library: Library, archive: Archive) -> RestoreSummary:
         parts_added=parts_added,
         parts_merged=parts_merged,
         safety_backup=safety.name if safety else None,
+        skipped=archive.skipped,
+        repaired=archive.repaired,
+        left_out=archive.left_out,
+        states_unplaced=tuple(orphans),
     )
 
 
