@@ -252,6 +252,9 @@ def read_archive(path: Path) -> Archive:
                 raise bad("its description is malformed")
             if version > ARCHIVE_VERSION or schema > SCHEMA_VERSION:
                 raise bad("it was written by a newer readinglist; upgrade readinglist to restore it")
+            for member in (PAPERS_MEMBER, STATES_MEMBER):
+                if member not in names:
+                    raise bad(f"it is incomplete: {member} is missing from it")
             papers = orjson.loads(zf.read(PAPERS_MEMBER))
             states = orjson.loads(zf.read(STATES_MEMBER))
             parts: dict[str, dict[str, Any]] = {}
@@ -267,8 +270,8 @@ def read_archive(path: Path) -> Archive:
         raise bad("it is a folder") from None
     except (zipfile.BadZipFile, zlib.error, EOFError):
         raise bad("it is not a readinglist archive, or it is damaged (not a readable zip file)") from None
-    except KeyError as exc:
-        raise bad(f"it is incomplete ({exc.args[0]} is missing)") from None
+    except KeyError:  # (zipfile's "There is no item named …": every member read above was checked first)
+        raise bad("it is incomplete") from None
     except orjson.JSONDecodeError as exc:
         raise bad(f"it is damaged ({exc})") from None
     except OSError as exc:

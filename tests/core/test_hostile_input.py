@@ -274,3 +274,22 @@ def test_importing_an_opml_file_grows_linearly_with_its_feeds(data_dir: Path) ->
     large = min(seconds(4_000, 10_000 + k * 4_000) for k in range(2))
     # Linear is 8x; quadratic was 64x. The bound leaves room for a noisy machine.
     assert large / small < 24, (small, large)
+
+
+def test_an_archive_without_its_papers_says_so_in_words(data_dir: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    (tmp_path / "feed.xml").write_bytes(FEED)
+    assert run("import", str(tmp_path / "feed.xml"))[0] == 0
+    whole, cut = tmp_path / "whole.zip", tmp_path / "cut.zip"
+    assert run("backup", "--to", str(whole))[0] == 0
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(cut, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "papers.json":
+                dst.writestr(info, src.read(info))
+    code, _, err = run("restore", "--from", str(cut))
+    assert code == 1
+    assert err.strip() == (
+        f"readinglist: error: cannot restore from {cut}: it is incomplete: papers.json is missing from it; "
+        "nothing was changed"
+    ), err
