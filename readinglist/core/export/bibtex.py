@@ -213,7 +213,7 @@ def bibtex_entry(record: ExportRecord, *, include_notes: bool = False) -> str:
     if year:
         fields.append(("year", year))
     if paper.arxiv_id:
-        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+        fields += [("eprint", _tex_verbatim(paper.arxiv_id)), ("archivePrefix", "arXiv")]
         if paper.categories:
             fields.append(("primaryClass", tex_text(paper.categories[0])))
     if paper.doi:
