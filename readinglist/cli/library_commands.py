@@ -25,14 +25,36 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
         views.add_argument(
             f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=f"only {name} papers"
         )
+    views.add_argument(
+        "--for-you",
+        dest="view",
+        action="store_const",
+        const=ListFilter.FOR_YOU,
+        help="unread papers you have neither starred nor dismissed (with --sort relevance: best first)",
+    )
+    views.add_argument(
+        "--trending",
+        dest="view",
+        action="store_const",
+        const=ListFilter.TRENDING,
+        help="papers with upvotes, comments or several feeds carrying them",
+    )
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
     p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
     p.add_argument("--search", metavar="TEXT", help="only papers whose title, authors, abstract or note match")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="import feed files (RSS 1.0/2.0, Atom) from disk into the library")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="feed files to read")
+    p = sub.add_parser(
+        "import",
+        help="import files into the library: feeds (RSS, Atom, Hugging Face JSON) or another tool's library "
+        "(BibTeX, RIS, CSL-JSON); papers already in the library are matched, not repeated",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to read")
+    p.add_argument(
+        "--star", action="store_true", help="star every paper of these files (evidence for For you: your library)"
+    )
+    p.add_argument("--tag", action="append", default=[], metavar="T", help="tag every paper of these files T")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("list", help="list papers, one per line")
@@ -41,6 +63,12 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="at most N papers")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(handler=cmd_list, view=ListFilter.ALL)
+
+    p = sub.add_parser("similar", help="the papers most like one paper (its near duplicates first)")
+    p.add_argument("key", metavar="KEY", help="paper key or arXiv id")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N papers (default 20)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line, with score and why")
+    p.set_defaults(handler=cmd_similar)
 
     p = sub.add_parser("show", help="show one paper with your state on it")
     p.add_argument("key", metavar="KEY", help="paper key or arXiv id")
@@ -52,6 +80,8 @@ def register(sub: Any) -> None:
         ("unstar", "remove the star"),
         ("read", "mark papers read"),
         ("unread", "mark papers unread"),
+        ("dismiss", "not interested: out of For you, and papers like them rank lower"),
+        ("undismiss", "undo dismiss"),
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("keys", nargs="+", metavar="KEY", help="paper keys or arXiv ids")
@@ -157,6 +187,7 @@ def paper_json(library: Library, key: str, names: dict[str, str] | None = None) 
         "tags": list(state.tags),
         "note": state.note,
         "note_at": state.note_at if state.note else None,
+        "dismissed": state.dismissed,
         "source": source,  # the text as the feed gave it (its TeX), when it reads differently
     }
 
@@ -185,6 +216,16 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
             for warning in parsed.warnings:
                 print(f"readinglist: warning: {warning}", file=sys.stderr)
             print(f"{path}: {result.summary()}")
+            if args.star or args.tag:
+                # Every paper of the file, those matched with papers already in the library included.
+                keys = list(dict.fromkeys(k for k in map(library.find, parsed.papers) if k is not None))
+                with library.transaction():
+                    if args.star:
+                        starred = library.set_starred(keys, True)
+                        print(f"{path}: {len(starred.after)} starred")
+                    if args.tag:
+                        library.add_tags(keys, args.tag)
+                        print(f"{path}: {len(keys)} tagged {', '.join(args.tag)}")
     return 1 if failures else 0
 
 
@@ -194,27 +235,72 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
         feed = None
         if args.feed:
             feed = library.feeds.source_id(args.feed)
+        sort = SortKey(args.sort)
         keys = library.query(
             view=args.view,
             tag=args.tag,
             feed=feed,
             search=args.search,
-            sort=SortKey(args.sort),
+            sort=sort,
             limit=args.limit,
         )
+        scores: dict[str, tuple[float, tuple[str, ...]]] = {}
+        if sort is SortKey.RELEVANCE:
+            model = library.taste.model()
+            if model is None:
+                print(f"readinglist: {too_little_evidence(library)}", file=sys.stderr)
+            else:
+                scores = {k: (s, model.why(k)) for k, s in zip(keys, model.score(keys), strict=True)}
+        elif sort is SortKey.TRENDING:
+            scores = {k: (library.trending(k), ()) for k in keys}
         out = sys.stdout
         for key in keys:
             if args.json:
-                _print_json_line(paper_json(library, key, names))
+                row = paper_json(library, key, names)
+                if key in scores:
+                    row["score"], row["why"] = round(scores[key][0], 6), list(scores[key][1])
+                _print_json_line(row)
                 continue
             doc = library.doc(key)
             state = library.state_doc(key)
             star = "*" if state.get("starred") else " "
             mark = " " if state.get("read") else "N"
             date = paper_date(doc)[:10]
-            out.write(f"{key:<26} {star}{mark} {date:<10}  {shown_title(doc)}\n")
+            why = f"  [{', '.join(scores[key][1])}]" if key in scores and scores[key][1] else ""
+            out.write(f"{key:<26} {star}{mark} {date:<10}  {shown_title(doc)}{why}\n")
         if not keys and not args.json:
             print("no papers match", file=sys.stderr)
+    return 0
+
+
+def too_little_evidence(library: Library) -> str:
+    """What to say when there is too little to rank by, and what to do about it."""
+    from readinglist.core.taste import MIN_EVIDENCE
+
+    have = library.taste.positives()
+    return (
+        f"ranking needs at least {MIN_EVIDENCE} papers you starred, noted or tagged (you have {have}); "
+        "showing the newest first. Star papers you like, or import your library from another tool with "
+        "`readinglist import refs.bib --star`"
+    )
+
+
+def cmd_similar(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        key = library.resolve(args.key)
+        names = library.feed_names()
+        ranked = library.taste.similar(key, limit=max(1, args.limit))
+        for r in ranked:
+            if args.json:
+                row = paper_json(library, r.key, names)
+                row["score"], row["why"] = round(r.score, 6), list(r.why)
+                _print_json_line(row)
+                continue
+            doc = library.doc(r.key)
+            why = f"  [{', '.join(r.why)}]" if r.why else ""
+            print(f"{r.key:<26} {r.score:5.2f}  {shown_title(doc)}{why}")
+        if not ranked and not args.json:
+            print("no similar papers in the library", file=sys.stderr)
     return 0
 
 
@@ -242,6 +328,7 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
         ("Starred", data["starred_at"] and f"yes, since {data['starred_at']}"),
         ("Read", data["read_at"] and f"yes, on {data['read_at']}"),
         ("Tags", ", ".join(data["tags"])),
+        ("Dismissed", "yes: not interested (`readinglist undismiss` takes it back)" if data["dismissed"] else ""),
     ]
     for name, value in data["extra"].items():
         fields.append((name.replace("_", " ").capitalize(), str(value)))
@@ -260,9 +347,18 @@ def cmd_state(args: argparse.Namespace, app: App) -> int:
         keys = _resolve(library, args.keys)
         if args.action in ("star", "unstar"):
             change = library.set_starred(keys, args.action == "star")
+        elif args.action in ("dismiss", "undismiss"):
+            change = library.set_dismissed(keys, args.action == "dismiss")
         else:
             change = library.set_read(keys, args.action == "read")
-    verb = {"star": "starred", "unstar": "unstarred", "read": "marked read", "unread": "marked unread"}
+    verb = {
+        "star": "starred",
+        "unstar": "unstarred",
+        "read": "marked read",
+        "unread": "marked unread",
+        "dismiss": "dismissed",
+        "undismiss": "no longer dismissed",
+    }
     print(
         f"{len(change.after)} {verb[args.action]}"
         + (f", {len(keys) - len(change.after)} already were" if len(change.after) < len(keys) else "")

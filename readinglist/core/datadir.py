@@ -39,6 +39,10 @@ class DataFolder:
         return self.index / "search.sqlite"
 
     @property
+    def ranking(self) -> Path:
+        return self.index / "ranking"
+
+    @property
     def lock(self) -> Path:
         return self.root / "lock"
 

@@ -443,9 +443,14 @@ def parse_papers(
 
 
 def read_feed_file(path: Path) -> ParsedFeed:
-    """A file saved from a feed (RSS, Atom) or from Hugging Face's daily papers (JSON)."""
+    """A file saved from a feed (RSS, Atom) or from Hugging Face's daily papers (JSON), or another tool's library
+    exported as BibTeX, RIS or CSL-JSON (a Zotero export), told apart by content."""
+    from readinglist.core.citations import looks_like_citations, read_citations
+
     try:
         data = read_capped(Path(path))
     except OSError as exc:
         raise FeedError(f"{path}: {exc.strerror or exc}") from exc
+    if looks_like_citations(data, str(path)):
+        return read_citations(data, name=str(path))
     return parse_papers(data, name=str(path))

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from readinglist.core.datadir import DataFolder
@@ -56,9 +57,11 @@ from readinglist.core.papers import (
 )
 from readinglist.core.search import SearchIndex, query_words
 from readinglist.core.storage import BackupInfo, Store
+from readinglist.core.taste import community_signal, trending_score
 
 if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
+    from readinglist.core.taste import Taste
 from readinglist.core.text import (
     fold,
     has_tex,
@@ -119,9 +122,12 @@ def writes(method: Callable[Concatenate[Library, _P], _T]) -> Callable[Concatena
 class Library:
     """One user's library. Not thread-safe by design: the window calls it from its one database thread."""
 
-    def __init__(self, store: Store, *, search_index: SearchIndex | None = None) -> None:
+    def __init__(
+        self, store: Store, *, search_index: SearchIndex | None = None, ranking_dir: Path | None = None
+    ) -> None:
         self.store = store
         self._search = search_index
+        self._ranking_dir = ranking_dir
         self._docs: dict[str, Doc] = {}
         self._where: dict[str, tuple[str, str]] = {}
         self._delta_ids: dict[str, int] = {}
@@ -144,7 +150,8 @@ class Library:
         """`owner`: what another process is told is writing when it finds the library busy."""
         store = Store(Path(data_dir), writer=writer, lock_timeout=lock_timeout, owner=owner)
         store.open()
-        return cls(store, search_index=SearchIndex(DataFolder(Path(data_dir)).search_index))
+        folder = DataFolder(Path(data_dir))
+        return cls(store, search_index=SearchIndex(folder.search_index), ranking_dir=folder.ranking)
 
     def close(self) -> None:
         if self._search is not None:
@@ -155,6 +162,13 @@ class Library:
         return self
 
     # ---- what the library owns besides papers --------------------------------------------------------------
+
+    @functools.cached_property
+    def taste(self) -> Taste:
+        """Ranking by the user's own evidence ("For you", why, more like this): `core.taste`."""
+        from readinglist.core.taste import Taste
+
+        return Taste(self, self._ranking_dir)
 
     @functools.cached_property
     def feeds(self) -> FeedRegistry:
@@ -291,6 +305,20 @@ class Library:
     def state(self, key: str) -> PaperState:
         return state_from_doc(key, self._states.get(key))
 
+    def state_docs(self) -> Mapping[str, Mapping[str, Any]]:
+        """Every paper's state document, by key (read-only)."""
+        return MappingProxyType(self._states)
+
+    def paper_docs_by_key(self) -> Mapping[str, Mapping[str, Any]]:
+        """Every paper's document, by key (read-only)."""
+        return MappingProxyType(self._docs)
+
+    def papers_signature(self) -> tuple[str, ...]:
+        """Changes exactly when papers were added or changed (by this process or another): the files that hold
+        them. A star, a note, a subscription's status leave it as it was."""
+        files = self.store.files()
+        return tuple(sorted(f for p, f in files.items() if p.startswith("papers-") or p == DELTA))
+
     def state_doc(self, key: str) -> Mapping[str, Any]:
         return self._states.get(key) or {}
 
@@ -327,6 +355,10 @@ class Library:
             return bool(upd) and not (st and st.get("read") and st.get("read_at", "") > upd)
         if view is ListFilter.TODAY:
             return bool(doc.get("first_seen", "") >= today)
+        if view is ListFilter.FOR_YOU:
+            return not (st and (st.get("read") or st.get("dismissed") or st.get("starred")))
+        if view is ListFilter.TRENDING:
+            return not (st and st.get("dismissed")) and community_signal(doc) > 0
         raise ValueError(view)
 
     def search(self, text: str) -> set[str] | None:
@@ -408,6 +440,17 @@ class Library:
             and (feed is None or feed in self._docs[k].get("feeds", ()))
         ]
         docs = self._docs
+        if sort is SortKey.RELEVANCE:
+            ranked = self.taste.rank(sorted(out), limit=limit, why=0)
+            if ranked is not None:
+                order = [r.key for r in ranked]
+                return cast(list[PaperKey], order[::-1] if descending is False else order)
+            sort = SortKey.DATE  # too little evidence: newest first, and the caller says why
+        if sort is SortKey.TRENDING:
+            now = datetime.now(UTC)
+            scores = {k: self.trending(k, now=now) for k in out}
+            out.sort(key=lambda k: (scores[k], self._date[k]), reverse=descending is not False)
+            return cast(list[PaperKey], out[:limit] if limit is not None else out)
         if sort is SortKey.TITLE:
             out.sort(key=lambda k: shown_title(docs[k]).casefold(), reverse=bool(descending))
         elif sort is SortKey.SOURCE:
@@ -419,6 +462,18 @@ class Library:
         if limit is not None:
             out = out[:limit]
         return cast(list[PaperKey], out)
+
+    def trending(self, key: str, *, now: datetime | None = None) -> float:
+        """The paper's community signal, fading with age (`core.taste.trending_score`)."""
+        now = now or datetime.now(UTC)
+        date = self._date.get(key, "")
+        try:
+            when = datetime.fromisoformat(date) if date else now
+        except ValueError:
+            when = now
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return trending_score(self._docs[key], (now.date() - when.astimezone(UTC).date()).days)
 
     def stats(self) -> LibraryStats:
         states = self._states.values()
@@ -711,6 +766,17 @@ class Library:
             replace(s, starred=starred, starred_at=now)
             for s in (self.state(k) for k in self._require(keys))
             if s.starred != starred
+        ]
+        return self._apply_states(new)
+
+    @writes
+    def set_dismissed(self, keys: Iterable[str], dismissed: bool) -> StateChange:
+        """Not interested: the paper leaves For you and counts against papers like it. Undone by False."""
+        now = utc_now()
+        new = [
+            replace(s, dismissed=dismissed, dismissed_at=now)
+            for s in (self.state(k) for k in self._require(keys))
+            if s.dismissed != dismissed
         ]
         return self._apply_states(new)
 

@@ -102,6 +102,8 @@ class PaperState:
     note_at: str | None = None
     tags: tuple[str, ...] = ()
     tags_at: str | None = None
+    dismissed: bool = False  # "Not interested": evidence against papers like it, and out of For you
+    dismissed_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +159,16 @@ class ListFilter(enum.Enum):
     NOTED = "noted"
     UPDATED = "updated"
     TODAY = "today"
+    FOR_YOU = "for-you"  # unread, not starred (already chosen), not dismissed; ranked by the user's taste
+    TRENDING = "trending"  # papers with a community signal (upvotes, comments, several feeds), not dismissed
 
 
 class SortKey(enum.Enum):
     DATE = "date"
     TITLE = "title"
     SOURCE = "source"
+    RELEVANCE = "relevance"  # the user's taste (core.taste); by date while there is too little evidence
+    TRENDING = "trending"  # the community signal, fading with age
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -55,12 +55,14 @@ def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
         note_at=doc.get("note_at"),
         tags=tuple(doc.get("tags", ())),
         tags_at=doc.get("tags_at"),
+        dismissed=bool(doc.get("dismissed", False)),
+        dismissed_at=doc.get("dismissed_at"),
     )
 
 
 def state_to_doc(state: PaperState) -> Doc:
     doc: Doc = {"key": state.key}
-    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at"):
+    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at", "dismissed", "dismissed_at"):
         value = getattr(state, name)
         if value:
             doc[name] = value
@@ -211,7 +213,14 @@ def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
     """Field by field, the newer edit wins. On equal stamps the set value wins, so a star, a read mark or a note
     is never dropped by a tie. Tags are one field with one stamp: the newer tag set wins as a whole."""
     out = ours
-    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("note", "note_at"), ("tags", "tags_at")):
+    fields = (
+        ("starred", "starred_at"),
+        ("read", "read_at"),
+        ("note", "note_at"),
+        ("tags", "tags_at"),
+        ("dismissed", "dismissed_at"),
+    )
+    for value, stamp in fields:
         mine, their = getattr(ours, value), getattr(theirs, value)
         my_at, their_at = getattr(ours, stamp), getattr(theirs, stamp)
         if _newer(their_at, my_at) or (their_at == my_at and their and not mine):

@@ -557,6 +557,10 @@ class Store:
     def parts(self) -> list[str]:
         return list(self._parts)
 
+    def files(self) -> dict[str, str]:
+        """Part -> the file that holds it now (a new file for every commit that changed the part)."""
+        return dict(self._files)
+
     def loaded_part(self, part: str) -> dict[str, Any] | None:
         return self._parts.get(part)
 

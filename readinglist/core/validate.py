@@ -228,10 +228,12 @@ def check_paper(doc: Any) -> Checked:
 
 STATE_RULES: Mapping[str, Rule] = {
     "starred": _flag,
+    "dismissed": _flag,
     "read": _flag,
     "note": _text,
     "tags": _texts,
     "starred_at": _time,
+    "dismissed_at": _time,
     "read_at": _time,
     "note_at": _time,
     "tags_at": _time,
