@@ -4,7 +4,8 @@
 
 welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
 preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing), paper-text.png (arXiv
-papers with TeX in titles, names and abstracts) and triage-dark.png (the triage view in a dark palette). Nothing
+papers with TeX in titles, names and abstracts), for-you.png and more-like-this.png (ranked by the sample's
+retrieval papers, starred) and triage-dark.png (the triage view in a dark palette). Nothing
 outside a temporary folder is read or written, apart from the PNG files, and nothing is downloaded: the feeds shown
 are not due, and the window's schedule is stopped.
 """
@@ -29,6 +30,7 @@ from readinglist.app import App
 from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
+from readinglist.ui.library_jobs import FOR_YOU
 from readinglist.ui.main import app_icon, application
 from readinglist.ui.main_window import PAGE_OPENING, MainWindow
 from readinglist.ui.settings import MarkReadMode, WindowSettings
@@ -136,6 +138,28 @@ def tex_library(data_dir: Path) -> Path:
     return data_dir
 
 
+def for_you_library(data_dir: Path) -> Path:
+    """The sample, with the retrieval and embedding papers starred: what For you learns a taste from."""
+    app = App(data_dir)
+    with app.open_library() as lib:
+        app.load_sample(lib)
+        liked = (
+            "PROP:",
+            "Mistral-SPLADE",
+            "RetroMAE v2",
+            "LLMs are Also Effective Embedding",
+            "2D Matryoshka",
+            "When Text Embedding Meets",
+        )
+        keys = [k for k in lib.query() if lib.get(k).title.startswith(liked)]
+        lib.set_starred(keys, True)
+        lib.set_read(keys, True)
+    settings = WindowSettings(data_dir)
+    settings.set_mark_read(MarkReadMode.NEVER)
+    settings.sync()
+    return data_dir
+
+
 def dark_palette() -> QPalette:
     p = QPalette()
     colors = {
@@ -207,6 +231,20 @@ def main(argv: list[str]) -> int:
         settle(qapp, text_window)
         shot(text_window, "paper-text", out)
         text_window.close()
+
+        ranked = open_window(qapp, for_you_library(Path(tmp) / "for-you"))
+        ranked.show_view(FOR_YOU)
+        settle(qapp, ranked, lambda: ranked.selection == FOR_YOU)
+        ranked.list.select_row(0)
+        ranked.list.setFocus()
+        settle(qapp, ranked, lambda: "Why for you" in ranked.pane.details.toPlainText())
+        shot(ranked, "for-you", out)
+        ranked.action_more_like_this()
+        settle(qapp, ranked, lambda: ranked.selection.kind == "similar")
+        ranked.list.select_row(0)
+        settle(qapp, ranked)
+        shot(ranked, "more-like-this", out)
+        ranked.close()
 
         qapp.setStyle("Fusion")
         qapp.setPalette(dark_palette())

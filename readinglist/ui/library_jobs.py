@@ -18,13 +18,24 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from readinglist.core.library import Library, today_cutoff
-from readinglist.core.models import ListFilter, PaperKey, PaperState, StateChange, landing_url, paper_date
+from readinglist.core.models import (
+    ListFilter,
+    PaperKey,
+    PaperState,
+    SortKey,
+    StateChange,
+    landing_url,
+    paper_date,
+)
+from readinglist.core.taste import community_signal, trending_why
 from readinglist.core.text import RENDER_VERSION, shown
 
 # ---- what the window is showing ----------------------------------------------------------------------------
 
 VIEW_LABELS: dict[ListFilter, str] = {
     ListFilter.UNREAD: "Inbox",
+    ListFilter.FOR_YOU: "For you",
+    ListFilter.TRENDING: "Trending",
     ListFilter.TODAY: "Today",
     ListFilter.STARRED: "Starred",
     ListFilter.NOTED: "With notes",
@@ -38,14 +49,21 @@ VIEW_LABELS: dict[ListFilter, str] = {
 class Selection:
     """One entry of the sidebar: a smart view, a feed or a tag. Saved in the settings as "kind:name"."""
 
-    kind: str  # "view", "feed" or "tag"
+    kind: str  # "view", "feed", "tag", or "similar" (papers like the paper whose key is `name`: not saved)
     name: str
 
     @property
     def label(self) -> str:
         if self.kind == "view":
             return VIEW_LABELS[ListFilter(self.name)]
+        if self.kind == "similar":
+            return "More like this"
         return self.name
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the view comes in an order of its own (best first), not the list's column order."""
+        return self.kind == "similar" or (self.kind == "view" and self.name in RANKED_VIEWS)
 
     def to_text(self) -> str:
         return f"{self.kind}:{self.name}"
@@ -61,11 +79,14 @@ class Selection:
 
     def query_args(self) -> dict[str, Any]:
         if self.kind == "view":
-            return {"view": ListFilter(self.name)}
+            return {"view": ListFilter(self.name), "sort": RANKED_VIEWS.get(self.name, SortKey.DATE)}
         return {self.kind: self.name}
 
 
 INBOX = Selection("view", ListFilter.UNREAD.value)
+FOR_YOU = Selection("view", ListFilter.FOR_YOU.value)
+RANKED_VIEWS = {ListFilter.FOR_YOU.value: SortKey.RELEVANCE, ListFilter.TRENDING.value: SortKey.TRENDING}
+WHY_LISTED = 500  # why-words are worked out with the view for its first papers; the pane asks for any other
 
 
 class PaperRow(NamedTuple):
@@ -108,10 +129,11 @@ class RowState(NamedTuple):
     read: bool = False
     note: str = ""
     tags: tuple[str, ...] = ()
+    dismissed: bool = False
 
     @classmethod
     def from_state(cls, state: PaperState) -> RowState:
-        return cls(state.starred, state.read, state.note, state.tags)
+        return cls(state.starred, state.read, state.note, state.tags, state.dismissed)
 
 
 DEFAULT_STATE = RowState()
@@ -172,20 +194,34 @@ def gc_paused() -> Iterator[None]:
 def row_state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> RowState:
     get = doc.get
     state: RowState = _new(
-        RowState, (bool(get("starred")), bool(get("read")), get("note") or "", tuple(get("tags") or ()))
+        RowState,
+        (bool(get("starred")), bool(get("read")), get("note") or "", tuple(get("tags") or ()), bool(get("dismissed"))),
     )
     return state
 
 
 @dataclass(frozen=True, slots=True)
+class Ranking:
+    """How a ranked view ordered its papers: each one's score and why-words (for the first WHY_LISTED)."""
+
+    scores: Mapping[str, float]
+    why: Mapping[str, tuple[str, ...]]
+    enough: bool = True  # False: too little evidence to rank by; the rows are newest first
+    evidence: int = 0  # the papers that count for the user (starred, noted, tagged)
+    kind: str = "relevance"  # "relevance", "trending" or "similar"
+
+
+@dataclass(frozen=True, slots=True)
 class ViewRows:
-    """The papers of one sidebar entry, newest first, with the user's state on those that have any."""
+    """The papers of one sidebar entry, newest first (or best first, when ranked), with the user's state on those
+    that have any."""
 
     selection: Selection
     rows: list[PaperRow]
     states: dict[str, RowState]
     library_size: int
     feed_names: Mapping[str, str]  # a paper's `feeds` hold subscription ids: these are their names
+    ranking: Ranking | None = None
 
 
 def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
@@ -195,10 +231,36 @@ def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]
     return {f.id: f.name for f in feeds}, {f.id: f.group for f in feeds if f.group}
 
 
-def view_rows(lib: Library, selection: Selection, *, keep: str | None = None) -> ViewRows:
-    """The rows of a view; `keep`: a paper to list even if it no longer belongs (the one being read)."""
+SIMILAR_LISTED = 50
+
+
+def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, relevance: bool = False) -> ViewRows:
+    """The rows of a view; `keep`: a paper to list even if it no longer belongs (the one being read); `relevance`:
+    best first by the user's taste, whatever the view."""
     with gc_paused():
-        keys = lib.query(**selection.query_args())
+        ranking: Ranking | None = None
+        if selection.kind == "similar":
+            ranked = lib.taste.similar(selection.name, limit=SIMILAR_LISTED) if selection.name in lib else []
+            keys = [PaperKey(r.key) for r in ranked]
+            similar_scores: dict[str, float] = {r.key: r.score for r in ranked}
+            similar_why: dict[str, tuple[str, ...]] = {r.key: r.why for r in ranked}
+            ranking = Ranking(similar_scores, similar_why, kind="similar")
+        else:
+            args = selection.query_args()
+            sort = args.pop("sort", SortKey.DATE)
+            if relevance:
+                sort = SortKey.RELEVANCE
+            if sort is SortKey.RELEVANCE:
+                keys = lib.query(**args)
+                keys, ranking = _by_relevance(lib, keys)
+            elif sort is SortKey.TRENDING:
+                keys = lib.query(**args, sort=SortKey.TRENDING)
+                docs = lib.paper_docs_by_key()
+                scores: dict[str, float] = {k: lib.trending(k) for k in keys}
+                why: dict[str, tuple[str, ...]] = {k: trending_why(docs[k]) for k in keys[:WHY_LISTED]}
+                ranking = Ranking(scores, why, kind="trending")
+            else:
+                keys = lib.query(**args, sort=sort)
         if keep is not None and keep in lib and keep not in keys:
             keys.append(PaperKey(keep))
         doc, state_doc = lib.doc, lib.state_doc
@@ -212,7 +274,25 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None) ->
         # generation passes walk them all (40 ms, a dropped frame on a keystroke) until they age out; frozen,
         # they are skipped, as the store does for the documents. Rows hold no cycles: refcounting frees them.
         gc.freeze()
-    return ViewRows(selection, rows, states, len(lib), lib.feed_names())
+    return ViewRows(selection, rows, states, len(lib), lib.feed_names(), ranking)
+
+
+def _by_relevance(lib: Library, keys: list[PaperKey]) -> tuple[list[PaperKey], Ranking]:
+    """`keys` best first by the user's taste; newest first, and saying so, when there is too little evidence."""
+    taste = lib.taste
+    model = taste.model()
+    if model is None:
+        return keys, Ranking({}, {}, enough=False, evidence=taste.positives())
+    ranked = model.rank(keys, why=0)
+    order = [PaperKey(r.key) for r in ranked]
+    why: dict[str, tuple[str, ...]] = {k: model.why(k) for k in order[:WHY_LISTED]}
+    scores: dict[str, float] = {r.key: r.score for r in ranked}
+    return order, Ranking(scores, why, evidence=taste.positives())
+
+
+def why_of(lib: Library, key: str) -> tuple[str, ...]:
+    """Why the user's taste ranks this paper where it does (for the pane, beyond the view's first papers)."""
+    return lib.taste.why(key) if key in lib else ()
 
 
 def states_of(lib: Library, keys: Iterable[str]) -> dict[str, RowState]:
@@ -253,6 +333,8 @@ class _Share(NamedTuple):
     updated: bool
     tags: Sequence[str]
     feeds: Sequence[str]
+    dismissed: bool = False
+    trending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +391,8 @@ class SidebarTracker:
             updated=bool(doc.get("content_updated")) and lib.matches(ListFilter.UPDATED, key),
             tags=st.get("tags") or (),
             feeds=doc.get("feeds") or (),
+            dismissed=bool(st.get("dismissed")),
+            trending=community_signal(doc) > 0,
         )
 
     def _add(self, share: _Share, sign: int) -> None:
@@ -321,6 +405,10 @@ class SidebarTracker:
             views[ListFilter.UNREAD.value] += sign
             for f in share.feeds:
                 feeds[f] = feeds.get(f, 0) + sign
+            if not share.dismissed and not share.starred:
+                views[ListFilter.FOR_YOU.value] += sign
+        if share.trending and not share.dismissed:
+            views[ListFilter.TRENDING.value] += sign
         if share.starred:
             views[ListFilter.STARRED.value] += sign
         if share.noted:
@@ -391,7 +479,13 @@ class SidebarTracker:
 # ---- changes -----------------------------------------------------------------------------------------------
 
 # The fields of a state that change together: a value and the time it was set.
-_FIELD_GROUPS = (("starred", "starred_at"), ("read", "read_at"), ("note", "note_at"), ("tags", "tags_at"))
+_FIELD_GROUPS = (
+    ("starred", "starred_at"),
+    ("read", "read_at"),
+    ("note", "note_at"),
+    ("tags", "tags_at"),
+    ("dismissed", "dismissed_at"),
+)
 
 
 def undo_change(lib: Library, change: StateChange) -> StateChange:

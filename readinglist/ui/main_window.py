@@ -42,10 +42,12 @@ from readinglist import __version__
 from readinglist.app import App
 from readinglist.core.models import ListFilter
 from readinglist.core.search import query_words
+from readinglist.core.taste import MIN_EVIDENCE
 from readinglist.ui import library_jobs as jobs
+from readinglist.ui.elide import shown_part
 from readinglist.ui.errors import error_text
 from readinglist.ui.export_actions import ExportActions
-from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
+from readinglist.ui.library_jobs import FOR_YOU, RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
 from readinglist.ui.paper_list import PaperListView
 from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
@@ -76,7 +78,13 @@ EMPTY_VIEW_TEXT = {
     ListFilter.NOTED.value: "No notes yet. Press E on a paper to write one.",
     ListFilter.UPDATED.value: "No paper has a new version since you read it.",
     ListFilter.READ.value: "Nothing read yet.",
+    ListFilter.FOR_YOU.value: "Nothing unread for you. Well done.",
+    ListFilter.TRENDING.value: (
+        "Nothing trending yet: papers show here when a feed carries upvotes or comments (the Hugging Face daily "
+        "papers do), or when several of your feeds bring the same paper."
+    ),
 }
+RANKED_PAGE = 300  # a ranked view's first papers get their why-words with the view (library_jobs.WHY_LISTED)
 
 
 def _search_query(text: str, *, final: bool) -> str:
@@ -127,6 +135,9 @@ class MainWindow(QMainWindow):
         self._syncing_sidebar = False
         self._closed = False
         self._sheet: ShortcutSheet | None = None
+        self._relevance = False  # every view best first by the user's taste (View > Sort by Relevance)
+        self._similar_to = ""  # the title of the paper a More like this view started from
+        self._ranking: jobs.Ranking | None = None  # how the view shown was ranked, if it was
 
         self.setWindowTitle(APP_TITLE)
         # A fixed minimum: left to the layouts, it changes as pages switch, and every change is a round trip
@@ -213,11 +224,18 @@ class MainWindow(QMainWindow):
         heading.addSpacing(8)
         heading.addWidget(self.view_count, 0, Qt.AlignmentFlag.AlignBaseline)
         heading.addStretch(1)
+        # What a ranked view needs said: too little evidence yet, and what to do about it.
+        self.view_notice = QLabel()
+        self.view_notice.setObjectName("viewNotice")
+        self.view_notice.setWordWrap(True)
+        self.view_notice.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.view_notice.hide()
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(8, 8, 0, 0)
         middle_layout.setSpacing(6)
         middle_layout.addLayout(heading)
+        middle_layout.addWidget(self.view_notice)
         middle_layout.addWidget(self.search)
         middle_layout.addWidget(self.list, 1)
 
@@ -449,8 +467,9 @@ class MainWindow(QMainWindow):
         # Reloading the view on screen (a refresh brought papers) must not take away the paper being read, even if
         # it no longer belongs (read in the Inbox): it stays listed until the user moves on.
         keep = self.pane.key if selection == self._shown_selection else None
+        relevance = self._relevance
         self.worker.submit(
-            lambda lib: jobs.view_rows(lib, selection, keep=keep),
+            lambda lib: jobs.view_rows(lib, selection, keep=keep, relevance=relevance),
             lambda rows: self._view_rows_loaded(serial, rows),
             label="load the list",
         )
@@ -476,8 +495,19 @@ class MainWindow(QMainWindow):
         for key in self.writes.pending:
             if self.model.row_of(key) is not None:
                 states[key] = self.model.state(key)
+        ranking = view.ranking
+        ranked = ranking is not None and ranking.enough
+        self._ranking = ranking
         with self.list.keeping_position() if same else nullcontext():
-            self.model.set_rows(view.rows, states, view.feed_names)
+            self.model.set_rows(
+                view.rows, states, view.feed_names, ranked=ranked, why=ranking.why if ranking is not None else None
+            )
+        header = self.list.horizontalHeader()
+        with QSignalBlocker(header):  # the model is in order already: only the arrow follows
+            if ranked:
+                header.setSortIndicator(-1, Qt.SortOrder.DescendingOrder)
+            elif header.sortIndicatorSection() != self.model.sort_column:
+                header.setSortIndicator(self.model.sort_column, self.model.sort_order)
         self._shown_selection = view.selection
         if not same:
             self.list.scrollToTop()
@@ -524,7 +554,24 @@ class MainWindow(QMainWindow):
         else:
             self.view_count.setText(f"{total:,} {noun}")
             self.list.empty_text = EMPTY_VIEW_TEXT.get(self._selection.name, "No papers here.")
+        self._update_notice()
         self.list.viewport().update()
+
+    def _update_notice(self) -> None:
+        ranking = self._ranking
+        notice = ""
+        if ranking is not None and not ranking.enough:
+            notice = (
+                f"For you ranks papers by the ones you star, note or tag, and needs {MIN_EVIDENCE} of them; you have "
+                f"{ranking.evidence}. Until then the newest come first. Press S on papers you like (X on those you "
+                "do not), or import your library from another tool: readinglist import refs.bib --star"
+            )
+        elif ranking is not None and ranking.kind == "similar":
+            notice = f"Papers most like “{shown_part(self._similar_to, 200)}”, the closest first."
+        elif ranking is not None and ranking.kind == "relevance" and self._selection != FOR_YOU:
+            notice = "Best first by what you star (View ▸ Sort by Relevance); click a column to sort by it."
+        self.view_notice.setText(notice)
+        self.view_notice.setVisible(bool(notice))
 
     def _refresh_counts(self) -> None:
         tracker = self._tracker
@@ -582,8 +629,23 @@ class MainWindow(QMainWindow):
         else:
             row = self.model.row_at(row_number)
             self.pane.show_paper(row, self.model.state(key), self.model.feed_labels(row))
+            self._show_why(key)
         self._paper_opened(key)
         self._sync_actions()
+
+    def _show_why(self, key: str | None) -> None:
+        """The pane says why a ranked view put the paper where it is."""
+        ranking = self._ranking
+        if key is None or ranking is None or not ranking.enough:
+            return
+        label = {"relevance": "Why for you", "trending": "Trending", "similar": "In common"}[ranking.kind]
+        words = self.model.why(key)
+        if words or ranking.kind != "relevance":
+            self.pane.set_why(key, label, words)
+            return
+        self.worker.submit(
+            lambda lib: jobs.why_of(lib, key), lambda why: self.pane.set_why(key, label, why), label="say why"
+        )
 
     def _paper_opened(self, key: str | None) -> None:
         self._read_timer.stop()
@@ -607,8 +669,12 @@ class MainWindow(QMainWindow):
         on_list = self.stack.currentIndex() == PAGE_MAIN
         row = self.pane.row
         state = self.model.state(row.key) if row else jobs.DEFAULT_STATE
-        for name in ("star", "toggle_read", "edit_note", "tag"):
+        for name in ("star", "toggle_read", "edit_note", "tag", "dismiss", "more_like_this"):
             a[name].setEnabled(row is not None)
+        with QSignalBlocker(a["dismiss"]):
+            a["dismiss"].setChecked(state.dismissed)
+        with QSignalBlocker(a["sort_relevance"]):
+            a["sort_relevance"].setChecked(self._relevance)
         a["open"].setEnabled(row is not None and bool(row.abs_url))
         a["open_pdf"].setEnabled(row is not None and bool(row.pdf_url))
         for name in ("next", "previous", "next_unread", "mark_all_read", "search"):
@@ -905,6 +971,34 @@ class MainWindow(QMainWindow):
         if len(keys) > 1:
             label = f"Mark {len(keys):,} as {'Read' if read else 'Unread'}"
         self.writes.change(label, optimistic, lambda lib: lib.set_read(keys, read))
+
+    def action_dismiss(self) -> None:
+        """Not interested (again: interested after all). The paper leaves For you; papers like it rank lower
+        from the next ranking on. Undone with Ctrl+Z like a star."""
+        keys = self._acted_on()
+        if not keys:
+            return
+        dismissed = not self.model.state(self.pane.key or keys[0]).dismissed
+        optimistic = {k: self.model.state(k)._replace(dismissed=dismissed) for k in keys}
+        label = "Not Interested" if dismissed else "Interested"
+        if len(keys) > 1:
+            label = f"{label} in {len(keys):,} Papers"
+        self.writes.change(label, optimistic, lambda lib: lib.set_dismissed(keys, dismissed))
+        if dismissed and len(keys) == 1:
+            self.statusBar().showMessage(f"Not interested in “{self._title_of(keys[0])}”: Ctrl+Z undoes it", 5000)
+            if self._selection == FOR_YOU:
+                self.action_next()
+
+    def action_more_like_this(self) -> None:
+        row = self.pane.row
+        if row is not None:
+            self._similar_to = row.title
+            self.show_view(Selection("similar", row.key))
+
+    def action_sort_relevance(self) -> None:
+        self._relevance = not self._relevance
+        self.reload_view()
+        self._sync_actions()
 
     def action_edit_note(self) -> None:
         if self.pane.key is not None:

@@ -71,6 +71,9 @@ def _date_key(row: PaperRow) -> str:
     return date_of(row.published, row.updated, row.first_seen)
 
 
+AS_RANKED = -1  # the "sort column" of a ranked view (For you, Trending, More like this): the view's own order
+
+
 class PaperTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +87,8 @@ class PaperTableModel(QAbstractTableModel):
         self._all_keys: list[str] = []  # the keys of `_all`, in its order: narrowing and lookups run in C over these
         self._keys: list[str] = []  # the keys of `_rows`
         self._index: dict[str, int] | None = None  # key -> row in `_rows`, built when many lookups come at once
+        self._rank: dict[str, int] = {}  # key -> place in a ranked view's own order
+        self._why: Mapping[str, tuple[str, ...]] = {}  # key -> why the view ranks it there, in words
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -124,7 +129,9 @@ class PaperTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignCenter if col == COL_STAR else Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_TITLE:
-                return shown_part(row.title, TITLE_SHOWN)
+                why = self._why.get(row.key)
+                tip = shown_part(row.title, TITLE_SHOWN)
+                return f"{tip}\n\nWhy: {shown(', '.join(why))}" if why else tip
             if col == COL_AUTHORS and row.authors:
                 return shown(", ".join(row.authors))
             if col == COL_SOURCE and row.feeds:
@@ -157,7 +164,7 @@ class PaperTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < COLUMN_COUNT:
+        if not 0 <= column < COLUMN_COUNT and column != AS_RANKED:
             return
         self._sort_column, self._sort_order = column, order
         if not self._all:
@@ -232,12 +239,29 @@ class PaperTableModel(QAbstractTableModel):
 
     # ---- changes -------------------------------------------------------------------------------------------
 
+    def why(self, key: str) -> tuple[str, ...]:
+        """Why a ranked view put this paper where it is, if it says."""
+        return self._why.get(key, ())
+
     def set_rows(
-        self, rows: list[PaperRow], states: Mapping[str, RowState], feed_names: Mapping[str, str] | None = None
+        self,
+        rows: list[PaperRow],
+        states: Mapping[str, RowState],
+        feed_names: Mapping[str, str] | None = None,
+        *,
+        ranked: bool = False,
+        why: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         """Show a view's rows. The same papers again (a reload) keep their places; different ones reset.
-        `feed_names`: subscription id -> name, for the source column."""
+        `feed_names`: subscription id -> name, for the source column. `ranked`: the rows come best first, and are
+        shown in that order (until a column header is clicked); `why`: each one's reason, in words."""
         self._feed_names = feed_names or {}
+        self._rank = {r.key: i for i, r in enumerate(rows)} if ranked else {}
+        self._why = why or {}
+        if ranked:
+            self._sort_column = AS_RANKED
+        elif self._sort_column == AS_RANKED:
+            self._sort_column, self._sort_order = COL_DATE, Qt.SortOrder.DescendingOrder
         if self._all and len(rows) == len(self._all) and set(map(_first, rows)) == set(self._all_keys):
             fresh = dict(zip(map(_first, rows), rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
@@ -310,6 +334,10 @@ class PaperTableModel(QAbstractTableModel):
     def _sort_rows(self, rows: list[PaperRow]) -> None:
         column = self._sort_column
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if column == AS_RANKED:
+            rank, last = self._rank, len(self._rank)
+            rows.sort(key=lambda r: rank.get(r.key, last))  # (a paper kept in view while read goes last)
+            return
         if column == COL_DATE:
             rows.sort(key=_date_key, reverse=descending)
             return

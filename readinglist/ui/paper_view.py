@@ -88,9 +88,12 @@ def _extra_lines(extra: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
             yield META_NAMES.get(name, name.replace("_", " ").capitalize()), str(value)
 
 
-def paper_html(row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = None) -> str:
+def paper_html(
+    row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = None, why: tuple[str, str] | None = None
+) -> str:
     """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text.
-    `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids)."""
+    `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids); `why`: a
+    label and the words that ranked it ("Why for you", "diffusion · denoising")."""
     feeds = list(row.feeds) if feeds is None else feeds
 
     def e(text: str, quote: bool = True) -> str:  # escaped, and no control character reorders or restyles it
@@ -102,6 +105,9 @@ def paper_html(row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = N
         parts.append(f"<p style='margin-top: 0'>{e(shown_part(', '.join(row.authors), AUTHORS_SHOWN))}</p>")
     else:
         parts.append(f"<p style='margin-top: 0; color: {dim}'>No authors given by the feed</p>")
+    if why is not None:
+        accent = palette.color(QPalette.ColorRole.Link).name()
+        parts.append(f"<p style='color: {accent}'><b>{e(why[0])}:</b> {e(why[1])}</p>")
 
     facts: list[str] = []
     if row.published:
@@ -155,6 +161,7 @@ class PaperPane(QWidget):
         self._row: PaperRow | None = None
         self._state: RowState = DEFAULT_STATE
         self._feeds: list[str] = []
+        self._why: tuple[str, str] | None = None
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -228,6 +235,7 @@ class PaperPane(QWidget):
             return
         self._row = row
         self._state = state
+        self._why = None
         self._feeds = list(row.feeds if feeds is None else feeds) if row is not None else []
         self.tag_bar.edit.clear()  # a tag half typed for the previous paper must not land on this one
         if row is None:
@@ -239,6 +247,19 @@ class PaperPane(QWidget):
         self.notes.load(row.key, state.note)
         self.tag_bar.set_tags(state.tags)
         self._stack.setCurrentIndex(1)
+
+    def set_why(self, key: str, label: str, words: Sequence[str]) -> None:
+        """Say why the paper shown was ranked where it is (nothing when `words` is empty)."""
+        if self._row is None or self._row.key != key:
+            return
+        why = (label, " · ".join(words)) if words else None
+        if why != self._why:
+            self._why = why
+            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds, why))
+
+    @property
+    def why_text(self) -> str:
+        return self._why[1] if self._why else ""
 
     def update_state(self, state: RowState) -> None:
         """The user's state on the shown paper changed (here or by undo): show it, without disturbing typing."""
@@ -268,5 +289,5 @@ class PaperPane(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         # The system switched between light and dark: the HTML carries palette colours, so draw it again.
         if event.type() == QEvent.Type.PaletteChange and self._row is not None:
-            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds))
+            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds, self._why))
         super().changeEvent(event)

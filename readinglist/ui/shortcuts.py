@@ -59,6 +59,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("star", "&Star", "Paper", ("S",), tip="Star or unstar the paper", checkable=True),
     ActionSpec("toggle_read", "Mark &Read", "Paper", ("M",), tip="Mark the paper read or unread"),
     ActionSpec(
+        "dismiss",
+        "&Not Interested",
+        "Paper",
+        ("X",),
+        tip="Out of For you, and papers like it rank lower; Ctrl+Z undoes it",
+        checkable=True,
+    ),
+    ActionSpec(
+        "more_like_this", "More &Like This", "Paper", ("L",), tip="The papers in the library most like this one"
+    ),
+    ActionSpec(
         "edit_note", "&Edit Note", "Paper", ("E",), tip="Write the paper's note (Markdown; saves itself)", short="Note"
     ),
     ActionSpec(
@@ -80,6 +91,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Paper",
         ("Shift+A",),
         tip="Every unread paper listed; asks first above 50 papers; Ctrl+Z undoes it",
+    ),
+    ActionSpec(
+        "sort_relevance",
+        "Sort by &Relevance",
+        "View",
+        ("Shift+R",),
+        tip="Every view best first by what you star (For you is always so); a column header sorts by it again",
+        checkable=True,
     ),
     ActionSpec("shortcuts", "&Keyboard Shortcuts", "Help", ("?", "F1"), tip="This list"),
     ActionSpec("about", "&About Reading List", "Help", tip="Version and where the library is"),

@@ -22,7 +22,9 @@ SELECTION_ROLE = Qt.ItemDataRole.UserRole + 1  # the Selection of an entry; None
 
 VIEW_ORDER = (
     ListFilter.UNREAD,
+    ListFilter.FOR_YOU,
     ListFilter.TODAY,
+    ListFilter.TRENDING,
     ListFilter.STARRED,
     ListFilter.NOTED,
     ListFilter.UPDATED,
@@ -31,6 +33,10 @@ VIEW_ORDER = (
 )
 VIEW_TIPS = {
     ListFilter.UNREAD: "Papers you have not read yet",
+    ListFilter.FOR_YOU: (
+        "Unread papers you have not starred, best first by the ones you star, note or tag (X: not interested)"
+    ),
+    ListFilter.TRENDING: "Papers with upvotes or comments, or brought by several of your feeds, newest signal first",
     ListFilter.TODAY: "Papers first seen in the last 24 hours",
     ListFilter.STARRED: "Papers you starred",
     ListFilter.NOTED: "Papers you wrote a note on",

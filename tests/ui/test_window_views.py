@@ -110,7 +110,9 @@ def test_views_from_the_sidebar_and_the_keyboard(qtbot: QtBot, sample_dir: Path,
     assert counts is not None
     assert (counts.views["unread"], counts.views["starred"], counts.views["read"]) == (55, 3, 5)
     assert counts.feeds == (("Sample papers", "Sample papers", 55),)
-    qtbot.keyClick(window.list, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # Starred
+    qtbot.keyClick(
+        window.list, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier
+    )  # Starred (after Inbox, For you, Today, Trending)
     wait_idle(qtbot, window)
     assert window.view_title.text() == "Starred" and window.model.rowCount() == 3
     feed = window.sidebar_model.index_of(Selection("feed", "Sample papers"))
