@@ -84,6 +84,7 @@ EMPTY_VIEW_TEXT = {
         "papers do), or when several of your feeds bring the same paper."
     ),
 }
+RERANK_DELAY_MS = 800
 RANKED_PAGE = 300  # a ranked view's first papers get their why-words with the view (library_jobs.WHY_LISTED)
 
 
@@ -156,6 +157,9 @@ class MainWindow(QMainWindow):
         self._build_feeds_and_export()
         self._build_menus()
         self._read_timer = single_shot_timer(self, self.settings.mark_read_delay_ms(), self._read_timer_fired)
+        # A star or a "not interested" changes the user's taste: a view ranked by it is ranked again shortly after
+        # the last such change (off the GUI thread; the list keeps its place and the paper being read).
+        self._rerank_timer = single_shot_timer(self, RERANK_DELAY_MS, self._rerank)
         # Other processes write to the same library (the command line, a scheduled refresh): look for their
         # commits this often. A look is one read of the manifest; only changed parts are read.
         self._follow_timer = QTimer(self)
@@ -714,6 +718,16 @@ class MainWindow(QMainWindow):
         self.writes.change(
             "Star" if new.starred else "Unstar", {key: new}, lambda lib: lib.set_starred([key], new.starred)
         )
+        self._taste_changed()
+
+    def _taste_changed(self) -> None:
+        ranking = self._ranking
+        if ranking is not None and ranking.kind == "relevance":
+            self._rerank_timer.start()
+
+    def _rerank(self) -> None:
+        if self._ranking is not None and self._ranking.kind == "relevance" and not self.model.searching:
+            self.reload_view()
 
     def _save_note(self, key: str, text: str) -> None:
         # The note editor has its own undo (Ctrl+Z while typing); saves are not window-level undo steps.
@@ -729,6 +743,7 @@ class MainWindow(QMainWindow):
             return
         label = f"Tag “{tags[0]}”" if len(tags) == 1 else "Tags"
         self.writes.change(label, {key: state._replace(tags=merged)}, lambda lib: lib.add_tags([key], tags))
+        self._taste_changed()
 
     def _remove_tag(self, key: str, tag: str) -> None:
         state = self.model.state(key)
@@ -886,6 +901,7 @@ class MainWindow(QMainWindow):
     def action_undo(self) -> None:
         self.writes.undo()
         self._sync_actions()
+        self._taste_changed()  # (an undone star or dismissal changes the ranking back)
 
     def action_redo(self) -> None:
         self.writes.redo()
@@ -959,6 +975,7 @@ class MainWindow(QMainWindow):
             optimistic = {k: self.model.state(k)._replace(starred=starred) for k in keys}
             label = f"{'Star' if starred else 'Unstar'} {len(keys):,} Papers"
             self.writes.change(label, optimistic, lambda lib: lib.set_starred(keys, starred))
+            self._taste_changed()
 
     def action_toggle_read(self) -> None:
         keys = self._acted_on()
@@ -984,6 +1001,7 @@ class MainWindow(QMainWindow):
         if len(keys) > 1:
             label = f"{label} in {len(keys):,} Papers"
         self.writes.change(label, optimistic, lambda lib: lib.set_dismissed(keys, dismissed))
+        self._taste_changed()
         if dismissed and len(keys) == 1:
             self.statusBar().showMessage(f"Not interested in “{self._title_of(keys[0])}”: Ctrl+Z undoes it", 5000)
             if self._selection == FOR_YOU:

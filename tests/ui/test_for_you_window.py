@@ -119,3 +119,21 @@ def test_with_too_little_evidence_for_you_says_so_and_lists_the_newest(
     text = window.view_notice.text()
     assert "needs 5" in text and "you have 2" in text and "Press S" in text
     assert window.model.rowCount() > 0
+
+
+def test_a_star_in_for_you_ranks_the_view_again_and_keeps_the_paper_being_read(
+    qtbot: QtBot, ranked_window: MainWindow
+) -> None:
+    window = ranked_window
+    window.set_mark_read_mode(MarkReadMode.NEVER)
+    before = window.model.shown_keys()
+    rl = [f"arxiv:2511.{n:05d}" for n in range(19, 28)]  # the reinforcement learning papers
+    window.list.select_row(before.index(NEW_RL))
+    qtbot.waitUntil(lambda: window.pane.key == NEW_RL)
+    window.list.setFocus()
+    with qtbot.waitSignal(window.view_loaded, timeout=3000):  # ranked again within a second or so
+        press(qtbot, window, Qt.Key.Key_S)  # a reinforcement learning paper: more of those, please
+    wait_idle(qtbot, window)
+    after = window.model.shown_keys()
+    assert window.pane.key == NEW_RL and window.list.current_key() == NEW_RL  # the user's place is kept
+    assert sum(after.index(k) for k in rl if k in after) < sum(before.index(k) for k in rl)  # its topic moved up
