@@ -53,8 +53,7 @@ import orjson
 import scipy.sparse as sp
 
 from readinglist.core.files import fsync_dir, write_durably
-
-MIN_EVIDENCE = 5  # fewer positive papers than this: not enough to rank (the view says so)
+from readinglist.core.taste import MIN_EVIDENCE as MIN_EVIDENCE  # defined there: the window reads it without numpy
 
 # Weights for `TasteModel.fit` (key -> weight). A star is full evidence. A note or a tag on a paper that is not
 # starred says it mattered, less surely. "Not interested" counts as much as a star, the other way. A paper read and

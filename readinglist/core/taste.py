@@ -31,10 +31,7 @@ if TYPE_CHECKING:
     from readinglist.core.library import Library
     from readinglist.core.ranking import Ranked, RankingIndex, RankItem, TasteModel
 
-MIN_EVIDENCE = 5  # papers that count for the user before ranking by them means anything
-STAR_WEIGHT = 1.0
-NOTE_OR_TAG_WEIGHT = 0.5  # a note or a tag on a paper the user did not star: interest, less sure than a star
-DISMISSED_WEIGHT = 1.0
+MIN_EVIDENCE = 5  # papers that count for the user before ranking by them means anything (the view says so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +80,20 @@ class Taste:
     # ---- evidence ---------------------------------------------------------------------------------------------
 
     def evidence(self) -> Evidence:
+        """Stars for; notes and tags on unstarred papers for, less surely; "Not interested" against (weights as
+        `core.ranking` defines them). Papers read and left unstarred are not used: every paper opened would change
+        the evidence, and refit the model, for a hint the ranking-dev figures cannot confirm."""
+        from readinglist.core.ranking import NOT_INTERESTED_WEIGHT, NOTE_WEIGHT, STAR_WEIGHT
+
         positive: dict[str, float] = {}
         negative: dict[str, float] = {}
         for key, st in self.library.state_docs().items():
             if st.get("dismissed"):
-                negative[key] = DISMISSED_WEIGHT
+                negative[key] = NOT_INTERESTED_WEIGHT
             elif st.get("starred"):
                 positive[key] = STAR_WEIGHT
             elif st.get("note") or st.get("tags"):
-                positive[key] = NOTE_OR_TAG_WEIGHT
+                positive[key] = NOTE_WEIGHT
         return Evidence(positive, negative)
 
     def positives(self) -> int:
