@@ -21,24 +21,11 @@ from readinglist.core.text import shown_title
 def add_selection_options(p: argparse.ArgumentParser) -> None:
     """Which papers a command works on: a view, a tag, a feed, a search (`list` and `export` take the same)."""
     views = p.add_mutually_exclusive_group()
-    for name in ("unread", "read", "starred", "noted", "updated"):
-        views.add_argument(
-            f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=f"only {name} papers"
-        )
-    views.add_argument(
-        "--for-you",
-        dest="view",
-        action="store_const",
-        const=ListFilter.FOR_YOU,
-        help="unread papers you have neither starred nor dismissed (with --sort relevance: best first)",
-    )
-    views.add_argument(
-        "--trending",
-        dest="view",
-        action="store_const",
-        const=ListFilter.TRENDING,
-        help="papers with upvotes, comments or several feeds carrying them",
-    )
+    helps = {name: f"only {name} papers" for name in ("unread", "read", "starred", "noted", "updated")}
+    helps["for-you"] = "unread papers you have neither starred nor dismissed (with --sort relevance: best first)"
+    helps["trending"] = "papers with upvotes, comments or several feeds carrying them"
+    for name, help_text in helps.items():
+        views.add_argument(f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=help_text)
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
     p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
     p.add_argument("--search", metavar="TEXT", help="only papers whose title, authors, abstract or note match")

@@ -759,34 +759,24 @@ class Library:
             self._index_caught_up()
         return StateChange(before=before, after=after)
 
+    def _set_flag(self, keys: Iterable[str], name: str, value: bool) -> StateChange:
+        """Set a yes/no field of the user's state (`starred`, `read`, `dismissed`) and the time it changed."""
+        fields: dict[str, Any] = {name: value, f"{name}_at": utc_now()}
+        new = [replace(s, **fields) for s in (self.state(k) for k in self._require(keys)) if getattr(s, name) != value]
+        return self._apply_states(new)
+
     @writes
     def set_starred(self, keys: Iterable[str], starred: bool) -> StateChange:
-        now = utc_now()
-        new = [
-            replace(s, starred=starred, starred_at=now)
-            for s in (self.state(k) for k in self._require(keys))
-            if s.starred != starred
-        ]
-        return self._apply_states(new)
+        return self._set_flag(keys, "starred", starred)
 
     @writes
     def set_dismissed(self, keys: Iterable[str], dismissed: bool) -> StateChange:
         """Not interested: the paper leaves For you and counts against papers like it. Undone by False."""
-        now = utc_now()
-        new = [
-            replace(s, dismissed=dismissed, dismissed_at=now)
-            for s in (self.state(k) for k in self._require(keys))
-            if s.dismissed != dismissed
-        ]
-        return self._apply_states(new)
+        return self._set_flag(keys, "dismissed", dismissed)
 
     @writes
     def set_read(self, keys: Iterable[str], read: bool) -> StateChange:
-        now = utc_now()
-        new = [
-            replace(s, read=read, read_at=now) for s in (self.state(k) for k in self._require(keys)) if s.read != read
-        ]
-        return self._apply_states(new)
+        return self._set_flag(keys, "read", read)
 
     @writes
     def set_note(self, key: str, note: str) -> StateChange:

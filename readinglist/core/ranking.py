@@ -29,7 +29,6 @@ another thread (`TasteModel.score`, `rank`, `similar`) sees the index as it was 
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import itertools
 import math
@@ -41,7 +40,7 @@ import warnings
 import zipfile
 from array import array
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -53,6 +52,7 @@ import orjson
 import scipy.sparse as sp
 
 from readinglist.core.files import fsync_dir, write_durably
+from readinglist.core.storage import gc_paused
 from readinglist.core.taste import MIN_EVIDENCE as MIN_EVIDENCE  # defined there: the window reads it without numpy
 
 # Weights for `TasteModel.fit` (key -> weight). A star is full evidence. A note or a tag on a paper that is not
@@ -313,7 +313,7 @@ class RankingIndex:
     @classmethod
     def build(cls, items: Iterable[RankItem]) -> RankingIndex:
         """Fit the vocabulary on these papers (one per key: the last wins) and index them."""
-        with _gc_paused():
+        with gc_paused():
             return cls._build(items)
 
     @classmethod
@@ -417,7 +417,7 @@ class RankingIndex:
         refit from): `needs_rebuild` says when a `build` over the whole library is worth its time."""
         docs = list({item.key: item for item in items}.values())
         if docs:
-            with _gc_paused():
+            with gc_paused():
                 self._update(docs)
 
     def _update(self, docs: list[RankItem]) -> None:
@@ -577,7 +577,7 @@ class RankingIndex:
         try:
             with open(Path(folder) / INDEX_FILE, "rb") as f, np.load(f, allow_pickle=False) as z:
                 arrays = {name: z[name] for name in z.files}
-            with _gc_paused():
+            with gc_paused():
                 return cls._from_arrays(arrays)
         except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile, OverflowError):
             return None
@@ -751,7 +751,7 @@ class TasteModel:
             top = top[np.lexsort((top, -scores[top]))]
         else:
             top = np.lexsort((np.arange(len(rows)), -scores))
-        with _gc_paused():
+        with gc_paused():
             reasons = self._why_rows(current, rows[top], why)
             return [
                 Ranked(keys[p], s, r)
@@ -820,19 +820,6 @@ def similar(index: RankingIndex, key: str, *, limit: int = 20, among: Collection
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a loop allocates an object per paper: at 100,000 papers the collector walking the
-    heap again and again, not the work, is most of the time (the store pauses it to load the library, likewise)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _rows_of(current: _Rows, keys: Sequence[str]) -> npt.NDArray[np.int64]:

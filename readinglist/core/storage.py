@@ -80,6 +80,20 @@ class BackupInfo:
     papers_bytes: int
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a loop allocates an object per paper: at 100,000 papers the collector walking the
+    heap again and again, not the work, is most of the time (FIELD-NOTES). Used to load the library, to build the
+    window's rows and the ranking's features."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H%M%S.%fZ")
 
@@ -446,10 +460,7 @@ class Store:
             )
         parts: Parts = {}
         sizes: dict[str, int] = manifest.get("sizes", {})
-        gc_was_enabled = gc.isenabled()
-        # The cyclic GC, not parsing, is most of the cost of loading 100k documents (FIELD-NOTES): pause it.
-        gc.disable()
-        try:
+        with gc_paused():  # the cyclic GC, not parsing, is most of the cost of loading 100k documents
             for part, filename in manifest["files"].items():
                 path = self.dir / filename
                 try:
@@ -464,9 +475,6 @@ class Store:
             # The documents live as long as the library: keep later collections from walking all of them again
             # (a full collection over 100k papers is a visible pause in the window). Refcounting still frees them.
             gc.freeze()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
         self._parts = parts
         self._files = dict(manifest["files"])
         self._sizes = {p: int(s) for p, s in sizes.items()}

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -27,6 +26,7 @@ from readinglist.core.models import (
     landing_url,
     paper_date,
 )
+from readinglist.core.storage import gc_paused
 from readinglist.core.taste import community_signal, trending_why
 from readinglist.core.text import RENDER_VERSION, shown
 
@@ -176,19 +176,6 @@ def row_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> PaperRow:
         ),
     )
     return row
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Building 100,000 rows allocates 100,000 tuples; the cyclic GC would walk the whole library several times
-    meanwhile (FIELD-NOTES: the collector, not the work, is most of such loops). Pause it, as the store's load does."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def row_state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> RowState:
