@@ -56,7 +56,9 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
     with app.open_library(writer=False) as library:
         subset = [library.resolve(k) for k in args.keys] if args.keys else None
         feed = library.feeds.source_id(args.feed) if args.feed else None
-        keys = library.query(view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset)
+        keys = library.query(
+            view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset, author=args.author
+        )
         if subset is not None:
             chosen = set(keys)
             keys = [k for k in dict.fromkeys(subset) if k in chosen]  # in the order the user named them

@@ -24,11 +24,14 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
     helps = {name: f"only {name} papers" for name in ("unread", "read", "starred", "noted", "updated")}
     helps["for-you"] = "unread papers you have neither starred nor dismissed (with --sort relevance: best first)"
     helps["trending"] = "papers with upvotes, comments or several feeds carrying them"
+    helps["following"] = "papers by the authors you follow (`readinglist follow NAME`)"
+    helps["muted"] = "papers your mute rules muted (`readinglist rules list`)"
     for name, help_text in helps.items():
         views.add_argument(f"--{name}", dest="view", action="store_const", const=ListFilter(name), help=help_text)
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
     p.add_argument("--feed", metavar="F", help="only papers from feed F (its name, id or address)")
     p.add_argument("--search", metavar="TEXT", help="only papers whose title, authors, abstract or note match")
+    p.add_argument("--author", metavar="NAME", help='only papers by this person ("B. Sagot" finds Benoît Sagot)')
 
 
 def register(sub: Any) -> None:
@@ -175,8 +178,13 @@ def paper_json(library: Library, key: str, names: dict[str, str] | None = None) 
         "note": state.note,
         "note_at": state.note_at if state.note else None,
         "dismissed": state.dismissed,
+        "muted_by": _rule_name(library, state.muted_by) if state.muted else None,
         "source": source,  # the text as the feed gave it (its TeX), when it reads differently
     }
+
+
+def _rule_name(library: Library, rule_id: str) -> str:
+    return next((r.name for r in library.rules() if r.id == rule_id), rule_id)
 
 
 def _print_json_line(obj: Any) -> None:
@@ -230,6 +238,7 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
             search=args.search,
             sort=sort,
             limit=args.limit,
+            author=args.author,
         )
         scores: dict[str, tuple[float, tuple[str, ...]]] = {}
         if sort is SortKey.RELEVANCE:
@@ -316,6 +325,7 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
         ("Read", data["read_at"] and f"yes, on {data['read_at']}"),
         ("Tags", ", ".join(data["tags"])),
         ("Dismissed", "yes: not interested (`readinglist undismiss` takes it back)" if data["dismissed"] else ""),
+        ("Muted", f"by rule “{data['muted_by']}” (`readinglist unread KEY` keeps it)" if data["muted_by"] else ""),
     ]
     for name, value in data["extra"].items():
         fields.append((name.replace("_", " ").capitalize(), str(value)))

@@ -9,14 +9,14 @@ from typing import Any
 
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
-from readinglist.cli import export_commands, feeds_commands, library_commands
+from readinglist.cli import export_commands, feeds_commands, library_commands, rules_commands
 from readinglist.cli.terminal import SafeStream
 from readinglist.core.errors import ReadingListError
 
 Handler = Callable[[argparse.Namespace, App], int]
 
 # Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
-COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands]
+COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands, rules_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

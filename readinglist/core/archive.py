@@ -48,13 +48,17 @@ from readinglist.core.identity import normalize_url
 from readinglist.core.library import DELTA, Library, UnknownPaperError
 from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now
 from readinglist.core.papers import merge_copy, merge_states, state_from_doc
+from readinglist.core.rules import PART as RULES_PART
+from readinglist.core.rules import TABLE as RULES_TABLE
 from readinglist.core.validate import (
     Checked,
     check_paper,
+    check_rule_doc,
     check_state,
     check_subscription,
     paper_name,
     quoted,
+    rule_name,
     state_name,
     subscription_name,
 )
@@ -353,6 +357,14 @@ class _Checks:
             out[table] = rules(self, docs)
         return out
 
+    def rules(self, docs: Mapping[str, Any]) -> dict[str, Doc]:
+        out: dict[str, Doc] = {}
+        for n, (doc_id, doc) in enumerate(docs.items(), 1):
+            good = self.keep(check_rule_doc(doc), rule_name(doc, n))
+            if good is not None:
+                out[doc_id] = good
+        return out
+
     def subscriptions(self, docs: Mapping[str, Any]) -> dict[str, Doc]:
         out: dict[str, Doc] = {}
         ids: dict[str, str] = {}
@@ -375,6 +387,7 @@ class _Checks:
 # named here is left out of a restore: nothing could say what its records may hold.
 _PART_RULES: Mapping[str, Mapping[str, Callable[[_Checks, Mapping[str, Any]], dict[str, Doc]]]] = {
     FEEDS_PART: {FEEDS_TABLE: _Checks.subscriptions},
+    RULES_PART: {RULES_TABLE: _Checks.rules},
 }
 
 

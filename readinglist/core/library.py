@@ -34,6 +34,7 @@ from readinglist.core.identity import (
     normalize_title,
 )
 from readinglist.core.models import (
+    KEPT,
     ImportResult,
     IncomingPaper,
     LibraryStats,
@@ -43,6 +44,7 @@ from readinglist.core.models import (
     PaperState,
     SortKey,
     StateChange,
+    is_muted,
     paper_date,
     utc_now,
 )
@@ -55,6 +57,9 @@ from readinglist.core.papers import (
     state_to_doc,
     with_reading,
 )
+from readinglist.core.rules import PART as RULES_PART
+from readinglist.core.rules import TABLE as RULES_TABLE
+from readinglist.core.rules import Action, CompiledRule, Rule, check_rule, compiled, judge, rules_from_part
 from readinglist.core.search import SearchIndex, query_words
 from readinglist.core.storage import BackupInfo, Store
 from readinglist.core.taste import community_signal, trending_score
@@ -94,6 +99,13 @@ def _state_part(key: str) -> str:
 
 def _segment_name(n: int) -> str:
     return f"papers-{n:05d}"
+
+
+def _unmuted(state: PaperState, now: str) -> PaperState:
+    """The paper as its mute found it: unread again when the rule marked it read (both stamped now)."""
+    if state.read_by_rule:
+        state = replace(state, read=False, read_at=now)
+    return replace(state, muted_by="", muted_at=now)
 
 
 def today_cutoff(now: datetime | None = None) -> str:
@@ -137,6 +149,8 @@ class Library:
         self._state_where: dict[str, tuple[str, str]] = {}
         self._segments: list[str] = []
         self._backup_checked = False
+        self._rules_cache: tuple[str | None, tuple[Rule, ...]] | None = None
+        self._shown_by_rules: dict[Action, tuple[tuple[Any, ...], frozenset[str]]] = {}
         store.on_reload = self._build_indexes
         store.on_parts_changed = self._parts_changed
         # Papers whose state (only) other processes changed since `catch_up` last reported; None: more changed.
@@ -338,7 +352,20 @@ class Library:
         return counts
 
     def matches(self, view: ListFilter, key: str, *, today: str = "") -> bool:
+        return self._in_view(view, key, self._states.get(key), today)
+
+    def hidden_by_rules(self, view: ListFilter, key: str, *, today: str = "") -> bool:
+        """Whether the paper would be in `view` but for a mute rule (what "show muted papers" brings back)."""
         st = self._states.get(key)
+        if not is_muted(st) or view in (ListFilter.MUTED, ListFilter.ALL) or st is None:
+            return False
+        unmuted = dict(st)
+        unmuted.pop("muted_by")
+        if st.get("read") and st.get("read_at") == st.get("muted_at"):
+            unmuted.pop("read")
+        return self._in_view(view, key, unmuted, today)
+
+    def _in_view(self, view: ListFilter, key: str, st: Mapping[str, Any] | None, today: str) -> bool:
         if view is ListFilter.ALL:
             return True
         if view is ListFilter.UNREAD:
@@ -349,16 +376,23 @@ class Library:
             return bool(st and st.get("starred"))
         if view is ListFilter.NOTED:
             return bool(st and st.get("note"))
+        if view is ListFilter.MUTED:
+            return is_muted(st)
+        if view is ListFilter.FOR_YOU:
+            return not (st and (st.get("read") or st.get("dismissed") or st.get("starred")))
+        # Views that show read papers too: a muted paper leaves them.
+        if is_muted(st):
+            return False
         doc = self._docs[key]
         if view is ListFilter.UPDATED:
             upd = doc.get("content_updated")
             return bool(upd) and not (st and st.get("read") and st.get("read_at", "") > upd)
         if view is ListFilter.TODAY:
             return bool(doc.get("first_seen", "") >= today)
-        if view is ListFilter.FOR_YOU:
-            return not (st and (st.get("read") or st.get("dismissed") or st.get("starred")))
         if view is ListFilter.TRENDING:
             return not (st and st.get("dismissed")) and community_signal(doc) > 0
+        if view is ListFilter.FOLLOWING:
+            return key in self.shown_by_rules(Action.FOLLOW)
         raise ValueError(view)
 
     def search(self, text: str) -> set[str] | None:
@@ -422,9 +456,15 @@ class Library:
         descending: bool | None = None,
         limit: int | None = None,
         keys: Iterable[str] | None = None,
+        author: str | None = None,
+        muted: bool = False,
     ) -> list[PaperKey]:
-        """Keys of the papers in a view, filtered and sorted; newest first by default for dates."""
+        """Keys of the papers in a view, filtered and sorted; newest first by default for dates. `author`: papers
+        by that person (core.people: "B. Sagot" is Benoît Sagot); `muted`: instead of the view's papers, those a
+        mute rule keeps out of it."""
         candidates: Iterable[str] = self._docs.keys() if keys is None else keys
+        if author is not None:
+            candidates = self.by_author(author, keys=candidates)
         if search:
             hits = self.search(search)
             if hits is not None:
@@ -432,10 +472,11 @@ class Library:
                 # Walk the (usually few) hits, not the whole library.
                 candidates = [k for k in hits if k in docs_] if keys is None else [k for k in candidates if k in hits]
         today = today_cutoff()
+        in_view = self.hidden_by_rules if muted else self.matches
         out = [
             k
             for k in candidates
-            if (view is ListFilter.ALL or self.matches(view, k, today=today))
+            if ((view is ListFilter.ALL and not muted) or in_view(view, k, today=today))
             and (tag is None or tag in self._states.get(k, {}).get("tags", ()))
             and (feed is None or feed in self._docs[k].get("feeds", ()))
         ]
@@ -553,10 +594,15 @@ class Library:
                 updated_keys.append(PaperKey(key))
             elif not is_new_version:
                 unchanged += 1
+        ruled: StateChange | None = None
         try:
             with self.store.transaction():
                 self._write_changes(changes)
                 self._write_new(new_docs)
+                acting = self._enabled_rules(writing=True)
+                if acting and new_keys:
+                    # The user's rules act on what came in, in the same commit: a muted paper is never seen unmuted.
+                    ruled = self._store_states(self._ruled(new_keys, acting, now))
         except BaseException:
             self._build_indexes()  # the store went back to what is on disk; so do the indexes
             raise
@@ -570,6 +616,7 @@ class Library:
             updated=tuple(updated_keys),
             unchanged=unchanged,
             skipped=skipped,
+            ruled=ruled,
         )
 
     def add_papers_in_batches(
@@ -588,6 +635,10 @@ class Library:
             updated=tuple(dict.fromkeys(k for r in results for k in r.updated)),
             unchanged=sum(r.unchanged for r in results),
             skipped=sum(r.skipped for r in results),
+            ruled=StateChange(
+                before=tuple(s for r in results if r.ruled for s in r.ruled.before),
+                after=tuple(s for r in results if r.ruled for s in r.ruled.after),
+            ),
         )
 
     def _match(self, inc: IncomingPaper, ids: Sequence[str], pending: Mapping[str, Doc]) -> str | None:
@@ -725,8 +776,22 @@ class Library:
         return out
 
     def _apply_states(self, new_states: Sequence[PaperState]) -> StateChange:
-        before = tuple(self.state(s.key) for s in new_states)
         self._before_change()
+        try:
+            with self.store.transaction():
+                change = self._store_states(new_states)
+        except BaseException:
+            self._build_indexes()
+            raise
+        if any(b.note != a.note for b, a in zip(change.before, change.after, strict=True)):
+            self._reindex(s.key for s in new_states)
+        else:
+            self._index_caught_up()
+        return change
+
+    def _store_states(self, new_states: Sequence[PaperState]) -> StateChange:
+        """Write whole states, inside the caller's transaction; the in-memory states follow."""
+        before = tuple(self.state(s.key) for s in new_states)
         updates: dict[str, list[int]] = {}
         inserts: dict[str, list[Doc]] = {}
         docs_by_key: dict[str, Doc] = {}
@@ -738,31 +803,32 @@ class Library:
                 updates.setdefault(where[0], []).append(int(where[1]))
             else:
                 inserts.setdefault(_state_part(st.key), []).append(doc)
-        try:
-            with self.store.transaction():
-                for part, doc_ids in updates.items():
-                    self._update_docs(part, STATE, docs_by_key, doc_ids, replace_all=True)
-                for part, docs in inserts.items():
-                    ids = self.store.db(part).table(STATE).insert_multiple(docs)
-                    raw = self.store.table(part, STATE)
-                    for doc_id in ids:
-                        stored = raw[str(doc_id)]
-                        self._states[stored["key"]] = stored
-                        self._state_where[stored["key"]] = (part, str(doc_id))
-        except BaseException:
-            self._build_indexes()
-            raise
+        for part, doc_ids in updates.items():
+            self._update_docs(part, STATE, docs_by_key, doc_ids, replace_all=True)
+        for part, docs in inserts.items():
+            ids = self.store.db(part).table(STATE).insert_multiple(docs)
+            raw = self.store.table(part, STATE)
+            for doc_id in ids:
+                stored = raw[str(doc_id)]
+                self._states[stored["key"]] = stored
+                self._state_where[stored["key"]] = (part, str(doc_id))
         after = tuple(self.state(s.key) for s in new_states)
-        if any(b.note != a.note for b, a in zip(before, after, strict=True)):
-            self._reindex(s.key for s in new_states)
-        else:
-            self._index_caught_up()
         return StateChange(before=before, after=after)
 
     def _set_flag(self, keys: Iterable[str], name: str, value: bool) -> StateChange:
         """Set a yes/no field of the user's state (`starred`, `read`, `dismissed`) and the time it changed."""
-        fields: dict[str, Any] = {name: value, f"{name}_at": utc_now()}
-        new = [replace(s, **fields) for s in (self.state(k) for k in self._require(keys)) if getattr(s, name) != value]
+        now = utc_now()
+        fields: dict[str, Any] = {name: value, f"{name}_at": now}
+        new = []
+        for st in (self.state(k) for k in self._require(keys)):
+            if getattr(st, name) == value:
+                continue
+            changed = replace(st, **fields)
+            if st.muted and name == "starred" and value:
+                changed = _unmuted(changed, now)  # a starred paper is never muted
+            elif st.muted and name == "read" and not value:
+                changed = replace(changed, muted_by=KEPT, muted_at=now)  # unread by hand: the user wins over the rule
+            new.append(changed)
         return self._apply_states(new)
 
     @writes
@@ -814,6 +880,116 @@ class Library:
         """Write whole states as given: undo, and merges of restored backups."""
         wanted = [s for s in states if s.key in self._docs and s != self.state(s.key)]
         return self._apply_states(wanted)
+
+    # ---- rules -----------------------------------------------------------------------------------------------
+
+    def rules(self) -> list[Rule]:
+        """The user's rules (core.rules), oldest first."""
+        stamp = self.store.files().get(RULES_PART)
+        if self._rules_cache is None or self._rules_cache[0] != stamp:
+            self._rules_cache = (stamp, tuple(rules_from_part(self.store.loaded_part(RULES_PART))))
+        return list(self._rules_cache[1])
+
+    def _enabled_rules(self, *, writing: bool) -> list[CompiledRule]:
+        return [compiled(r) for r in self.rules() if r.enabled and r.action.writes_state == writing]
+
+    def shown_by_rules(self, action: Action) -> frozenset[str]:
+        """The papers the enabled highlight (or follow) rules match: worked out when papers or rules changed."""
+        rules = tuple(compiled(r) for r in self.rules() if r.enabled and r.action is action)
+        if not rules:
+            return frozenset()
+        stamp = (self.papers_signature(), tuple(c.rule for c in rules))
+        hit = self._shown_by_rules.get(action)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        keys = frozenset(k for k, doc in self._docs.items() if any(c.matches(doc) for c in rules))
+        self._shown_by_rules[action] = (stamp, keys)
+        return keys
+
+    def rules_matching(self, rule: Rule, *, keys: Iterable[str] | None = None) -> list[PaperKey]:
+        """The papers `rule` matches, whether or not it is on: what `rules test` shows and adding it would act on
+        (a mute skips starred papers and those the user kept unread; `rule_would_change` says what it would do)."""
+        test = compiled(rule).matches
+        docs = self._docs
+        pool = docs.keys() if keys is None else [k for k in keys if k in docs]
+        return [PaperKey(k) for k in pool if test(docs[k])]
+
+    def by_author(self, name: str, *, keys: Iterable[str] | None = None) -> list[PaperKey]:
+        """Papers by the person `name` names, in any of the forms feeds write names (core.people)."""
+        from readinglist.core.people import AuthorMatcher
+
+        try:
+            matcher = AuthorMatcher(name)
+        except ValueError:
+            return []
+        docs = self._docs
+        pool = docs.keys() if keys is None else [k for k in keys if k in docs]
+        return [PaperKey(k) for k in pool if matcher.matches(shown(docs[k])[1])]
+
+    def _ruled(self, keys: Iterable[str], rules: Sequence[CompiledRule], now: str) -> list[PaperState]:
+        """The states the rules that write (mute, tag, star) give these papers; only those that change."""
+        out = []
+        for key in keys:
+            st = self.state(key)
+            verdict = judge(rules, self._docs[key])
+            new = st
+            if verdict.star and not new.starred and new.starred_at is None:  # never re-stars what the user unstarred
+                new = replace(new, starred=True, starred_at=now)
+            if verdict.tags:
+                merged = tuple(dict.fromkeys([*new.tags, *verdict.tags]))
+                if merged != new.tags:
+                    new = replace(new, tags=merged, tags_at=now)
+            if new.muted and (new.starred or not verdict.mutes):
+                new = _unmuted(new, now)
+            elif new.muted and new.muted_by not in verdict.mutes:
+                new = replace(new, muted_by=verdict.mutes[0])  # still muted, now by another rule
+            elif not new.muted and verdict.mutes and new.mutable:
+                new = replace(new, muted_by=verdict.mutes[0], muted_at=now)
+                if not new.read:
+                    new = replace(new, read=True, read_at=now)
+            if new != st:
+                out.append(new)
+        return out
+
+    @writes
+    def put_rules(self, rules: Sequence[Rule]) -> StateChange:
+        """Make `rules` the library's rules, and apply what changed to the papers already here, in one commit:
+        a new or changed rule acts on every paper it matches, a mute rule turned off or removed gives its papers
+        back as they were. The change holds the rules before and after, for undo."""
+        before = self.rules()
+        after = [check_rule(r) for r in rules]
+        ids = [r.id for r in after]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two rules with one id")
+        old_by_id = {r.id: r for r in before}
+        new_by_id = {r.id: r for r in after}
+        changed = {i for i in old_by_id.keys() | new_by_id.keys() if old_by_id.get(i) != new_by_id.get(i)}
+        if not changed:
+            return StateChange((), (), tuple(r.to_doc() for r in before), tuple(r.to_doc() for r in after))
+        candidates: set[str] = set()
+        for rule_id in changed:
+            new_rule = new_by_id.get(rule_id)
+            if new_rule is not None and new_rule.enabled and new_rule.action.writes_state:
+                candidates.update(self.rules_matching(new_rule))
+        changed_mutes = {i for i in changed if (old_by_id.get(i) or new_by_id[i]).action is Action.MUTE}
+        if changed_mutes:
+            candidates.update(k for k, st in self._states.items() if st.get("muted_by") in changed_mutes)
+        self._before_change()
+        now = utc_now()
+        try:
+            with self.store.transaction():
+                table = self.store.db(RULES_PART).table(RULES_TABLE)
+                table.truncate()
+                table.insert_multiple([r.to_doc() for r in after])
+                acting = [compiled(r) for r in after if r.enabled and r.action.writes_state]
+                change = self._store_states(self._ruled(sorted(candidates & self._docs.keys()), acting, now))
+        except BaseException:
+            self._build_indexes()
+            raise
+        self._index_caught_up()
+        return replace(
+            change, rules_before=tuple(r.to_doc() for r in before), rules_after=tuple(r.to_doc() for r in after)
+        )
 
     # ---- backups ---------------------------------------------------------------------------------------------
 

@@ -104,6 +104,35 @@ class PaperState:
     tags_at: str | None = None
     dismissed: bool = False  # "Not interested": evidence against papers like it, and out of For you
     dismissed_at: str | None = None
+    # The mute rule (core.rules) that muted the paper, "" when none, KEPT when the user took a mute back by hand
+    # (no rule mutes it again); muted_at: when that last changed. A paper the rule marked read has read_at ==
+    # muted_at, which is how turning the rule off knows to make it unread again (and stamps both anew).
+    muted_by: str = ""
+    muted_at: str | None = None
+
+    @property
+    def muted(self) -> bool:
+        return bool(self.muted_by) and self.muted_by != KEPT
+
+    @property
+    def read_by_rule(self) -> bool:
+        return self.muted and self.read and self.read_at == self.muted_at
+
+    @property
+    def mutable(self) -> bool:
+        """Whether a mute rule may mute this paper: never a starred one, one the user un-muted, or one the user
+        marked unread by hand (state the user set wins over a rule)."""
+        kept_unread = not self.read and self.read_at is not None and self.read_at != self.muted_at
+        return not self.starred and self.muted_by != KEPT and not kept_unread
+
+
+KEPT = "kept"  # PaperState.muted_by of a paper the user un-muted by hand
+
+
+def is_muted(state_doc: Mapping[str, Any] | None) -> bool:
+    """`PaperState.muted` for a stored state document (hot paths: views and counts)."""
+    by = state_doc.get("muted_by") if state_doc else None
+    return bool(by) and by != KEPT
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +144,14 @@ class ImportResult:
     updated: tuple[PaperKey, ...] = ()
     unchanged: int = 0
     skipped: int = 0
+    ruled: StateChange | None = None  # what the user's rules did to the new papers (muted, tagged, starred)
 
     def summary(self) -> str:
         parts = [f"{len(self.new)} new", f"{len(self.updated)} updated", f"{self.unchanged} already in library"]
         if self.skipped:
             parts.append(f"{self.skipped} skipped")
+        if self.ruled is not None and self.ruled.muted:
+            parts.append(f"{self.ruled.muted} muted by rules")
         return ", ".join(parts)
 
 
@@ -129,10 +161,23 @@ class StateChange:
 
     before: tuple[PaperState, ...]
     after: tuple[PaperState, ...]
+    # A change of the rules (core.rules) also holds the rules before and after it, as stored documents, so that
+    # undo puts the rules back as well as the papers they changed.
+    rules_before: tuple[Mapping[str, Any], ...] | None = None
+    rules_after: tuple[Mapping[str, Any], ...] | None = None
 
     @property
     def keys(self) -> tuple[PaperKey, ...]:
         return tuple(s.key for s in self.after)
+
+    @property
+    def muted(self) -> int:
+        """Papers this change muted (by a rule)."""
+        return sum(1 for b, a in zip(self.before, self.after, strict=True) if a.muted_by and not b.muted_by)
+
+    @property
+    def unmuted(self) -> int:
+        return sum(1 for b, a in zip(self.before, self.after, strict=True) if b.muted_by and not a.muted_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +206,8 @@ class ListFilter(enum.Enum):
     TODAY = "today"
     FOR_YOU = "for-you"  # unread, not starred (already chosen), not dismissed; ranked by the user's taste
     TRENDING = "trending"  # papers with a community signal (upvotes, comments, several feeds), not dismissed
+    FOLLOWING = "following"  # papers by the authors the user follows (follow rules), not muted
+    MUTED = "muted"  # papers a mute rule muted
 
 
 class SortKey(enum.Enum):

@@ -57,12 +57,15 @@ def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
         tags_at=doc.get("tags_at"),
         dismissed=bool(doc.get("dismissed", False)),
         dismissed_at=doc.get("dismissed_at"),
+        muted_by=doc.get("muted_by") or "",
+        muted_at=doc.get("muted_at"),
     )
 
 
 def state_to_doc(state: PaperState) -> Doc:
     doc: Doc = {"key": state.key}
-    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at", "dismissed", "dismissed_at"):
+    for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at", "dismissed", "dismissed_at",
+                 "muted_by", "muted_at"):  # fmt: skip
         value = getattr(state, name)
         if value:
             doc[name] = value
@@ -219,6 +222,7 @@ def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
         ("note", "note_at"),
         ("tags", "tags_at"),
         ("dismissed", "dismissed_at"),
+        ("muted_by", "muted_at"),
     )
     for value, stamp in fields:
         mine, their = getattr(ours, value), getattr(theirs, value)

@@ -237,7 +237,18 @@ STATE_RULES: Mapping[str, Rule] = {
     "read_at": _time,
     "note_at": _time,
     "tags_at": _time,
+    "muted_by": lambda n, v: _rule_ref(n, v),
+    "muted_at": _time,
 }
+
+
+_RULE_REF = re.compile(r"^(?:kept|[A-Za-z0-9][A-Za-z0-9_.:-]{0,99})$")
+
+
+def _rule_ref(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not (value == "" or _RULE_REF.match(value)):
+        raise RecordError(f"its {name} {quoted(value)} does not name a rule")
+    return value
 
 
 def check_state(doc: Any) -> Checked:
@@ -382,3 +393,39 @@ def paper_name(doc: Any, position: int) -> str:
 def state_name(doc: Any, position: int) -> str:
     key = doc.get("key") if isinstance(doc, dict) else None
     return f"your state on {quoted(key)}" if isinstance(key, str) and key else f"state #{position}"
+
+
+def check_rule_doc(doc: Any) -> Checked:
+    """A rule (a document of the "rules" part) from another library: the rule as `rules add` would have made it
+    (a pattern that could hang every refresh is refused like one typed by hand)."""
+    from readinglist.core.rules import Rule, RuleError, check_rule
+
+    if not isinstance(doc, dict):
+        return Checked(None, "it is not a record")
+    try:
+        if not isinstance(doc.get("id"), str) or not _FEED_ID.match(doc["id"]):
+            raise RecordError(f"its id {quoted(doc.get('id'))} is not a rule id")
+        conditions = doc.get("conditions")
+        if not isinstance(conditions, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("field"), str) and isinstance(c.get("value"), str)
+            for c in conditions
+        ):
+            raise RecordError("its conditions are not a list of field and value")
+        for name in ("name", "tag", "created", "changed"):
+            if name in doc and doc[name] is not None:
+                _text(name, doc[name])
+        if not isinstance(doc.get("enabled", True), bool):
+            raise RecordError("its enabled is not yes or no")
+        rule = check_rule(Rule.from_doc(doc))
+    except RecordError as exc:
+        return Checked(None, str(exc))
+    except RuleError as exc:
+        return Checked(None, str(exc))
+    except (KeyError, TypeError, ValueError) as exc:
+        return Checked(None, f"it is not a rule ({exc})")
+    return Checked(rule.to_doc())
+
+
+def rule_name(doc: Any, position: int) -> str:
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return f"rule {quoted(name)}" if isinstance(name, str) and name.strip() else f"rule #{position}"

@@ -472,6 +472,7 @@ _FIELD_GROUPS = (
     ("note", "note_at"),
     ("tags", "tags_at"),
     ("dismissed", "dismissed_at"),
+    ("muted_by", "muted_at"),
 )
 
 
