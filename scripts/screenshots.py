@@ -4,7 +4,8 @@
 
 welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
 preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing), paper-text.png (arXiv
-papers with TeX in titles, names and abstracts), for-you.png and more-like-this.png (ranked by the sample's
+papers with TeX in titles, names and abstracts), rules-notice.png, rules-dialog.png and author-view.png (rules and
+people; `--rules` writes only these), for-you.png and more-like-this.png (ranked by the sample's
 retrieval papers, starred) and triage-dark.png (the triage view in a dark palette). Nothing
 outside a temporary folder is read or written, apart from the PNG files, and nothing is downloaded: the feeds shown
 are not due, and the window's schedule is stopped.
@@ -160,6 +161,71 @@ def for_you_library(data_dir: Path) -> Path:
     return data_dir
 
 
+def rules_library(data_dir: Path) -> Path:
+    """The sample with a mute rule on surveys, a highlight on retrieval, and papers by one author written the ways
+    feeds write names (Benoît Sagot, Beno\\^it Sagot, B. Sagot, Sagot, B.), one of whom is followed."""
+    from readinglist.core.models import IncomingPaper
+    from readinglist.core.rules import Action, Condition, Rule, new_rule_id
+
+    app = App(data_dir)
+    with app.open_library() as lib:
+        app.load_sample(lib)
+        forms = ("Benoît Sagot", "Beno\\^it Sagot", "B. Sagot", "Sagot, B.", "Benjamin Sagot")
+        titles = (
+            "CamemBERT: a Tasty French Language Model",
+            "Sparse Attention for Long French Documents",
+            "OSCAR: Open Super-large Crawled Aggregated coRpus",
+            "Tokenization Matters for Morphologically Rich Languages",
+            "Benchmarking Protein Folding Pipelines",
+        )
+        lib.add_papers(
+            [
+                IncomingPaper(title=t, authors=(a, "Djamé Seddah"), arxiv_id=f"2511.{n:05d}", categories=("cs.CL",),
+                              abstract="We study French language models.", published=f"2025-11-{n + 10:02d}T00:00:00Z")
+                for n, (t, a) in enumerate(zip(titles, forms, strict=True), 1)
+            ],
+            source="arXiv cs.CL",
+        )  # fmt: skip
+        lib.put_rules(
+            [
+                Rule(new_rule_id(), "no surveys", (Condition("title", "survey, overview"),), Action.MUTE),
+                Rule(new_rule_id(), "retrieval", (Condition("text", "retrieval"),),
+                     Action.HIGHLIGHT),
+                Rule(new_rule_id(), "follow Benoît Sagot", (Condition("author", "Benoît Sagot"),), Action.FOLLOW),
+            ]
+        )  # fmt: skip
+    settings = WindowSettings(data_dir)
+    settings.set_mark_read(MarkReadMode.NEVER)
+    settings.sync()
+    return data_dir
+
+
+def rules_shots(qapp: QApplication, tmp: Path, out: Path) -> None:
+    """rules-notice.png (the Inbox says how many papers rules muted), rules-dialog.png (a rule being edited, with
+    what it would do) and author-view.png (an author's papers, in every form of the name)."""
+    from readinglist.ui.library_jobs import INBOX, Selection
+
+    window = open_window(qapp, rules_library(tmp / "rules"))
+    window.show_view(INBOX)
+    settle(qapp, window, lambda: window.view_notice.isVisible())
+    window.list.select_row(1)
+    window.list.setFocus()
+    settle(qapp, window)
+    shot(window, "rules-notice", out)
+    dialog = window.action_rules()
+    settle(qapp, window, lambda: dialog.model.rowCount() > 0)
+    dialog.view.setCurrentIndex(dialog.model.index(0, 0))
+    settle(qapp, window, lambda: dialog.preview_text.text().startswith("Matches"))
+    shot(dialog, "rules-dialog", out)
+    dialog.close()
+    window.show_view(Selection("author", "Benoît Sagot"))
+    settle(qapp, window, lambda: window.selection.kind == "author" and "follow" in window.view_notice.text())
+    window.list.select_row(0)
+    settle(qapp, window)
+    shot(window, "author-view", out)
+    window.close()
+
+
 def dark_palette() -> QPalette:
     p = QPalette()
     colors = {
@@ -185,10 +251,15 @@ def dark_palette() -> QPalette:
 
 
 def main(argv: list[str]) -> int:
+    only_rules = "--rules" in argv
+    argv = [a for a in argv if a != "--rules"]
     out = Path(argv[0]).resolve() if argv else OUT
     out.mkdir(parents=True, exist_ok=True)
     qapp = application()
     with tempfile.TemporaryDirectory(prefix="readinglist-shots-") as tmp:
+        rules_shots(qapp, Path(tmp), out)
+        if only_rules:
+            return 0
         window = open_window(qapp, Path(tmp) / "empty")
         shot(window, "welcome", out)
         window.close()

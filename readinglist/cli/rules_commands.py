@@ -12,8 +12,18 @@ import orjson
 
 from readinglist.app import App
 from readinglist.core.library import Library
-from readinglist.core.models import PaperKey, StateChange, paper_date, utc_now
-from readinglist.core.rules import Action, Condition, Rule, RuleError, check_rule, find_rule, new_rule_id
+from readinglist.core.models import PaperKey, paper_date, utc_now
+from readinglist.core.rules import (
+    Action,
+    Condition,
+    Rule,
+    RuleError,
+    check_rule,
+    describe_change,
+    find_rule,
+    follow_rule_name,
+    new_rule_id,
+)
 from readinglist.core.text import shown_title
 
 # Option -> condition field, in the order a description reads them.
@@ -127,26 +137,6 @@ def describe(rule: Rule, library: Library) -> str:
     return rule.describe(library.feed_names())
 
 
-def effect_summary(change: StateChange, rule: Rule | None = None) -> str:
-    """ "Muted 41 papers by rule “no surveys”" — what a change of the rules did, in one sentence."""
-    by = f" by rule “{rule.name}”" if rule is not None else ""
-    parts = []
-    if change.muted:
-        parts.append(f"muted {change.muted:,} paper{'s' if change.muted != 1 else ''}{by}")
-    if change.unmuted:
-        parts.append(f"{change.unmuted:,} muted paper{'s' if change.unmuted != 1 else ''} back")
-    starred = sum(1 for b, a in zip(change.before, change.after, strict=True) if a.starred and not b.starred)
-    tagged = sum(1 for b, a in zip(change.before, change.after, strict=True) if set(a.tags) - set(b.tags))
-    if starred:
-        parts.append(f"starred {starred:,}")
-    if tagged:
-        parts.append(f"tagged {tagged:,}")
-    if not parts:
-        return "No paper changed"
-    text = ", ".join(parts)
-    return text[0].upper() + text[1:]
-
-
 def would_do(library: Library, rule: Rule, keys: list[PaperKey]) -> str:
     """What adding `rule` would do to the papers it matches, and what it leaves alone."""
     if rule.action is Action.MUTE:
@@ -204,7 +194,7 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
         change = library.put_rules([*existing, rule])
         print(f"Added rule “{rule.name}” ({rule.id}): {describe(rule, library)}{'' if rule.enabled else ' (off)'}")
         if rule.enabled and rule.action.writes_state:
-            print(effect_summary(change, rule))
+            print(describe_change(change, rule))
         elif rule.enabled:
             matched = library.shown_by_rules(rule.action)
             print(f"{len(matched):,} papers match")
@@ -266,7 +256,7 @@ def cmd_change(args: argparse.Namespace, app: App) -> int:
         )
         change = library.put_rules([new if r.id == rule.id else r for r in rules])
         print(f"Changed rule “{new.name}”: {describe(new, library)}")
-        print(effect_summary(change, new))
+        print(describe_change(change, new))
     return 0
 
 
@@ -276,7 +266,7 @@ def cmd_switch(args: argparse.Namespace, app: App) -> int:
         rule = find_rule(rules, args.name)
         if args.switch == "remove":
             change = library.put_rules([r for r in rules if r.id != rule.id])
-            print(f"Removed rule “{rule.name}”. {effect_summary(change)}")
+            print(f"Removed rule “{rule.name}”. {describe_change(change)}")
             return 0
         on = args.switch == "enable"
         if rule.enabled == on:
@@ -284,12 +274,8 @@ def cmd_switch(args: argparse.Namespace, app: App) -> int:
             return 0
         new = replace(rule, enabled=on, changed=utc_now())
         change = library.put_rules([new if r.id == rule.id else r for r in rules])
-        print(f"Turned rule “{rule.name}” {'on' if on else 'off'}. {effect_summary(change, new if on else None)}")
+        print(f"Turned rule “{rule.name}” {'on' if on else 'off'}. {describe_change(change, new if on else None)}")
     return 0
-
-
-def follow_rule_name(person: str) -> str:
-    return f"follow {' '.join(person.split())}"
 
 
 def cmd_follow(args: argparse.Namespace, app: App) -> int:

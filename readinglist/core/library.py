@@ -906,6 +906,10 @@ class Library:
         self._shown_by_rules[action] = (stamp, keys)
         return keys
 
+    def muted_keys(self) -> list[PaperKey]:
+        """Every paper a mute rule muted."""
+        return [PaperKey(k) for k, st in self._states.items() if is_muted(st)]
+
     def rules_matching(self, rule: Rule, *, keys: Iterable[str] | None = None) -> list[PaperKey]:
         """The papers `rule` matches, whether or not it is on: what `rules test` shows and adding it would act on
         (a mute skips starred papers and those the user kept unread; `rule_would_change` says what it would do)."""

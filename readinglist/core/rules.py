@@ -146,6 +146,32 @@ class Rule:
         )
 
 
+def follow_rule_name(person: str) -> str:
+    """The name of the rule that follows a person (`readinglist follow`, the window's Follow)."""
+    return f"follow {' '.join(person.split())}"
+
+
+def describe_change(change: Any, rule: Rule | None = None) -> str:
+    """ "Muted 41 papers by rule “no surveys”" — what a change of the rules (a StateChange) did, in one sentence."""
+    by = f" by rule “{rule.name}”" if rule is not None else ""
+    pairs = list(zip(change.before, change.after, strict=True))
+    parts = []
+    if change.muted:
+        parts.append(f"muted {change.muted:,} paper{'s' if change.muted != 1 else ''}{by}")
+    if change.unmuted:
+        parts.append(f"{change.unmuted:,} muted paper{'s' if change.unmuted != 1 else ''} back")
+    starred = sum(1 for b, a in pairs if a.starred and not b.starred)
+    tagged = sum(1 for b, a in pairs if set(a.tags) - set(b.tags))
+    if starred:
+        parts.append(f"starred {starred:,}")
+    if tagged:
+        parts.append(f"tagged {tagged:,}")
+    if not parts:
+        return "No paper changed"
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:]
+
+
 def new_rule_id() -> str:
     return f"r-{secrets.token_hex(4)}"
 

@@ -23,9 +23,11 @@ from readinglist.core.models import (
     PaperState,
     SortKey,
     StateChange,
+    is_muted,
     landing_url,
     paper_date,
 )
+from readinglist.core.rules import Action, Rule
 from readinglist.core.storage import gc_paused
 from readinglist.core.taste import community_signal, trending_why
 from readinglist.core.text import RENDER_VERSION, shown
@@ -37,6 +39,8 @@ VIEW_LABELS: dict[ListFilter, str] = {
     ListFilter.FOR_YOU: "For you",
     ListFilter.TRENDING: "Trending",
     ListFilter.TODAY: "Today",
+    ListFilter.FOLLOWING: "Authors I follow",
+    ListFilter.MUTED: "Muted by rules",
     ListFilter.STARRED: "Starred",
     ListFilter.NOTED: "With notes",
     ListFilter.UPDATED: "Updated",
@@ -49,7 +53,9 @@ VIEW_LABELS: dict[ListFilter, str] = {
 class Selection:
     """One entry of the sidebar: a smart view, a feed or a tag. Saved in the settings as "kind:name"."""
 
-    kind: str  # "view", "feed", "tag", or "similar" (papers like the paper whose key is `name`: not saved)
+    # "view", "feed", "tag", "author" (papers by the person `name` names), or, not saved: "similar" (papers like
+    # the paper whose key is `name`) and "muted" (the papers mute rules keep out of the entry `name` names)
+    kind: str
     name: str
 
     @property
@@ -58,7 +64,21 @@ class Selection:
             return VIEW_LABELS[ListFilter(self.name)]
         if self.kind == "similar":
             return "More like this"
+        if self.kind == "muted":
+            return f"{self.base.label}: muted"
+        if self.kind == "author":
+            return f"Papers by {self.name}"
         return self.name
+
+    @property
+    def base(self) -> Selection:
+        """A muted listing's entry (itself for any other)."""
+        return Selection.from_text(self.name) if self.kind == "muted" else self
+
+    @property
+    def hides_muted(self) -> bool:
+        """Whether papers muted by rules are kept out of this entry (and it says how many)."""
+        return self.kind == "view" and self.name in HIDING_MUTED
 
     @property
     def ranked(self) -> bool:
@@ -73,19 +93,26 @@ class Selection:
         kind, _, name = (text or "").partition(":")
         if kind == "view" and name in {f.value for f in ListFilter}:
             return cls("view", name)
-        if kind in ("feed", "tag") and name:
+        if kind in ("feed", "tag", "author") and name:
             return cls(kind, name)
         return INBOX
 
     def query_args(self) -> dict[str, Any]:
         if self.kind == "view":
             return {"view": ListFilter(self.name), "sort": RANKED_VIEWS.get(self.name, SortKey.DATE)}
+        if self.kind == "muted":
+            return {**self.base.query_args(), "muted": True, "sort": SortKey.DATE}
         return {self.kind: self.name}
 
 
 INBOX = Selection("view", ListFilter.UNREAD.value)
 FOR_YOU = Selection("view", ListFilter.FOR_YOU.value)
 RANKED_VIEWS = {ListFilter.FOR_YOU.value: SortKey.RELEVANCE, ListFilter.TRENDING.value: SortKey.TRENDING}
+HIDING_MUTED = frozenset(
+    f.value
+    for f in (ListFilter.UNREAD, ListFilter.FOR_YOU, ListFilter.TODAY, ListFilter.TRENDING, ListFilter.UPDATED,
+              ListFilter.FOLLOWING)
+)  # fmt: skip
 WHY_LISTED = 500  # why-words are worked out with the view for its first papers; the pane asks for any other
 
 
@@ -130,10 +157,11 @@ class RowState(NamedTuple):
     note: str = ""
     tags: tuple[str, ...] = ()
     dismissed: bool = False
+    muted: bool = False  # a mute rule muted it (core.rules)
 
     @classmethod
     def from_state(cls, state: PaperState) -> RowState:
-        return cls(state.starred, state.read, state.note, state.tags, state.dismissed)
+        return cls(state.starred, state.read, state.note, state.tags, state.dismissed, state.muted)
 
 
 DEFAULT_STATE = RowState()
@@ -182,7 +210,14 @@ def row_state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> Row
     get = doc.get
     state: RowState = _new(
         RowState,
-        (bool(get("starred")), bool(get("read")), get("note") or "", tuple(get("tags") or ()), bool(get("dismissed"))),
+        (
+            bool(get("starred")),
+            bool(get("read")),
+            get("note") or "",
+            tuple(get("tags") or ()),
+            bool(get("dismissed")),
+            is_muted(doc),
+        ),
     )
     return state
 
@@ -209,6 +244,9 @@ class ViewRows:
     library_size: int
     feed_names: Mapping[str, str]  # a paper's `feeds` hold subscription ids: these are their names
     ranking: Ranking | None = None
+    hidden_muted: int = 0  # papers of this entry that mute rules keep out of it
+    highlighted: frozenset[str] = frozenset()  # papers highlight rules mark
+    muted_by: Mapping[str, str] = field(default_factory=dict)  # muted paper -> the name of the rule that muted it
 
 
 def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
@@ -261,7 +299,19 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
         # generation passes walk them all (40 ms, a dropped frame on a keystroke) until they age out; frozen,
         # they are skipped, as the store does for the documents. Rows hold no cycles: refcounting frees them.
         gc.freeze()
-    return ViewRows(selection, rows, states, len(lib), lib.feed_names(), ranking)
+        hidden = 0
+        if selection.hides_muted:
+            today = today_cutoff()
+            view = ListFilter(selection.name)
+            hidden = sum(1 for k in lib.muted_keys() if lib.hidden_by_rules(view, k, today=today))
+        rule_names = {r.id: r.name for r in lib.rules()}
+        muted_by: dict[str, str] = {}
+        for k in keys:
+            paper_state = lib.state(k)
+            if paper_state.muted:
+                muted_by[k] = rule_names.get(paper_state.muted_by, paper_state.muted_by)
+        highlighted = lib.shown_by_rules(Action.HIGHLIGHT)
+    return ViewRows(selection, rows, states, len(lib), lib.feed_names(), ranking, hidden, highlighted, muted_by)
 
 
 def _by_relevance(lib: Library, keys: list[PaperKey]) -> tuple[list[PaperKey], Ranking]:
@@ -322,6 +372,8 @@ class _Share(NamedTuple):
     feeds: Sequence[str]
     dismissed: bool = False
     trending: bool = False
+    muted: bool = False
+    following: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,10 +417,12 @@ class SidebarTracker:
         self._views: Counter[str] = Counter()
         self._feeds: dict[str, int] = {}
         self._tags: Counter[str] = Counter()
+        self._followed: frozenset[str] = frozenset()
 
     def _share(self, lib: Library, key: str) -> _Share:
         doc = lib.doc(key)
         st = lib.state_doc(key)
+        muted = is_muted(st)
         return _Share(
             read=bool(st.get("read")),
             starred=bool(st.get("starred")),
@@ -380,6 +434,8 @@ class SidebarTracker:
             feeds=doc.get("feeds") or (),
             dismissed=bool(st.get("dismissed")),
             trending=community_signal(doc) > 0,
+            muted=muted,
+            following=not muted and key in self._followed,
         )
 
     def _add(self, share: _Share, sign: int) -> None:
@@ -394,25 +450,31 @@ class SidebarTracker:
                 feeds[f] = feeds.get(f, 0) + sign
             if not share.dismissed and not share.starred:
                 views[ListFilter.FOR_YOU.value] += sign
-        if share.trending and not share.dismissed:
-            views[ListFilter.TRENDING.value] += sign
+            if share.following:
+                views[ListFilter.FOLLOWING.value] += sign  # the new papers of the authors the user follows
         if share.starred:
             views[ListFilter.STARRED.value] += sign
         if share.noted:
             views[ListFilter.NOTED.value] += sign
-        if share.today:
-            views[ListFilter.TODAY.value] += sign
-        if share.updated:
-            views[ListFilter.UPDATED.value] += sign
         for t in share.tags:
             self._tags[t] += sign
             if self._tags[t] <= 0:
                 del self._tags[t]
+        if share.muted:
+            views[ListFilter.MUTED.value] += sign
+            return  # out of the views that show read papers too (Today, Updated, Trending)
+        if share.trending and not share.dismissed:
+            views[ListFilter.TRENDING.value] += sign
+        if share.today:
+            views[ListFilter.TODAY.value] += sign
+        if share.updated:
+            views[ListFilter.UPDATED.value] += sign
 
     def recount(self, lib: Library) -> SidebarCounts:
         now = datetime.now(UTC)
         self._counted_at, self._today = now, today_cutoff(now)
         self._views, self._feeds, self._tags = Counter(), {}, Counter()
+        self._followed = lib.shown_by_rules(Action.FOLLOW)
         with gc_paused():
             for key in lib.keys():  # noqa: SIM118 - the Library, not a dict
                 self._add(self._share(lib, key), 1)
@@ -436,6 +498,9 @@ class SidebarTracker:
         keys = [k for k in dict.fromkeys(keys) if k in lib]
         before = [self._share(lib, k) for k in keys]
         change = apply()
+        if change.rules_before is not None:
+            self.recount(lib)  # the rules changed: which papers they touch is known only now
+            return change
         for share in before:
             self._add(share, -1)
         for key in keys:
@@ -479,8 +544,24 @@ _FIELD_GROUPS = (
 def undo_change(lib: Library, change: StateChange) -> StateChange:
     """Put back what `change` changed, field by field: a star undone leaves a note written since untouched.
 
-    A field changed again since (by another change) is left as it is now.
+    A field changed again since (by another change) is left as it is now. A change of the rules puts the rules
+    back first (a mute taken back gives its papers back), then what the rule wrote (tags, stars), in one commit.
     """
+    if change.rules_before is None:
+        return _undo_states(lib, change)
+    with lib.transaction():
+        ruled = lib.put_rules([Rule.from_doc(d) for d in change.rules_before])
+        states = _undo_states(lib, change)
+    before = {s.key: s for s in ruled.before}
+    after = {s.key: s for s in ruled.after}
+    for b, a in zip(states.before, states.after, strict=True):
+        before.setdefault(b.key, b)
+        after[a.key] = a
+    keys = list(before)
+    return replace(ruled, before=tuple(before[k] for k in keys), after=tuple(after[k] for k in keys))
+
+
+def _undo_states(lib: Library, change: StateChange) -> StateChange:
     wanted: list[PaperState] = []
     for before, after in zip(change.before, change.after, strict=True):
         if before.key not in lib:

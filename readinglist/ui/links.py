@@ -7,12 +7,27 @@ so every text browser here loads nothing by itself and hands http(s) links to th
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, unquote
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from readinglist.core.identity import is_web_url as is_core_web_url
+
+INTERNAL_SCHEME = "readinglist"
+
+
+def author_link(name: str) -> str:
+    """The href of a link that lists the papers of one author in the window."""
+    return f"{INTERNAL_SCHEME}:author/" + quote(name, safe="")
+
+
+def author_of_link(url: QUrl) -> str | None:
+    path = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
+    if url.scheme() != INTERNAL_SCHEME or not path.startswith("author/"):
+        return None
+    return unquote(path[len("author/") :]) or None
 
 
 def is_web_url(url: str | QUrl) -> bool:
@@ -33,11 +48,19 @@ class SafeTextBrowser(QTextBrowser):
     """Shows rich text and Markdown, loads no resource at all (no remote images, no local files), and opens
     http(s) links in the system browser instead of navigating."""
 
+    internal_link = Signal(QUrl)  # a link of the window's own ("readinglist:author/NAME"): the window follows it
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
-        self.anchorClicked.connect(open_in_browser)
+        self.anchorClicked.connect(self._clicked)
+
+    def _clicked(self, url: QUrl) -> None:
+        if url.scheme() == INTERNAL_SCHEME:
+            self.internal_link.emit(url)
+        else:
+            open_in_browser(url)
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         # An empty image, not None: None means "not handled" and Qt then opens the path itself, on the GUI thread

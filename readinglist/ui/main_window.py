@@ -13,6 +13,7 @@ action would live away from the window state it reads.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ from readinglist.core.models import ListFilter
 from readinglist.core.search import query_words
 from readinglist.core.taste import MIN_EVIDENCE
 from readinglist.ui import library_jobs as jobs
+from readinglist.ui import rules_jobs
 from readinglist.ui.elide import shown_part
 from readinglist.ui.errors import error_text
 from readinglist.ui.export_actions import ExportActions
@@ -53,6 +55,7 @@ from readinglist.ui.paper_list import PaperListView
 from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
 from readinglist.ui.paper_view import PaperPane
 from readinglist.ui.refresh_controller import RefreshController, RefreshDone, RefreshStatus
+from readinglist.ui.rules_dialog import RulesDialog, mute_like
 from readinglist.ui.settings import MarkReadMode, WindowSettings, mark_read_labels
 from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
 from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
@@ -154,6 +157,10 @@ class MainWindow(QMainWindow):
         self.writes.counts_changed.connect(self._set_counts)
         self.writes.undo_changed.connect(self._sync_actions)
         self.writes.message.connect(self.statusBar().showMessage)
+        self.writes.rules_changed.connect(self.reload_view)
+        self.rules_dialog: RulesDialog | None = None
+        self._hidden_muted = 0
+        self._following_author: bool | None = None  # an author's view: whether the user follows them
         self._build_feeds_and_export()
         self._build_menus()
         self._read_timer = single_shot_timer(self, self.settings.mark_read_delay_ms(), self._read_timer_fired)
@@ -233,6 +240,8 @@ class MainWindow(QMainWindow):
         self.view_notice.setObjectName("viewNotice")
         self.view_notice.setWordWrap(True)
         self.view_notice.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.view_notice.setTextFormat(Qt.TextFormat.RichText)
+        self.view_notice.linkActivated.connect(self._notice_link)
         self.view_notice.hide()
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
@@ -244,6 +253,7 @@ class MainWindow(QMainWindow):
         middle_layout.addWidget(self.list, 1)
 
         self.pane = PaperPane([a["star"], a["toggle_read"], a["edit_note"], a["tag"], a["open"], a["open_pdf"]])
+        self.pane.author_clicked.connect(lambda name: self.show_view(Selection("author", name)))
         self.pane.note_edited.connect(self._save_note)
         self.pane.tags_added.connect(self._add_tags)
         self.pane.tag_removed.connect(self._remove_tag)
@@ -331,7 +341,8 @@ class MainWindow(QMainWindow):
             selection = Selection("view", view.value)
             action = QAction(selection.label, self)
             action.setObjectName(f"action_view_{view.value}")
-            action.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            if n <= 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{n}"))
             action.triggered.connect(lambda _=False, s=selection: self.show_view(s))
             go.addAction(action)
             self.addAction(action)
@@ -502,9 +513,22 @@ class MainWindow(QMainWindow):
         ranking = view.ranking
         ranked = ranking is not None and ranking.enough
         self._ranking = ranking
+        self._hidden_muted = view.hidden_muted
         with self.list.keeping_position() if same else nullcontext():
             self.model.set_rows(
-                view.rows, states, view.feed_names, ranked=ranked, why=ranking.why if ranking is not None else None
+                view.rows,
+                states,
+                view.feed_names,
+                ranked=ranked,
+                why=ranking.why if ranking is not None else None,
+                highlighted=view.highlighted,
+                muted_by=view.muted_by,
+            )
+        if view.selection.kind == "author" and not same:
+            self._following_author = None
+            person = view.selection.name
+            self.worker.submit(
+                lambda lib: rules_jobs.is_following(lib, person), self._author_followed, label="look for a follow"
             )
         header = self.list.horizontalHeader()
         with QSignalBlocker(header):  # the model is in order already: only the arrow follows
@@ -561,9 +585,56 @@ class MainWindow(QMainWindow):
         self._update_notice()
         self.list.viewport().update()
 
+    def _author_followed(self, following: bool) -> None:
+        self._following_author = following
+        self._update_notice()
+
+    def _notice_link(self, link: str) -> None:
+        selection = self._selection
+        if link == "show-muted":
+            self.show_view(Selection("muted", selection.to_text()))
+        elif link == "back":
+            self.show_view(selection.base)
+        elif link in ("follow", "unfollow") and selection.kind == "author":
+            person, follow = selection.name, link == "follow"
+            self.writes.change_rules(
+                "Follow" if follow else "Unfollow",
+                lambda lib: rules_jobs.set_following(lib, person, follow),
+                lambda _change: f"{'Following' if follow else 'No longer following'} {person}",
+            )
+            self._following_author = follow
+            self._update_notice()
+        elif link == "rules":
+            self.action_rules()
+
     def _update_notice(self) -> None:
         ranking = self._ranking
         notice = ""
+        selection = self._selection
+        if selection.kind == "muted":
+            notice = (
+                f"Papers your mute rules keep out of {html.escape(selection.base.label)}, newest first. Mark one "
+                "unread (M) to keep it. <a href='back'>Back</a> · <a href='rules'>Rules…</a>"
+            )
+        elif selection.kind == "author":
+            name = html.escape(selection.name)
+            if self._following_author is None:
+                follow = ""
+            elif self._following_author:
+                follow = f" You follow {name}: new papers show in Authors I follow. <a href='unfollow'>Unfollow</a>"
+            else:
+                follow = f" <a href='follow'>Follow {name}</a>: their new papers in Authors I follow."
+            notice = f"Papers by {name}, however the feeds write the name (initials, “family, given”).{follow}"
+        elif self._hidden_muted and selection.hides_muted:
+            n = self._hidden_muted
+            notice = (
+                f"{n:,} paper{'s' if n != 1 else ''} muted by your rules {'are' if n != 1 else 'is'} not listed. "
+                "<a href='show-muted'>Show them</a> · <a href='rules'>Rules…</a>"
+            )
+        if notice:
+            self.view_notice.setText(notice)
+            self.view_notice.setVisible(True)
+            return
         if ranking is not None and not ranking.enough:
             notice = (
                 f"For you ranks papers by the ones you star, note or tag, and needs {MIN_EVIDENCE} of them; you have "
@@ -574,7 +645,7 @@ class MainWindow(QMainWindow):
             notice = f"Papers most like “{shown_part(self._similar_to, 200)}”, the closest first."
         elif ranking is not None and ranking.kind == "relevance" and self._selection != FOR_YOU:
             notice = "Best first by what you star (View ▸ Sort by Relevance); click a column to sort by it."
-        self.view_notice.setText(notice)
+        self.view_notice.setText(html.escape(notice))
         self.view_notice.setVisible(bool(notice))
 
     def _refresh_counts(self) -> None:
@@ -632,7 +703,7 @@ class MainWindow(QMainWindow):
             self.pane.show_paper(None)
         else:
             row = self.model.row_at(row_number)
-            self.pane.show_paper(row, self.model.state(key), self.model.feed_labels(row))
+            self.pane.show_paper(row, self.model.state(key), self.model.feed_labels(row), self.model.muted_by(key))
             self._show_why(key)
         self._paper_opened(key)
         self._sync_actions()
@@ -673,7 +744,7 @@ class MainWindow(QMainWindow):
         on_list = self.stack.currentIndex() == PAGE_MAIN
         row = self.pane.row
         state = self.model.state(row.key) if row else jobs.DEFAULT_STATE
-        for name in ("star", "toggle_read", "edit_note", "tag", "dismiss", "more_like_this"):
+        for name in ("star", "toggle_read", "edit_note", "tag", "dismiss", "more_like_this", "mute_like_this"):
             a[name].setEnabled(row is not None)
         with QSignalBlocker(a["dismiss"]):
             a["dismiss"].setChecked(state.dismissed)
@@ -1018,6 +1089,23 @@ class MainWindow(QMainWindow):
         self.reload_view()
         self._sync_actions()
 
+    def action_rules(self) -> RulesDialog:
+        if self.rules_dialog is None:
+            self.rules_dialog = RulesDialog(self.worker, self.writes, self)
+        else:
+            self.rules_dialog.reload()
+        self.rules_dialog.show()
+        self.rules_dialog.raise_()
+        self.rules_dialog.activateWindow()
+        return self.rules_dialog
+
+    def action_mute_like_this(self) -> None:
+        key = self.pane.key
+        if key is None:
+            return
+        dialog = self.action_rules()
+        self.worker.submit(lambda lib: mute_like(lib, key), dialog.prefill, label="make a rule")
+
     def action_edit_note(self) -> None:
         if self.pane.key is not None:
             self.pane.notes.start_editing()
@@ -1057,7 +1145,7 @@ class MainWindow(QMainWindow):
     def action_shortcuts(self) -> None:
         if self._sheet is None:
             views = [
-                ("Go", f"Ctrl+{n}", f"Show {Selection('view', v.value).label}") for n, v in enumerate(VIEW_ORDER, 1)
+                ("Go", f"Ctrl+{n}", f"Show {Selection('view', v.value).label}") for n, v in enumerate(VIEW_ORDER[:9], 1)
             ]
             self._sheet = ShortcutSheet(sheet_html(self.actions_by_name.values(), views), self)
         self._sheet.show()

@@ -31,6 +31,7 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the PaperRow
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3  # the RowState
 
 STAR_COLOR = QColor(0xE0, 0x9B, 0x00)  # reads on light and dark backgrounds alike
+HIGHLIGHT_COLOR = QColor(0xFF, 0xC8, 0x00, 0x48)  # a highlight rule's mark: a wash of yellow, light and dark alike
 ROWS_FOR_ONE_SIGNAL = 64  # above this many changed rows, one dataChanged over their span beats one per row
 
 Index = QModelIndex | QPersistentModelIndex
@@ -57,6 +58,7 @@ _ROLES = frozenset(
         Qt.ItemDataRole.DisplayRole,
         Qt.ItemDataRole.FontRole,
         Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
         Qt.ItemDataRole.TextAlignmentRole,
         Qt.ItemDataRole.ToolTipRole,
         Qt.ItemDataRole.AccessibleTextRole,
@@ -89,6 +91,8 @@ class PaperTableModel(QAbstractTableModel):
         self._index: dict[str, int] | None = None  # key -> row in `_rows`, built when many lookups come at once
         self._rank: dict[str, int] = {}  # key -> place in a ranked view's own order
         self._why: Mapping[str, tuple[str, ...]] = {}  # key -> why the view ranks it there, in words
+        self._highlighted: AbstractSet[str] = frozenset()  # papers a highlight rule marks
+        self._muted_by: Mapping[str, str] = {}  # muted paper -> the rule that muted it, by name
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -121,16 +125,24 @@ class PaperTableModel(QAbstractTableModel):
             return row.date
         if role == Qt.ItemDataRole.FontRole:
             return None if self._state(row.key).read else self._bold
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STAR:
-            if self._state(row.key).starred:
-                return STAR_COLOR
-            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == COL_STAR:
+                if self._state(row.key).starred:
+                    return STAR_COLOR
+                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            if self._state(row.key).muted:  # muted by a rule: listed (a feed, a search), but greyed
+                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return HIGHLIGHT_COLOR if row.key in self._highlighted else None
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_STAR, COL_DATE):
             return int(Qt.AlignmentFlag.AlignCenter if col == COL_STAR else Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_TITLE:
                 why = self._why.get(row.key)
                 tip = shown_part(row.title, TITLE_SHOWN)
+                if row.key in self._muted_by:
+                    tip += f"\n\nMuted by rule “{shown(self._muted_by[row.key])}”"
                 return f"{tip}\n\nWhy: {shown(', '.join(why))}" if why else tip
             if col == COL_AUTHORS and row.authors:
                 return shown(", ".join(row.authors))
@@ -239,6 +251,13 @@ class PaperTableModel(QAbstractTableModel):
 
     # ---- changes -------------------------------------------------------------------------------------------
 
+    def muted_by(self, key: str) -> str:
+        """The name of the rule that muted this paper ("" when none did, or the view does not know)."""
+        return self._muted_by.get(key, "") if self._state(key).muted else ""
+
+    def highlighted(self, key: str) -> bool:
+        return key in self._highlighted
+
     def why(self, key: str) -> tuple[str, ...]:
         """Why a ranked view put this paper where it is, if it says."""
         return self._why.get(key, ())
@@ -251,6 +270,8 @@ class PaperTableModel(QAbstractTableModel):
         *,
         ranked: bool = False,
         why: Mapping[str, tuple[str, ...]] | None = None,
+        highlighted: AbstractSet[str] = frozenset(),
+        muted_by: Mapping[str, str] | None = None,
     ) -> None:
         """Show a view's rows. The same papers again (a reload) keep their places; different ones reset.
         `feed_names`: subscription id -> name, for the source column. `ranked`: the rows come best first, and are
@@ -258,6 +279,8 @@ class PaperTableModel(QAbstractTableModel):
         self._feed_names = feed_names or {}
         self._rank = {r.key: i for i, r in enumerate(rows)} if ranked else {}
         self._why = why or {}
+        self._highlighted = highlighted
+        self._muted_by = muted_by or {}
         if ranked:
             self._sort_column = AS_RANKED
         elif self._sort_column == AS_RANKED:

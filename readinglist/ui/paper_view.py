@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QLabel,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from readinglist.core.text import visible_controls
 from readinglist.ui.elide import ABSTRACT_SHOWN, AUTHORS_SHOWN, PANE_TITLE_SHOWN, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
-from readinglist.ui.links import SafeTextBrowser, is_web_url
+from readinglist.ui.links import SafeTextBrowser, author_link, author_of_link, is_web_url
 from readinglist.ui.note_editor import NoteEditor
 from readinglist.ui.tag_bar import TagBar
 
@@ -89,7 +89,11 @@ def _extra_lines(extra: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
 
 
 def paper_html(
-    row: PaperRow, palette: QPalette, feeds: Sequence[str] | None = None, why: tuple[str, str] | None = None
+    row: PaperRow,
+    palette: QPalette,
+    feeds: Sequence[str] | None = None,
+    why: tuple[str, str] | None = None,
+    muted_by: str = "",
 ) -> str:
     """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text.
     `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids); `why`: a
@@ -102,9 +106,25 @@ def paper_html(
     dim = palette.color(QPalette.ColorRole.PlaceholderText).name()
     parts = [f"<h2 style='margin-bottom: 4px'>{e(shown_part(row.title, PANE_TITLE_SHOWN))}</h2>"]
     if row.authors:
-        parts.append(f"<p style='margin-top: 0'>{e(shown_part(', '.join(row.authors), AUTHORS_SHOWN))}</p>")
+        # Each name a link to the author's papers (the window's own link, never the web).
+        names: list[str] = []
+        room = AUTHORS_SHOWN
+        for name in row.authors:
+            if room <= 0:
+                names.append(f"and {len(row.authors) - len(names)} more")
+                break
+            names.append(
+                f"<a href='{e(author_link(name))}' style='text-decoration: none'>{e(shown_part(name, 80))}</a>"
+            )
+            room -= len(name) + 2
+        parts.append(f"<p style='margin-top: 0'>{', '.join(names)}</p>")
     else:
         parts.append(f"<p style='margin-top: 0; color: {dim}'>No authors given by the feed</p>")
+    if muted_by:
+        parts.append(
+            f"<p style='color: {dim}'><b>Muted</b> by rule “{e(muted_by)}”: out of Inbox and For you. "
+            "Mark it unread (M) to keep it; Edit ▸ Rules… changes the rule.</p>"
+        )
     if why is not None:
         accent = palette.color(QPalette.ColorRole.Link).name()
         parts.append(f"<p style='color: {accent}'><b>{e(why[0])}:</b> {e(why[1])}</p>")
@@ -151,6 +171,7 @@ def paper_html(
 class PaperPane(QWidget):
     """Shows one paper. The window gives it the row and state; it reports edits to the note and the tags."""
 
+    author_clicked = Signal(str)  # an author's name, clicked: the window lists their papers
     note_edited = Signal(str, str)  # key, note
     tags_added = Signal(str, list)  # key, tags
     tag_removed = Signal(str, str)  # key, tag
@@ -162,6 +183,7 @@ class PaperPane(QWidget):
         self._state: RowState = DEFAULT_STATE
         self._feeds: list[str] = []
         self._why: tuple[str, str] | None = None
+        self._muted_by = ""
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -175,6 +197,7 @@ class PaperPane(QWidget):
         self.details.setObjectName("paperDetails")
         self.details.setFrameShape(SafeTextBrowser.Shape.NoFrame)
         self.details.document().setDocumentMargin(12)
+        self.details.internal_link.connect(self._internal_link)
         self.notes = NoteEditor()
         self.notes.note_edited.connect(self.note_edited)
         self.tag_bar = TagBar()
@@ -226,14 +249,19 @@ class PaperPane(QWidget):
         return self._row
 
     def show_paper(
-        self, row: PaperRow | None, state: RowState = DEFAULT_STATE, feeds: Sequence[str] | None = None
+        self,
+        row: PaperRow | None,
+        state: RowState = DEFAULT_STATE,
+        feeds: Sequence[str] | None = None,
+        muted_by: str = "",
     ) -> None:
-        """Show a paper (None: no paper), with the names of its feeds. The same paper again only refreshes its
-        state."""
+        """Show a paper (None: no paper), with the names of its feeds and the rule that muted it. The same paper
+        again only refreshes its state."""
         if row is not None and self._row is not None and row.key == self._row.key and row == self._row:
             self.update_state(state)
             return
         self._row = row
+        self._muted_by = muted_by if state.muted else ""
         self._state = state
         self._why = None
         self._feeds = list(row.feeds if feeds is None else feeds) if row is not None else []
@@ -243,7 +271,7 @@ class PaperPane(QWidget):
             self.tag_bar.set_tags(())
             self._stack.setCurrentIndex(0)
             return
-        self.details.setHtml(paper_html(row, self.palette(), self._feeds))
+        self._render()
         self.notes.load(row.key, state.note)
         self.tag_bar.set_tags(state.tags)
         self._stack.setCurrentIndex(1)
@@ -255,7 +283,16 @@ class PaperPane(QWidget):
         why = (label, " · ".join(words)) if words else None
         if why != self._why:
             self._why = why
-            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds, why))
+            self._render()
+
+    def _render(self) -> None:
+        if self._row is not None:
+            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds, self._why, self._muted_by))
+
+    def _internal_link(self, url: QUrl) -> None:
+        name = author_of_link(url)
+        if name:
+            self.author_clicked.emit(name)
 
     @property
     def why_text(self) -> str:
@@ -264,6 +301,9 @@ class PaperPane(QWidget):
     def update_state(self, state: RowState) -> None:
         """The user's state on the shown paper changed (here or by undo): show it, without disturbing typing."""
         self._state = state
+        if self._muted_by and not state.muted:
+            self._muted_by = ""  # un-muted (unread by hand, starred): the pane stops saying so
+            self._render()
         self.tag_bar.set_tags(state.tags)
         if state.note == self.notes.text:
             return
@@ -289,5 +329,5 @@ class PaperPane(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         # The system switched between light and dark: the HTML carries palette colours, so draw it again.
         if event.type() == QEvent.Type.PaletteChange and self._row is not None:
-            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds, self._why))
+            self._render()
         super().changeEvent(event)

@@ -49,6 +49,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "copy_bibtex", "Copy &BibTeX", "Edit", ("Ctrl+Shift+C",), tip="The selected papers as BibTeX for a .bib file"
     ),
     ActionSpec("copy_citation", "Copy &Citation", "Edit", tip="The selected papers as plain-text references"),
+    ActionSpec(
+        "rules",
+        "R&ules…",
+        "Edit",
+        ("Ctrl+Shift+U",),
+        tip="Rules that mute, tag, star or highlight papers as they come in",
+    ),
     ActionSpec("search", "&Search This View", "Edit", ("/", "Ctrl+F"), tip="Search title, authors, abstract, note"),
     ActionSpec("next", "&Next Paper", "Go", ("J",), ("Down",), "The next paper in the list"),
     ActionSpec("previous", "&Previous Paper", "Go", ("K",), ("Up",), "The previous paper in the list"),
@@ -68,6 +75,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "more_like_this", "More &Like This", "Paper", ("L",), tip="The papers in the library most like this one"
+    ),
+    ActionSpec(
+        "mute_like_this",
+        "&Mute Papers Like This…",
+        "Paper",
+        ("Shift+X",),
+        tip="A rule that mutes papers like this one; you see what it would match before saving",
     ),
     ActionSpec(
         "edit_note", "&Edit Note", "Paper", ("E",), tip="Write the paper's note (Markdown; saves itself)", short="Note"

@@ -26,10 +26,12 @@ VIEW_ORDER = (
     ListFilter.TODAY,
     ListFilter.TRENDING,
     ListFilter.STARRED,
+    ListFilter.FOLLOWING,
     ListFilter.NOTED,
     ListFilter.UPDATED,
     ListFilter.ALL,
     ListFilter.READ,
+    ListFilter.MUTED,
 )
 VIEW_TIPS = {
     ListFilter.UNREAD: "Papers you have not read yet",
@@ -43,6 +45,8 @@ VIEW_TIPS = {
     ListFilter.UPDATED: "Papers with a new version since you read them",
     ListFilter.ALL: "Every paper in the library",
     ListFilter.READ: "Papers you have read",
+    ListFilter.FOLLOWING: "Papers by the authors you follow (the count: unread ones). Follow an author from a paper",
+    ListFilter.MUTED: "Papers your mute rules keep out of Inbox, For you, Today and Trending (Edit ▸ Rules…)",
 }
 SECTIONS = ("Views", "Feeds", "Tags")
 EMPTY_TEXT = ("", "No feeds yet", "No tags yet")

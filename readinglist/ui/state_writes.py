@@ -40,6 +40,7 @@ class StateWrites(QObject):
     counts_changed = Signal(object)  # SidebarCounts after a change
     undo_changed = Signal()  # the undo stack grew or shrank: the Undo action's text and state follow
     message = Signal(str, int)  # a status line, and how long to show it (0: until replaced)
+    rules_changed = Signal()  # the rules changed (or a change of them was undone): views are read again
 
     def __init__(
         self,
@@ -106,6 +107,37 @@ class StateWrites(QObject):
             label=label.lower(),
         )
 
+    def change_rules(
+        self, label: str, apply: Callable[[Library], StateChange], describe: Callable[[StateChange], str]
+    ) -> None:
+        """A change of the rules (core.rules): which papers it touches is known only once it is made, so nothing
+        is shown before; the answer redraws them, says what happened (`describe`), and Ctrl+Z undoes it whole."""
+        entry = UndoEntry(label)
+        self._undo.append(entry)
+        self._redo.clear()
+        self.undo_changed.emit()
+        tracker = self._tracker
+
+        def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
+            change = tracker.change(lib, [], lambda: apply(lib))
+            entry.change = change
+            return change, tracker.current(lib)
+
+        def done(result: tuple[StateChange, SidebarCounts]) -> None:
+            change, counts = result
+            self._show_answer(change)
+            self.counts_changed.emit(counts)
+            self.message.emit(describe(change), 8000)
+            self.rules_changed.emit()
+
+        def failed(exc: BaseException) -> None:
+            if entry in self._undo:
+                self._undo.remove(entry)
+                self.undo_changed.emit()
+            self.message.emit(f"Rule not saved: {error_text(exc)}", 0)
+
+        self._worker.submit(job, done, failed=failed, label=label.lower())
+
     def mark_read_on_open(self, key: str) -> None:
         """The paper was opened: read, written together with any other opened meanwhile."""
         state = self._state_of(key)
@@ -157,7 +189,7 @@ class StateWrites(QObject):
 
         def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
             change = entry.change
-            if change is None or not change.after:
+            if change is None or (not change.after and change.rules_before is None):
                 return StateChange((), ()), tracker.current(lib)
             done = tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change))
             redone.change = done
@@ -167,6 +199,10 @@ class StateWrites(QObject):
             change = result[0]
             self._show_answer(change)
             self.counts_changed.emit(result[1])
+            if change.rules_before is not None:
+                self.rules_changed.emit()
+                self.message.emit(f"{verb}: {entry.label}", 5000)
+                return
             keys = list(change.keys)
             if not keys:
                 if redone in target:
