@@ -1090,14 +1090,17 @@ class MainWindow(QMainWindow):
         self._sync_actions()
 
     def action_rules(self) -> RulesDialog:
+        """The Rules dialog, shown and in front; one per window, made on first use."""
         if self.rules_dialog is None:
             self.rules_dialog = RulesDialog(self.worker, self.writes, self)
+        dialog = self.rules_dialog
+        if dialog.isVisible():
+            dialog.raise_()
         else:
-            self.rules_dialog.reload()
-        self.rules_dialog.show()
-        self.rules_dialog.raise_()
-        self.rules_dialog.activateWindow()
-        return self.rules_dialog
+            dialog.reload()
+            dialog.show()
+        dialog.activateWindow()
+        return dialog
 
     def action_mute_like_this(self) -> None:
         key = self.pane.key

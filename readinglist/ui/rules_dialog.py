@@ -109,6 +109,9 @@ class RulesDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Rules")
         self.setObjectName("rulesDialog")
+        # A fixed minimum: left to the layouts it changes as conditions come and go (a round trip to the window
+        # system each time).
+        self.setMinimumSize(760, 480)
         self.resize(900, 560)
         self._worker = worker
         self._writes = writes
