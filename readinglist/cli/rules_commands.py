@@ -1,4 +1,5 @@
-"""Commands for rules and people: `rules add|list|test|change|enable|disable|remove`, `follow`, `unfollow`, `author`."""
+"""Commands for rules, people and doubles: `rules add|list|test|change|enable|disable|remove`, `follow`, `unfollow`,
+`author`, and `same` / `merge` for two records of one paper that no identifier links."""
 
 from __future__ import annotations
 
@@ -107,6 +108,17 @@ def register(sub: Any) -> None:
     p.add_argument("person", metavar="NAME")
     p.set_defaults(handler=cmd_unfollow)
 
+    p = sub.add_parser(
+        "same", help="pairs of records that look like one paper (a journal version and its arXiv record)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_same)
+
+    p = sub.add_parser("merge", help="make two records of one paper one (see `readinglist same`); state on both kept")
+    p.add_argument("keep", metavar="KEEP", help="the record to keep (key or arXiv id)")
+    p.add_argument("other", metavar="OTHER", help="the record merged into it")
+    p.set_defaults(handler=cmd_merge)
+
     p = sub.add_parser("author", help="the papers of one author, newest first, in any form of their name")
     p.add_argument("person", metavar="NAME")
     p.add_argument("--limit", type=int, metavar="N", help="at most N papers")
@@ -149,7 +161,7 @@ def would_do(library: Library, rule: Rule, keys: list[PaperKey]) -> str:
         spared_text = " and ".join(s for s in spared if s)
         return (
             f"would mute {mutes:,} of the {len(keys):,} papers it matches"
-            + (f" ({already:,} already muted by another rule)" if already else "")
+            + (f" ({already:,} of them muted already)" if already else "")
             + (f"; {spared_text} left alone" if spared_text else "")
         )
     verb = {Action.TAG: f"tag “{rule.tag}”", Action.STAR: "star", Action.HIGHLIGHT: "highlight",
@@ -314,4 +326,33 @@ def cmd_author(args: argparse.Namespace, app: App) -> int:
         if not keys and not args.json:
             print(f"no papers by {args.person} in the library", file=sys.stderr)
         _print_papers(library, keys, json=args.json, limit=None)
+    return 0
+
+
+def cmd_same(args: argparse.Namespace, app: App) -> int:
+    with app.open_library(writer=False) as library:
+        pairs = library.same_papers()
+        for pair in pairs:
+            if args.json:
+                row = {"keep": pair.keep, "other": pair.other, "reason": pair.reason}
+                sys.stdout.write(orjson.dumps(row).decode("utf-8") + "\n")
+            else:
+                print(f"{pair.keep}  <-  {pair.other}: {pair.reason}")
+                print(f"    readinglist merge {pair.keep} {pair.other}")
+        if not pairs and not args.json:
+            print("no two records look like one paper", file=sys.stderr)
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace, app: App) -> int:
+    with app.open_library() as library:
+        keep, other = library.resolve(args.keep), library.resolve(args.other)
+        if keep == other:
+            raise RuleError(f"{args.keep} and {args.other} are one record already")
+        merged = library.merge_papers(keep, other)
+        state = library.state(keep)
+        kept = [
+            w for w, on in (("starred", state.starred), ("a note", bool(state.note)), ("tags", bool(state.tags))) if on
+        ]
+        print(f"Merged {merged.other} into {merged.keep}" + (f" (kept: {', '.join(kept)})" if kept else ""))
     return 0

@@ -19,6 +19,7 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from readinglist.core.models import (
     ListFilter,
     Paper,
     PaperKey,
+    PaperMerge,
     PaperState,
     SortKey,
     StateChange,
@@ -49,6 +51,8 @@ from readinglist.core.models import (
     utc_now,
 )
 from readinglist.core.papers import (
+    join_states,
+    merge_copy,
     merge_sighting,
     new_doc,
     normalized,
@@ -65,6 +69,7 @@ from readinglist.core.storage import BackupInfo, Store
 from readinglist.core.taste import community_signal, trending_score
 
 if TYPE_CHECKING:
+    from readinglist.core.duplicates import SamePaper
     from readinglist.core.feeds import FeedRegistry
     from readinglist.core.taste import Taste
 from readinglist.core.text import (
@@ -106,6 +111,16 @@ def _unmuted(state: PaperState, now: str) -> PaperState:
     if state.read_by_rule:
         state = replace(state, read=False, read_at=now)
     return replace(state, muted_by="", muted_at=now)
+
+
+def _consistent(state: PaperState, mute_rules: AbstractSet[str], now: str) -> PaperState:
+    if not state.muted:
+        return state
+    if state.starred or state.muted_by not in mute_rules:
+        return _unmuted(state, now)
+    if not state.read:
+        return replace(state, muted_by=KEPT)
+    return state
 
 
 def today_cutoff(now: datetime | None = None) -> str:
@@ -151,6 +166,7 @@ class Library:
         self._backup_checked = False
         self._rules_cache: tuple[str | None, tuple[Rule, ...]] | None = None
         self._shown_by_rules: dict[Action, tuple[tuple[Any, ...], frozenset[str]]] = {}
+        self._same_cache: tuple[tuple[str, ...], dict[str, SamePaper]] | None = None
         store.on_reload = self._build_indexes
         store.on_parts_changed = self._parts_changed
         # Papers whose state (only) other processes changed since `catch_up` last reported; None: more changed.
@@ -789,8 +805,17 @@ class Library:
             self._index_caught_up()
         return change
 
-    def _store_states(self, new_states: Sequence[PaperState]) -> StateChange:
-        """Write whole states, inside the caller's transaction; the in-memory states follow."""
+    def _store_states(
+        self, new_states: Sequence[PaperState], *, mute_rules: AbstractSet[str] | None = None
+    ) -> StateChange:
+        """Write whole states, inside the caller's transaction; the in-memory states follow. A state that breaks
+        the mute rules' promises (an undo, a merge or an archive can put one together field by field) is put right
+        first: a starred paper is never muted, a muted paper unread by hand is the user's to keep, and a paper is
+        muted only by a rule that is on (`mute_rules`: their ids, when the rules are changing in this commit)."""
+        if mute_rules is None:
+            mute_rules = {r.id for r in self.rules() if r.enabled and r.action is Action.MUTE}
+        now = utc_now()
+        new_states = [_consistent(s, mute_rules, now) for s in new_states]
         before = tuple(self.state(s.key) for s in new_states)
         updates: dict[str, list[int]] = {}
         inserts: dict[str, list[Doc]] = {}
@@ -886,6 +911,8 @@ class Library:
     def rules(self) -> list[Rule]:
         """The user's rules (core.rules), oldest first."""
         stamp = self.store.files().get(RULES_PART)
+        if self.store.changing(RULES_PART):  # a commit under way changes them (a merge, put_rules): read them now
+            return rules_from_part(self.store.loaded_part(RULES_PART))
         if self._rules_cache is None or self._rules_cache[0] != stamp:
             self._rules_cache = (stamp, tuple(rules_from_part(self.store.loaded_part(RULES_PART))))
         return list(self._rules_cache[1])
@@ -986,7 +1013,10 @@ class Library:
                 table.truncate()
                 table.insert_multiple([r.to_doc() for r in after])
                 acting = [compiled(r) for r in after if r.enabled and r.action.writes_state]
-                change = self._store_states(self._ruled(sorted(candidates & self._docs.keys()), acting, now))
+                mute_rules = {r.id for r in after if r.enabled and r.action is Action.MUTE}
+                change = self._store_states(
+                    self._ruled(sorted(candidates & self._docs.keys()), acting, now), mute_rules=mute_rules
+                )
         except BaseException:
             self._build_indexes()
             raise
@@ -994,6 +1024,87 @@ class Library:
         return replace(
             change, rules_before=tuple(r.to_doc() for r in before), rules_after=tuple(r.to_doc() for r in after)
         )
+
+    # ---- two records of one paper ----------------------------------------------------------------------------
+
+    def same_paper_index(self) -> Mapping[str, SamePaper]:
+        """Paper -> the record that looks like the same paper, where one does (worked out for the whole library
+        once per change of its papers: a fraction of a second at 100,000 papers)."""
+        stamp = self.papers_signature()
+        if self._same_cache is None or self._same_cache[0] != stamp:
+            pairs: dict[str, SamePaper] = {}
+            for pair in self.same_papers():
+                pairs.setdefault(pair.keep, pair)
+                pairs.setdefault(pair.other, pair)
+            self._same_cache = (stamp, pairs)
+        return MappingProxyType(self._same_cache[1])
+
+    def same_papers(self, *, keys: Iterable[str] | None = None) -> list[SamePaper]:
+        """Pairs of records that look like one paper no identifier links (core.duplicates): offered, never merged
+        here. `keys`: only pairs with one of these (the papers an import just brought)."""
+        from readinglist.core.duplicates import find_same_papers
+
+        return find_same_papers(self._docs, keys=keys)
+
+    @writes
+    def merge_papers(self, keep: str, other: str) -> PaperMerge:
+        """Make `other` part of `keep`, in one commit: its identifiers, feeds and missing fields join the kept
+        record (so it is never added again), the user's state on both is joined (a star or a note on either is
+        kept), and the other record goes. `unmerge` undoes it."""
+        keep, other = self._require([keep, other])
+        if keep == other:
+            raise ValueError("a paper cannot be merged with itself")
+        keep_doc, other_doc = dict(self._docs[keep]), dict(self._docs[other])
+        fields = merge_copy(keep_doc, other_doc)
+        ids = list(dict.fromkeys([*keep_doc.get("ids", ()), *fields.get("ids", ()), *other_doc.get("ids", ()), other]))
+        fields["ids"] = ids
+        fields = with_reading({**keep_doc, **fields}, fields)
+        keep_state, other_state = self.state(keep), self.state(other)
+        joined = replace(join_states(keep_state, other_state), key=PaperKey(keep))
+        self._before_change()
+        try:
+            with self.store.transaction():
+                self._write_changes({keep: fields})
+                self._remove_paper(other)
+                if joined != keep_state:
+                    self._store_states([joined])
+        except BaseException:
+            self._build_indexes()
+            raise
+        self._build_indexes()
+        self._reindex([keep])
+        return PaperMerge(PaperKey(keep), PaperKey(other), keep_doc, other_doc, keep_state, other_state)
+
+    @writes
+    def unmerge(self, merge: PaperMerge) -> None:
+        """Undo `merge_papers`: both records as they were, with their own state."""
+        if merge.other in self._docs:
+            return  # already apart (undone before, or added again meanwhile)
+        self._before_change()
+        try:
+            with self.store.transaction():
+                restored = [dict(merge.other_doc)]
+                if merge.keep in self._docs:
+                    self._remove_paper(merge.keep)  # and written again as it was, not patched: fields the merge
+                    restored.insert(0, dict(merge.keep_doc))  # brought (a DOI, a journal) go with it
+                self._write_new(restored)
+                self._store_states([s for s in (merge.keep_state, merge.other_state) if s.key in self._docs])
+        except BaseException:
+            self._build_indexes()
+            raise
+        self._build_indexes()
+        self._reindex([merge.keep, merge.other])
+
+    def _remove_paper(self, key: str) -> None:
+        """Take one paper and its state out of the store (in the caller's transaction); indexes are rebuilt after."""
+        part, doc_id = self._where[key]
+        self.store.db(part).table(PAPERS).remove(doc_ids=[int(doc_id)])
+        if key in self._delta_ids:
+            self.store.db(DELTA).table(PAPERS).remove(doc_ids=[self._delta_ids.pop(key)])
+        where = self._state_where.pop(key, None)
+        if where is not None:
+            self.store.db(where[0]).table(STATE).remove(doc_ids=[int(where[1])])
+            self._states.pop(key, None)
 
     # ---- backups ---------------------------------------------------------------------------------------------
 

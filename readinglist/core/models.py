@@ -156,6 +156,18 @@ class ImportResult:
 
 
 @dataclass(frozen=True, slots=True)
+class PaperMerge:
+    """Two records of one paper made one (`Library.merge_papers`), with what undoes it (`Library.unmerge`)."""
+
+    keep: PaperKey
+    other: PaperKey
+    keep_doc: Mapping[str, Any]  # the kept record before the merge
+    other_doc: Mapping[str, Any]  # the record merged into it, whole
+    keep_state: PaperState
+    other_state: PaperState
+
+
+@dataclass(frozen=True, slots=True)
 class StateChange:
     """Returned by every state mutation so a caller knows what to redraw and how to undo it."""
 
@@ -165,6 +177,15 @@ class StateChange:
     # undo puts the rules back as well as the papers they changed.
     rules_before: tuple[Mapping[str, Any], ...] | None = None
     rules_after: tuple[Mapping[str, Any], ...] | None = None
+    # Two records made one (undone by `Library.unmerge`), or a merge undone (redone by merging again).
+    merged: PaperMerge | None = None
+    unmerged: PaperMerge | None = None
+
+    @property
+    def reshapes(self) -> bool:
+        """Whether the change did more than set the state of papers it names (rules, merges): views are read
+        again and counts recounted."""
+        return self.rules_before is not None or self.merged is not None or self.unmerged is not None
 
     @property
     def keys(self) -> tuple[PaperKey, ...]:

@@ -230,3 +230,21 @@ def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
         if _newer(their_at, my_at) or (their_at == my_at and their and not mine):
             out = replace(out, **{value: their, stamp: their_at})
     return out
+
+
+def join_states(keep: PaperState, other: PaperState) -> PaperState:
+    """The state of one paper the library held as two records (a journal version and its arXiv record), so that
+    nothing the user did on either is lost: a star or read mark on either, both notes, every tag."""
+    out = keep
+    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("dismissed", "dismissed_at")):
+        if getattr(other, value) and not getattr(keep, value):
+            out = replace(out, **{value: True, stamp: getattr(other, stamp)})
+    if other.note.strip() and other.note.strip() not in keep.note:
+        note = f"{keep.note.rstrip()}\n\n{other.note.strip()}\n" if keep.note.strip() else other.note
+        out = replace(out, note=note, note_at=max(keep.note_at or "", other.note_at or "") or None)
+    tags = tuple(dict.fromkeys([*keep.tags, *other.tags]))
+    if tags != keep.tags:
+        out = replace(out, tags=tags, tags_at=max(keep.tags_at or "", other.tags_at or "") or None)
+    if out.starred and out.muted:
+        out = replace(out, muted_by="", muted_at=None)
+    return out

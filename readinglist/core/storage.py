@@ -587,6 +587,10 @@ class Store:
             self._dbs[part] = db
         return db
 
+    def changing(self, part: str) -> bool:
+        """Whether the transaction under way has changed this part (its memory is ahead of its file)."""
+        return part in self._dirty
+
     def mark_dirty(self, part: str, data: dict[str, Any]) -> None:
         if not self.writer:
             raise StoreError("this library was opened read-only")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from readinglist.core.duplicates import SamePaper
 from readinglist.core.library import Library, today_cutoff
 from readinglist.core.models import (
     ListFilter,
@@ -246,6 +247,7 @@ class ViewRows:
     ranking: Ranking | None = None
     hidden_muted: int = 0  # papers of this entry that mute rules keep out of it
     highlighted: frozenset[str] = frozenset()  # papers highlight rules mark
+    same: Mapping[str, SamePaper] = field(default_factory=dict)  # listed paper -> a record that looks like it
     muted_by: Mapping[str, str] = field(default_factory=dict)  # muted paper -> the name of the rule that muted it
 
 
@@ -304,14 +306,30 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
             today = today_cutoff()
             view = ListFilter(selection.name)
             hidden = sum(1 for k in lib.muted_keys() if lib.hidden_by_rules(view, k, today=today))
+        # Few papers are muted or have a double: walk those, not the view.
+        muted = lib.muted_keys()
+        same_index = lib.same_paper_index()
+        in_view = set(keys) if muted or same_index else set()
         rule_names = {r.id: r.name for r in lib.rules()}
         muted_by: dict[str, str] = {}
-        for k in keys:
-            paper_state = lib.state(k)
-            if paper_state.muted:
-                muted_by[k] = rule_names.get(paper_state.muted_by, paper_state.muted_by)
+        for k in muted:
+            if k in in_view:
+                rule_id = lib.state_doc(k)["muted_by"]
+                muted_by[k] = rule_names.get(rule_id, rule_id)
+        same = {k: pair for k, pair in same_index.items() if k in in_view}
         highlighted = lib.shown_by_rules(Action.HIGHLIGHT)
-    return ViewRows(selection, rows, states, len(lib), lib.feed_names(), ranking, hidden, highlighted, muted_by)
+    return ViewRows(
+        selection,
+        rows,
+        states,
+        len(lib),
+        lib.feed_names(),
+        ranking,
+        hidden_muted=hidden,
+        highlighted=highlighted,
+        same=same,
+        muted_by=muted_by,
+    )
 
 
 def _by_relevance(lib: Library, keys: list[PaperKey]) -> tuple[list[PaperKey], Ranking]:
@@ -498,8 +516,8 @@ class SidebarTracker:
         keys = [k for k in dict.fromkeys(keys) if k in lib]
         before = [self._share(lib, k) for k in keys]
         change = apply()
-        if change.rules_before is not None:
-            self.recount(lib)  # the rules changed: which papers they touch is known only now
+        if change.reshapes:
+            self.recount(lib)  # rules or records changed: which papers that touched is known only now
             return change
         for share in before:
             self._add(share, -1)
@@ -547,6 +565,11 @@ def undo_change(lib: Library, change: StateChange) -> StateChange:
     A field changed again since (by another change) is left as it is now. A change of the rules puts the rules
     back first (a mute taken back gives its papers back), then what the rule wrote (tags, stars), in one commit.
     """
+    if change.merged is not None:
+        lib.unmerge(change.merged)
+        return StateChange((), (), unmerged=change.merged)
+    if change.unmerged is not None:
+        return merge(lib, change.unmerged.keep, change.unmerged.other)
     if change.rules_before is None:
         return _undo_states(lib, change)
     with lib.transaction():
@@ -559,6 +582,13 @@ def undo_change(lib: Library, change: StateChange) -> StateChange:
         after[a.key] = a
     keys = list(before)
     return replace(ruled, before=tuple(before[k] for k in keys), after=tuple(after[k] for k in keys))
+
+
+def merge(lib: Library, keep: str, other: str) -> StateChange:
+    """Make two records of one paper one (the user confirmed "same paper?"), as an undoable change."""
+    before = lib.state(keep)
+    merged = lib.merge_papers(keep, other)
+    return StateChange((before,), (lib.state(keep),), merged=merged)
 
 
 def _undo_states(lib: Library, change: StateChange) -> StateChange:

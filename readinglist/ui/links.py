@@ -30,6 +30,19 @@ def author_of_link(url: QUrl) -> str | None:
     return unquote(path[len("author/") :]) or None
 
 
+def merge_link(keep: str, other: str) -> str:
+    """The href of a link that offers to make two records of one paper one."""
+    return f"{INTERNAL_SCHEME}:merge/" + quote(keep, safe="") + "/" + quote(other, safe="")
+
+
+def merge_of_link(url: QUrl) -> tuple[str, str] | None:
+    path = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
+    if url.scheme() != INTERNAL_SCHEME or not path.startswith("merge/"):
+        return None
+    keep, _, other = path[len("merge/") :].partition("/")
+    return (unquote(keep), unquote(other)) if keep and other else None
+
+
 def is_web_url(url: str | QUrl) -> bool:
     """The core's rule (`identity.is_web_url`), for a QUrl too."""
     if isinstance(url, QUrl):

@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
 
         self.pane = PaperPane([a["star"], a["toggle_read"], a["edit_note"], a["tag"], a["open"], a["open_pdf"]])
         self.pane.author_clicked.connect(lambda name: self.show_view(Selection("author", name)))
+        self.pane.merge_requested.connect(self.merge_papers)
         self.pane.note_edited.connect(self._save_note)
         self.pane.tags_added.connect(self._add_tags)
         self.pane.tag_removed.connect(self._remove_tag)
@@ -523,6 +524,7 @@ class MainWindow(QMainWindow):
                 why=ranking.why if ranking is not None else None,
                 highlighted=view.highlighted,
                 muted_by=view.muted_by,
+                same=view.same,
             )
         if view.selection.kind == "author" and not same:
             self._following_author = None
@@ -597,7 +599,7 @@ class MainWindow(QMainWindow):
             self.show_view(selection.base)
         elif link in ("follow", "unfollow") and selection.kind == "author":
             person, follow = selection.name, link == "follow"
-            self.writes.change_rules(
+            self.writes.reshape(
                 "Follow" if follow else "Unfollow",
                 lambda lib: rules_jobs.set_following(lib, person, follow),
                 lambda _change: f"{'Following' if follow else 'No longer following'} {person}",
@@ -703,7 +705,13 @@ class MainWindow(QMainWindow):
             self.pane.show_paper(None)
         else:
             row = self.model.row_at(row_number)
-            self.pane.show_paper(row, self.model.state(key), self.model.feed_labels(row), self.model.muted_by(key))
+            self.pane.show_paper(
+                row,
+                self.model.state(key),
+                self.model.feed_labels(row),
+                self.model.muted_by(key),
+                self.model.same_paper(key),
+            )
             self._show_why(key)
         self._paper_opened(key)
         self._sync_actions()
@@ -1088,6 +1096,18 @@ class MainWindow(QMainWindow):
         self._relevance = not self._relevance
         self.reload_view()
         self._sync_actions()
+
+    def merge_papers(self, keep: str, other: str, *, ask: bool = True) -> None:
+        """The user says two records are one paper: after asking, one change (Ctrl+Z makes them two again)."""
+        text = (
+            f"Make {other} part of {keep}? One record stays, with the identifiers and feeds of both; your stars, "
+            "notes and tags on either are kept on it. Undo (Ctrl+Z) makes them two again."
+        )
+        if ask and not self.confirm("Same paper?", text):
+            return
+        self.writes.reshape(
+            "Merge", lambda lib: jobs.merge(lib, keep, other), lambda _change: f"Merged {other} into {keep}"
+        )
 
     def action_rules(self) -> RulesDialog:
         """The Rules dialog, shown and in front; one per window, made on first use."""

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
+from readinglist.core.duplicates import SamePaper
 from readinglist.core.models import date_of
 from readinglist.ui.elide import TITLE_SHOWN, shown, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
@@ -93,6 +94,7 @@ class PaperTableModel(QAbstractTableModel):
         self._why: Mapping[str, tuple[str, ...]] = {}  # key -> why the view ranks it there, in words
         self._highlighted: AbstractSet[str] = frozenset()  # papers a highlight rule marks
         self._muted_by: Mapping[str, str] = {}  # muted paper -> the rule that muted it, by name
+        self._same: Mapping[str, SamePaper] = {}  # paper -> a record that looks like the same paper
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -255,6 +257,9 @@ class PaperTableModel(QAbstractTableModel):
         """The name of the rule that muted this paper ("" when none did, or the view does not know)."""
         return self._muted_by.get(key, "") if self._state(key).muted else ""
 
+    def same_paper(self, key: str) -> SamePaper | None:
+        return self._same.get(key)
+
     def highlighted(self, key: str) -> bool:
         return key in self._highlighted
 
@@ -272,6 +277,7 @@ class PaperTableModel(QAbstractTableModel):
         why: Mapping[str, tuple[str, ...]] | None = None,
         highlighted: AbstractSet[str] = frozenset(),
         muted_by: Mapping[str, str] | None = None,
+        same: Mapping[str, SamePaper] | None = None,
     ) -> None:
         """Show a view's rows. The same papers again (a reload) keep their places; different ones reset.
         `feed_names`: subscription id -> name, for the source column. `ranked`: the rows come best first, and are
@@ -281,6 +287,7 @@ class PaperTableModel(QAbstractTableModel):
         self._why = why or {}
         self._highlighted = highlighted
         self._muted_by = muted_by or {}
+        self._same = same or {}
         if ranked:
             self._sort_column = AS_RANKED
         elif self._sort_column == AS_RANKED:

@@ -22,10 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from readinglist.core.duplicates import SamePaper
 from readinglist.core.text import visible_controls
 from readinglist.ui.elide import ABSTRACT_SHOWN, AUTHORS_SHOWN, PANE_TITLE_SHOWN, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
-from readinglist.ui.links import SafeTextBrowser, author_link, author_of_link, is_web_url
+from readinglist.ui.links import (
+    SafeTextBrowser,
+    author_link,
+    author_of_link,
+    is_web_url,
+    merge_link,
+    merge_of_link,
+)
 from readinglist.ui.note_editor import NoteEditor
 from readinglist.ui.tag_bar import TagBar
 
@@ -94,6 +102,7 @@ def paper_html(
     feeds: Sequence[str] | None = None,
     why: tuple[str, str] | None = None,
     muted_by: str = "",
+    same: SamePaper | None = None,
 ) -> str:
     """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text.
     `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids); `why`: a
@@ -124,6 +133,14 @@ def paper_html(
         parts.append(
             f"<p style='color: {dim}'><b>Muted</b> by rule “{e(muted_by)}”: out of Inbox and For you. "
             "Mark it unread (M) to keep it; Edit ▸ Rules… changes the rule.</p>"
+        )
+    if same is not None:
+        other = same.other if same.keep == row.key else same.keep
+        accent = palette.color(QPalette.ColorRole.Link).name()
+        parts.append(
+            f"<p style='color: {dim}'><b style='color: {accent}'>Same paper?</b> Another record, {e(other)}, has the "
+            f"{e(same.reason)}. <a href='{e(merge_link(same.keep, same.other))}'>Merge them</a> (one record, your "
+            "stars, notes and tags on both kept; Ctrl+Z undoes it)</p>"
         )
     if why is not None:
         accent = palette.color(QPalette.ColorRole.Link).name()
@@ -172,6 +189,7 @@ class PaperPane(QWidget):
     """Shows one paper. The window gives it the row and state; it reports edits to the note and the tags."""
 
     author_clicked = Signal(str)  # an author's name, clicked: the window lists their papers
+    merge_requested = Signal(str, str)  # keep, other: the user asked to make two records of one paper one
     note_edited = Signal(str, str)  # key, note
     tags_added = Signal(str, list)  # key, tags
     tag_removed = Signal(str, str)  # key, tag
@@ -184,6 +202,7 @@ class PaperPane(QWidget):
         self._feeds: list[str] = []
         self._why: tuple[str, str] | None = None
         self._muted_by = ""
+        self._same: SamePaper | None = None
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -254,14 +273,16 @@ class PaperPane(QWidget):
         state: RowState = DEFAULT_STATE,
         feeds: Sequence[str] | None = None,
         muted_by: str = "",
+        same: SamePaper | None = None,
     ) -> None:
-        """Show a paper (None: no paper), with the names of its feeds and the rule that muted it. The same paper
-        again only refreshes its state."""
+        """Show a paper (None: no paper), with the names of its feeds, the rule that muted it and a record that
+        looks like the same paper. The same paper again only refreshes its state."""
         if row is not None and self._row is not None and row.key == self._row.key and row == self._row:
             self.update_state(state)
             return
         self._row = row
         self._muted_by = muted_by if state.muted else ""
+        self._same = same
         self._state = state
         self._why = None
         self._feeds = list(row.feeds if feeds is None else feeds) if row is not None else []
@@ -287,12 +308,17 @@ class PaperPane(QWidget):
 
     def _render(self) -> None:
         if self._row is not None:
-            self.details.setHtml(paper_html(self._row, self.palette(), self._feeds, self._why, self._muted_by))
+            self.details.setHtml(
+                paper_html(self._row, self.palette(), self._feeds, self._why, self._muted_by, self._same)
+            )
 
     def _internal_link(self, url: QUrl) -> None:
         name = author_of_link(url)
         if name:
             self.author_clicked.emit(name)
+        pair = merge_of_link(url)
+        if pair is not None:
+            self.merge_requested.emit(*pair)
 
     @property
     def why_text(self) -> str:

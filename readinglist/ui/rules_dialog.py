@@ -264,7 +264,7 @@ class RulesDialog(QDialog):
         if on == rule.enabled:
             return
         rule_id = rule.id
-        self._writes.change_rules(
+        self._writes.reshape(
             f"Turn {'On' if on else 'Off'} Rule",
             lambda lib: rules_jobs.set_enabled(lib, rule_id, on),
             lambda change: describe_change(change, rule if on else None),
@@ -275,7 +275,7 @@ class RulesDialog(QDialog):
         if rule is None:
             return
         rule_id = rule.id
-        self._writes.change_rules(
+        self._writes.reshape(
             "Remove Rule",
             lambda lib: rules_jobs.remove_rule(lib, rule_id),
             lambda change: f"Removed rule “{rule.name}”. {describe_change(change)}",
@@ -371,7 +371,7 @@ class RulesDialog(QDialog):
     def save(self) -> None:
         rule = self.current_rule()
         editing = self._editing is not None
-        self._writes.change_rules(
+        self._writes.reshape(
             "Change Rule" if editing else "Add Rule",
             lambda lib: rules_jobs.save_rule(lib, rule),
             lambda change: describe_change(change, rule) if rule.action.writes_state else f"Saved rule “{rule.name}”",

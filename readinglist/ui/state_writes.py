@@ -40,7 +40,7 @@ class StateWrites(QObject):
     counts_changed = Signal(object)  # SidebarCounts after a change
     undo_changed = Signal()  # the undo stack grew or shrank: the Undo action's text and state follow
     message = Signal(str, int)  # a status line, and how long to show it (0: until replaced)
-    rules_changed = Signal()  # the rules changed (or a change of them was undone): views are read again
+    rules_changed = Signal()  # rules or records changed (or such a change was undone): views are read again
 
     def __init__(
         self,
@@ -107,11 +107,12 @@ class StateWrites(QObject):
             label=label.lower(),
         )
 
-    def change_rules(
+    def reshape(
         self, label: str, apply: Callable[[Library], StateChange], describe: Callable[[StateChange], str]
     ) -> None:
-        """A change of the rules (core.rules): which papers it touches is known only once it is made, so nothing
-        is shown before; the answer redraws them, says what happened (`describe`), and Ctrl+Z undoes it whole."""
+        """A change of the rules (core.rules) or of the records (a merge): which papers it touches is known only
+        once it is made, so nothing is shown before; the answer redraws them, says what happened (`describe`), and
+        Ctrl+Z undoes it whole."""
         entry = UndoEntry(label)
         self._undo.append(entry)
         self._redo.clear()
@@ -189,7 +190,7 @@ class StateWrites(QObject):
 
         def job(lib: Library) -> tuple[StateChange, SidebarCounts]:
             change = entry.change
-            if change is None or (not change.after and change.rules_before is None):
+            if change is None or (not change.after and not change.reshapes):
                 return StateChange((), ()), tracker.current(lib)
             done = tracker.change(lib, change.keys, lambda: jobs.undo_change(lib, change))
             redone.change = done
@@ -199,7 +200,7 @@ class StateWrites(QObject):
             change = result[0]
             self._show_answer(change)
             self.counts_changed.emit(result[1])
-            if change.rules_before is not None:
+            if change.reshapes:
                 self.rules_changed.emit()
                 self.message.emit(f"{verb}: {entry.label}", 5000)
                 return

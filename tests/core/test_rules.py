@@ -313,11 +313,6 @@ def test_undo_of_a_star_rule_unstars(library: Library) -> None:
     assert full_state(library) == before
 
 
-@pytest.mark.xfail(
-    reason="undo_change of a rules change writes muted_by back after put_rules, over a star set since: "
-    "the paper ends starred and muted",
-    strict=True,
-)
 def test_undo_of_turning_a_mute_off_never_mutes_a_paper_starred_since(library: Library) -> None:
     build(library, 60)
     library.put_rules([no_surveys()])
@@ -331,11 +326,6 @@ def test_undo_of_turning_a_mute_off_never_mutes_a_paper_starred_since(library: L
     assert not s.muted  # a starred paper is never muted
 
 
-@pytest.mark.xfail(
-    reason="undo_change of a rules change writes muted_by back after put_rules, over an unread mark set since: "
-    "the paper ends muted and unread, in Unread and Muted at once",
-    strict=True,
-)
 def test_undo_of_turning_a_mute_off_never_mutes_a_paper_marked_unread_since(library: Library) -> None:
     build(library, 60)
     library.put_rules([no_surveys()])
@@ -350,10 +340,6 @@ def test_undo_of_turning_a_mute_off_never_mutes_a_paper_marked_unread_since(libr
     assert not s.muted  # the user's unread mark wins over the rule
 
 
-@pytest.mark.xfail(
-    reason="undo_change of a plain unstar (put_states) stars a paper a mute rule muted since, and leaves it muted",
-    strict=True,
-)
 def test_undoing_an_unstar_unmutes_the_paper(library: Library) -> None:
     build(library, 60)
     victim = next(k for k in survey_keys(library) if library.state(k).starred)
