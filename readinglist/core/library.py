@@ -63,9 +63,20 @@ from readinglist.core.papers import (
 )
 from readinglist.core.rules import PART as RULES_PART
 from readinglist.core.rules import TABLE as RULES_TABLE
-from readinglist.core.rules import Action, CompiledRule, Rule, check_rule, compiled, judge, rules_from_part
+from readinglist.core.rules import (
+    Action,
+    CompiledRule,
+    Rule,
+    Verdict,
+    check_rule,
+    compiled,
+    indexed_phrases,
+    judge,
+    rules_from_part,
+    verdict_for,
+)
 from readinglist.core.search import SearchIndex, query_words
-from readinglist.core.storage import BackupInfo, Store
+from readinglist.core.storage import BackupInfo, Store, gc_paused
 from readinglist.core.taste import community_signal, trending_score
 
 if TYPE_CHECKING:
@@ -167,6 +178,7 @@ class Library:
         self._rules_cache: tuple[str | None, tuple[Rule, ...]] | None = None
         self._shown_by_rules: dict[Action, tuple[tuple[Any, ...], frozenset[str]]] = {}
         self._same_cache: tuple[tuple[str, ...], dict[str, SamePaper]] | None = None
+        self._not_ascii_cache: tuple[tuple[str, ...], frozenset[str]] | None = None
         store.on_reload = self._build_indexes
         store.on_parts_changed = self._parts_changed
         # Papers whose state (only) other processes changed since `catch_up` last reported; None: more changed.
@@ -942,8 +954,42 @@ class Library:
         (a mute skips starred papers and those the user kept unread; `rule_would_change` says what it would do)."""
         test = compiled(rule).matches
         docs = self._docs
-        pool = docs.keys() if keys is None else [k for k in keys if k in docs]
-        return [PaperKey(k) for k in pool if test(docs[k])]
+        pool: Iterable[str] = docs.keys() if keys is None else [k for k in keys if k in docs]
+        if keys is None:
+            hits = self._indexed_candidates(rule)
+            if hits is not None:
+                pool = sorted(k for k in hits if k in docs)
+        with gc_paused():
+            return [PaperKey(k) for k in pool if test(docs[k])]
+
+    def _indexed_candidates(self, rule: Rule) -> set[str] | None:
+        """The papers that may match the rule's words (a superset, tested one by one after), when the search index
+        is current; None to test every paper. On ASCII text the index's words are the rule's words (it splits at
+        every character that is not a letter or digit, where a rule's words need a non-word character), so its
+        hits hold every match; a text with other characters may fold otherwise ("Straße" reads "strasse" to a
+        rule, not to the index), so every such paper is a candidate too."""
+        lookup = indexed_phrases(rule)
+        if lookup is None or self._search is None:
+            return None
+        try:
+            if self._search.generation() != self.store.generation or self.store.changing(DELTA):
+                return None
+            hits = self._search.phrase_keys(*lookup)
+        except sqlite3.Error:
+            return None
+        return hits | self._not_ascii()
+
+    def _not_ascii(self) -> frozenset[str]:
+        """Papers whose title or abstract, as shown, is not plain ASCII (worked out once per change of papers)."""
+        stamp = self.papers_signature()
+        if self._not_ascii_cache is None or self._not_ascii_cache[0] != stamp:
+            keys = []
+            for key, doc in self._docs.items():
+                title, _, abstract = shown(doc)
+                if not (title.isascii() and abstract.isascii()):
+                    keys.append(key)
+            self._not_ascii_cache = (stamp, frozenset(keys))
+        return self._not_ascii_cache[1]
 
     def by_author(self, name: str, *, keys: Iterable[str] | None = None) -> list[PaperKey]:
         """Papers by the person `name` names, in any of the forms feeds write names (core.people)."""
@@ -957,12 +1003,21 @@ class Library:
         pool = docs.keys() if keys is None else [k for k in keys if k in docs]
         return [PaperKey(k) for k in pool if matcher.matches(shown(docs[k])[1])]
 
-    def _ruled(self, keys: Iterable[str], rules: Sequence[CompiledRule], now: str) -> list[PaperState]:
-        """The states the rules that write (mute, tag, star) give these papers; only those that change."""
+    def _ruled(
+        self,
+        keys: Iterable[str],
+        rules: Sequence[CompiledRule],
+        now: str,
+        *,
+        settled: AbstractSet[str] = frozenset(),
+        verdict_of: Callable[[str], Verdict] | None = None,
+    ) -> list[PaperState]:
+        """The states the rules that write (mute, tag, star) give these papers; only those that change. `settled`:
+        mute rules not being judged here whose mutes stand (they are on, and neither they nor the papers changed)."""
         out = []
         for key in keys:
             st = self.state(key)
-            verdict = judge(rules, self._docs[key])
+            verdict = verdict_of(key) if verdict_of is not None else judge(rules, self._docs[key])
             new = st
             if verdict.star and not new.starred and new.starred_at is None:  # never re-stars what the user unstarred
                 new = replace(new, starred=True, starred_at=now)
@@ -970,7 +1025,9 @@ class Library:
                 merged = tuple(dict.fromkeys([*new.tags, *verdict.tags]))
                 if merged != new.tags:
                     new = replace(new, tags=merged, tags_at=now)
-            if new.muted and (new.starred or not verdict.mutes):
+            if new.muted and new.muted_by in settled and not new.starred:
+                pass
+            elif new.muted and (new.starred or not verdict.mutes):
                 new = _unmuted(new, now)
             elif new.muted and new.muted_by not in verdict.mutes:
                 new = replace(new, muted_by=verdict.mutes[0])  # still muted, now by another rule
@@ -997,14 +1054,18 @@ class Library:
         changed = {i for i in old_by_id.keys() | new_by_id.keys() if old_by_id.get(i) != new_by_id.get(i)}
         if not changed:
             return StateChange((), (), tuple(r.to_doc() for r in before), tuple(r.to_doc() for r in after))
-        candidates: set[str] = set()
+        # Papers the changed rules match now (judged by those rules alone: what the others do to them stands), and
+        # papers the changed mute rules muted (judged by every rule: another may mute them in their place).
+        matched: set[str] = set()
         for rule_id in changed:
             new_rule = new_by_id.get(rule_id)
             if new_rule is not None and new_rule.enabled and new_rule.action.writes_state:
-                candidates.update(self.rules_matching(new_rule))
+                matched.update(self.rules_matching(new_rule))
         changed_mutes = {i for i in changed if (old_by_id.get(i) or new_by_id[i]).action is Action.MUTE}
-        if changed_mutes:
-            candidates.update(k for k, st in self._states.items() if st.get("muted_by") in changed_mutes)
+        was_muted = (
+            {k for k, st in self._states.items() if st.get("muted_by") in changed_mutes} if changed_mutes else set()
+        )
+        settled = {r.id for r in after if r.enabled and r.action is Action.MUTE and r.id not in changed}
         self._before_change()
         now = utc_now()
         try:
@@ -1013,10 +1074,22 @@ class Library:
                 table.truncate()
                 table.insert_multiple([r.to_doc() for r in after])
                 acting = [compiled(r) for r in after if r.enabled and r.action.writes_state]
+                acting_changed = [c for c in acting if c.rule.id in changed]
                 mute_rules = {r.id for r in after if r.enabled and r.action is Action.MUTE}
-                change = self._store_states(
-                    self._ruled(sorted(candidates & self._docs.keys()), acting, now), mute_rules=mute_rules
-                )
+                docs = self._docs.keys()
+                known = None
+                if len(acting_changed) == 1:  # one rule added or changed: it matches each of `matched`, known
+                    known = verdict_for(acting_changed[0].rule)
+                with gc_paused():
+                    states = self._ruled(
+                        sorted((matched - was_muted) & docs),
+                        acting_changed,
+                        now,
+                        settled=settled,
+                        verdict_of=(lambda _key: known) if known is not None else None,
+                    )
+                    states += self._ruled(sorted(was_muted & docs), acting, now, settled=settled)
+                change = self._store_states(states, mute_rules=mute_rules)
         except BaseException:
             self._build_indexes()
             raise

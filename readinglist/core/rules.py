@@ -346,6 +346,25 @@ def compiled(rule: Rule) -> CompiledRule:
     return hit
 
 
+_FTS_COLUMNS = {"title": ("title",), "abstract": ("abstract",), "text": ("title", "abstract")}
+_PLAIN_WORD = re.compile(r"^[a-z0-9]+$")
+
+
+def indexed_phrases(rule: Rule) -> tuple[tuple[str, ...], list[list[str]]] | None:
+    """For a rule with a words condition on title or abstract: the search index's columns and the phrases any
+    paper the rule matches must hold, so that the index can name the few papers worth testing. None when no
+    condition can be looked up so (patterns, authors, categories), or its words are not plain ASCII (the index
+    folds ß and ligatures otherwise than rules do)."""
+    for cond in rule.conditions:
+        if cond.field not in _FTS_COLUMNS or cond.is_regex:
+            continue
+        phrases = [_words(a) for a in cond.value.split(",")]
+        phrases = [p for p in phrases if p]
+        if phrases and all(_PLAIN_WORD.match(w) for p in phrases for w in p):
+            return _FTS_COLUMNS[cond.field], phrases
+    return None
+
+
 def matching(rule: Rule, docs: Iterable[Mapping[str, Any]]) -> list[str]:
     """Keys of the papers `rule` matches (enabled or not: `rules test` asks before turning one on)."""
     test = compiled(rule).matches
@@ -361,6 +380,17 @@ class Verdict:
     star: bool = False
     highlight: bool = False
     follow: bool = False
+
+
+def verdict_for(rule: Rule) -> Verdict:
+    """What one rule says about a paper it matches."""
+    return Verdict(
+        mutes=(rule.id,) if rule.action is Action.MUTE else (),
+        tags=(rule.tag,) if rule.action is Action.TAG else (),
+        star=rule.action is Action.STAR,
+        highlight=rule.action is Action.HIGHLIGHT,
+        follow=rule.action is Action.FOLLOW,
+    )
 
 
 def judge(rules: Sequence[CompiledRule], doc: Mapping[str, Any]) -> Verdict:

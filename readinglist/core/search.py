@@ -11,7 +11,7 @@ import contextlib
 import re
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -120,6 +120,18 @@ class SearchIndex:
                 _put(db, row)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),))
         return len(changed) + len(gone)
+
+    def phrase_keys(self, columns: Sequence[str], phrases: Sequence[Sequence[str]]) -> set[str]:
+        """Keys of the papers where any of `phrases` (each a list of words, the last a prefix) appears in one of
+        `columns`: a superset of what a rule's words match, found without reading the papers."""
+        alternatives = " OR ".join('"' + " ".join(words) + '"*' for words in phrases if words)
+        query = "{" + " ".join(columns) + "} : (" + alternatives + ")"
+        rows = (
+            self._conn()
+            .execute("SELECT docs.key FROM papers JOIN docs ON docs.id = papers.rowid WHERE papers MATCH ?", (query,))
+            .fetchall()
+        )
+        return {r[0] for r in rows}
 
     def search(self, text: str) -> set[str] | None:
         """Keys of the papers matching every word of `text`; None when `text` has no words (no filter)."""

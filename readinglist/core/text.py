@@ -569,7 +569,18 @@ def shown_title(doc: Mapping[str, Any]) -> str:
     return tex_to_unicode(title)
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
 def fold(text: str) -> str:
     """Lowercase without accents, for matching "Benoit" with "Benoît"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        return decomposed
+    # The marks of Latin, Greek and Cyrillic letters in one pass in C; a character-by-character pass only for a
+    # text that still holds a combining mark of another script (rules and search fold whole abstracts).
+    folded = _COMBINING.sub("", decomposed)
+    if any(unicodedata.combining(c) for c in _NON_ASCII.findall(folded)):
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return folded
