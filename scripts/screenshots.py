@@ -4,8 +4,8 @@
 
 welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
 preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing), paper-text.png (arXiv
-papers with TeX in titles, names and abstracts), rules-notice.png, rules-dialog.png and author-view.png (rules and
-people; `--rules` writes only these), for-you.png and more-like-this.png (ranked by the sample's
+papers with TeX in titles, names and abstracts), rules-notice.png, rules-dialog.png, author-view.png and same-paper.png
+(rules and people; `--rules` writes only these), for-you.png and more-like-this.png (ranked by the sample's
 retrieval papers, starred) and triage-dark.png (the triage view in a dark palette). Nothing
 outside a temporary folder is read or written, apart from the PNG files, and nothing is downloaded: the feeds shown
 are not due, and the window's schedule is stopped.
@@ -186,6 +186,12 @@ def rules_library(data_dir: Path) -> Path:
             ],
             source="arXiv cs.CL",
         )  # fmt: skip
+        lib.add_papers(  # the journal version, which no identifier ties to its arXiv record
+            [IncomingPaper(title="CamemBERT: A Tasty French Language Model", authors=("B. Sagot", "D. Seddah"),
+                           doi="10.18653/v1/2020.acl-main.645", journal_ref="Proceedings of ACL 2026",
+                           url="https://aclanthology.org/2020.acl-main.645/", published="2026-01-15T00:00:00Z")],
+            source="ACL Anthology",
+        )  # fmt: skip
         lib.put_rules(
             [
                 Rule(new_rule_id(), "no surveys", (Condition("title", "survey, overview"),), Action.MUTE),
@@ -202,7 +208,8 @@ def rules_library(data_dir: Path) -> Path:
 
 def rules_shots(qapp: QApplication, tmp: Path, out: Path) -> None:
     """rules-notice.png (the Inbox says how many papers rules muted), rules-dialog.png (a rule being edited, with
-    what it would do) and author-view.png (an author's papers, in every form of the name)."""
+    what it would do), author-view.png (an author's papers, in every form of the name) and same-paper.png (a
+    journal version offered to be merged with its arXiv record)."""
     from readinglist.ui.library_jobs import INBOX, Selection
 
     window = open_window(qapp, rules_library(tmp / "rules"))
@@ -223,6 +230,10 @@ def rules_shots(qapp: QApplication, tmp: Path, out: Path) -> None:
     window.list.select_row(0)
     settle(qapp, window)
     shot(window, "author-view", out)
+    row = window.model.row_of("doi:10.18653/v1/2020.acl-main.645")
+    window.list.select_row(row if row is not None else 0)
+    settle(qapp, window, lambda: "Same paper?" in window.pane.details.toPlainText())
+    shot(window, "same-paper", out)
     window.close()
 
 

@@ -321,6 +321,12 @@ def cmd_unfollow(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_author(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.people import AuthorMatcher
+
+    try:
+        AuthorMatcher(args.person)
+    except ValueError as exc:
+        raise RuleError(str(exc)) from None
     with app.open_library(writer=False) as library:
         keys = library.query(author=args.person, limit=args.limit)
         if not keys and not args.json:

@@ -270,6 +270,14 @@ class _View:
             return "; ".join(authors)
         return f"{title}\n{abstract}"
 
+    def lowered(self, name: str) -> str:
+        key = "lower:" + name
+        text = self._folded.get(key)
+        if text is None:
+            text = self.raw(name).lower()
+            self._folded[key] = text
+        return text
+
     def folded(self, name: str) -> str:
         text = self._folded.get(name)
         if text is None:
@@ -285,10 +293,59 @@ class _View:
 Test = Callable[[_View], bool]
 
 
+def required_literal(pattern: str) -> str:
+    """The longest run of plain letters and digits every match of `pattern` contains, lowercased ("" when none
+    can be said for sure). Only text outside groups counts; alternation anywhere gives none; escapes, classes and
+    quantifiers break a run, and a letter made optional by ?, * or {...} is left out."""
+    if "|" in pattern:
+        return ""
+    runs: list[str] = []
+    current = ""
+    depth = 0
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        nxt = pattern[i + 1] if i + 1 < len(pattern) else ""
+        plain = c.isascii() and c.isalnum()
+        if c == "\\":
+            i += 2  # an escape: \b, \w, \. ...
+        elif c == "[":
+            close = pattern.find("]", i + 2)
+            i = close + 1 if close != -1 else len(pattern)
+        elif c == "{":
+            close = pattern.find("}", i)
+            i = close + 1 if close != -1 else len(pattern)
+        elif c == "(":
+            depth += 1
+            i += 1
+        elif c == ")":
+            depth -= 1
+            i += 1
+        elif plain and depth == 0 and nxt not in ("?", "*", "{"):
+            current += c
+            i += 1
+            if nxt != "+":
+                continue
+        else:
+            i += 1
+        runs.append(current)
+        current = ""
+    runs.append(current)
+    return max(runs, key=len).lower()
+
+
 def _condition_test(cond: Condition) -> Test:
     f = cond.field
     if cond.is_regex:
-        rx = re.compile(cond.value[1:-1], re.IGNORECASE)
+        pattern = cond.value[1:-1]
+        rx = re.compile(pattern, re.IGNORECASE)
+        needle = required_literal(pattern)
+        if needle:
+            # Most papers lack the pattern's one literal: an `in` on the lowercased text says so far faster than
+            # the pattern (on ASCII text only, where lowercasing and IGNORECASE agree letter for letter).
+            return lambda v: (
+                (needle in v.lowered(f)) if v.raw(f).isascii() else True
+            ) and rx.search(v.raw(f)) is not None
         return lambda v: rx.search(v.raw(f)) is not None
     if f in _TEXT_FIELDS:
         phrases = [_words(a) for a in cond.value.split(",")]

@@ -78,3 +78,21 @@ def test_any_words_rule_matches_the_same_with_and_without_the_index(
             assert with_index == without
         finally:
             indexed.close()
+
+
+PATTERNS = [r"\bsurvey\w* of", r"colou?r", r"[Ss]urvey", r"\d+ papers", r"x{1,}y", r"(ab)+cd", r"(ab)*cd", r"ab*c",
+            r"LLMs?", r"surveys+", r"\bgraph\b", r"^a survey", r"end\.$", r"(?i)MiXeD", r"(?:pre|post)-training",
+            r"n\d{2,}k", r"a.c", r"\$\w+\$"]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(PATTERNS), st.text(alphabet="abcdxyLMSsurvegolph ofpr.-$019\n", max_size=40))
+def test_a_patterns_literal_is_in_every_text_it_matches(pattern: str, text: str) -> None:
+    import re
+
+    from readinglist.core.rules import required_literal
+
+    needle = required_literal(pattern)
+    for candidate in (text, f"a survey of {text}", f"{text} colour end.", f"ab cd xy {text}", f"LLM {text} 12 papers"):
+        if re.search(pattern, candidate, re.IGNORECASE):
+            assert needle in candidate.lower(), (pattern, candidate, needle)

@@ -107,3 +107,35 @@ def test_an_authors_name_lists_their_papers_in_every_form_and_follow_adds_them(
     with read_library(data_dir) as lib:
         assert [r.action for r in lib.rules()] == [Action.FOLLOW]
         assert len(lib.query(view=ListFilter.FOLLOWING)) == 4
+
+
+def test_same_paper_is_offered_in_the_pane_merged_on_the_users_word_and_undone(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(
+            [
+                IncomingPaper(title="Sparse Attention for Long French Documents", arxiv_id="2501.00001",
+                              authors=("Benoît Sagot",), published="2025-01-02T00:00:00Z"),
+                IncomingPaper(title="Sparse attention for long French documents", doi="10.1000/j.1",
+                              authors=("B. Sagot",), journal_ref="J. Fr. NLP 3", published="2025-06-01T00:00:00Z"),
+            ],
+            source="feed",
+        )  # fmt: skip
+        lib.set_note("doi:10.1000/j.1", "journal note")
+    window = open_window(data_dir)
+    show(qtbot, window, Selection("view", ListFilter.ALL.value))
+    window.list.select_row(window.model.row_of("doi:10.1000/j.1") or 0)
+    wait_idle(qtbot, window)
+    assert "Same paper?" in window.pane.details.toPlainText()
+    window.merge_papers("arxiv:2501.00001", "doi:10.1000/j.1", ask=False)
+    qtbot.waitUntil(lambda: window.worker.pending == 0 and window.model.rowCount() == 1, timeout=5000)
+    wait_idle(qtbot, window)
+    with read_library(data_dir) as lib:
+        assert lib.state("arxiv:2501.00001").note == "journal note"
+        assert lib.get("arxiv:2501.00001").doi == "10.1000/j.1"
+    window.action_undo()
+    qtbot.waitUntil(lambda: window.worker.pending == 0 and window.model.rowCount() == 2, timeout=5000)
+    with read_library(data_dir) as lib:
+        assert len(lib) == 2 and lib.state("doi:10.1000/j.1").note == "journal note"
+        assert lib.get("arxiv:2501.00001").doi is None
