@@ -344,8 +344,8 @@ def _condition_test(cond: Condition) -> Test:
             # Most papers lack the pattern's one literal: an `in` on the lowercased text says so far faster than
             # the pattern (on ASCII text only, where lowercasing and IGNORECASE agree letter for letter).
             return lambda v: (
-                (needle in v.lowered(f)) if v.raw(f).isascii() else True
-            ) and rx.search(v.raw(f)) is not None
+                ((needle in v.lowered(f)) if v.raw(f).isascii() else True) and rx.search(v.raw(f)) is not None
+            )
         return lambda v: rx.search(v.raw(f)) is not None
     if f in _TEXT_FIELDS:
         phrases = [_words(a) for a in cond.value.split(",")]
