@@ -76,6 +76,11 @@ def register(sub: Any) -> None:
     p.add_argument("--url", metavar="URL", help="a new address")
     p.add_argument("--kind", choices=[k.value for k in FeedKind], help="what the address is, when it was guessed wrong")
     p.add_argument("--max-results", type=int, metavar="N", help="arXiv queries: how many results to read")
+    notify = p.add_mutually_exclusive_group()
+    notify.add_argument("--notify", dest="notify", action="store_const", const=True,
+                        help="papers from this feed count in the window's notifications (the default)")  # fmt: skip
+    notify.add_argument("--no-notify", dest="notify", action="store_const", const=False,
+                        help="no notification for this feed's papers (they still arrive)")  # fmt: skip
     _credential_options(p)
     p.add_argument("--forget-credentials", action="store_true", help="delete the feed's credentials from the keyring")
     p.set_defaults(handler=cmd_set)
@@ -287,6 +292,8 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
         changes["kind"] = FeedKind(args.kind)
     if args.max_results is not None:
         changes["max_results"] = args.max_results
+    if args.notify is not None:
+        changes["notify"] = args.notify
     if not changes and credential is None and not args.forget_credentials:
         raise SubscriptionError("nothing to change (see `readinglist feeds set --help`)")
     credentials = app.credentials()
@@ -311,7 +318,8 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
             feed = registry.update(feed.id, **changes)
     print(
         f"{feed.name} ({feed.kind.value}): every {format_duration(feed.interval)}, announce types "
-        f"{','.join(feed.adding_types)}, group {feed.group or '(none)'}, {feed.url}"
+        f"{','.join(feed.adding_types)}, group {feed.group or '(none)'}, "
+        f"{'notifies' if feed.notify else 'no notifications'}, {feed.url}"
     )
     for message in messages:
         print(message)

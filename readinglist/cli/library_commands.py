@@ -135,7 +135,7 @@ def open_window(args: argparse.Namespace, app: App) -> int:
             file=sys.stderr,
         )
         return 1
-    return run_window(app, sample=args.sample)
+    return run_window(app, sample=args.sample, paper=getattr(args, "paper", None))
 
 
 def _resolve(library: Library, texts: list[str]) -> list[PaperKey]:

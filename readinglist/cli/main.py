@@ -9,14 +9,14 @@ from typing import Any
 
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
-from readinglist.cli import export_commands, feeds_commands, library_commands, rules_commands
+from readinglist.cli import digest_commands, export_commands, feeds_commands, library_commands, rules_commands
 from readinglist.cli.terminal import SafeStream
 from readinglist.core.errors import ReadingListError
 
 Handler = Callable[[argparse.Namespace, App], int]
 
 # Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
-COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands, rules_commands]
+COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands, rules_commands, digest_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+APP_SCHEME = "readinglist"  # core.digest.paper_link
+
+
+def _paper_of_link(link: str) -> str | None:
+    from urllib.parse import unquote
+
+    rest = link[len(APP_SCHEME) + 1 :].lstrip("/")
+    if not rest.startswith("paper/"):
+        return None
+    return unquote(rest[len("paper/") :]).strip() or None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # A feed's text printed as it came could drive the terminal (escape sequences, bidi overrides): never.
     out, err = sys.stdout, sys.stderr
@@ -60,7 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The desktop opens a readinglist://paper/KEY link (a digest's "Open in Reading List") as an argument.
+    links = [a for a in argv if a.startswith(f"{APP_SCHEME}:")]
+    paper = _paper_of_link(links[0]) if links else None
+    args = parser.parse_args([a for a in argv if a not in links])
+    args.paper = paper
     owner = f"readinglist {args.command}" if args.command else "the Reading List window"
     app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait, owner=owner)
     try:

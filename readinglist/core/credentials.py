@@ -23,6 +23,9 @@ _NO_KEYRING_HINT = (
 )
 
 
+MAIL_ACCOUNT = "mail:digest"  # `CredentialStore.get(MAIL_ACCOUNT)`: the digest's SMTP password, as a Credential
+
+
 class KeyringUnavailableError(CredentialError):
     """No usable keyring backend: credentials can only be kept for the current run."""
 
@@ -129,7 +132,8 @@ class CredentialStore:
         return self._backend if self._backend is not None else _keyring_module().get_keyring()
 
     def _account(self, feed_id: str) -> str:
-        return f"feed:{feed_id}"
+        # The mail password of the digest (core.mail) is kept under its own account, beside the feeds'.
+        return MAIL_ACCOUNT if feed_id == MAIL_ACCOUNT else f"feed:{feed_id}"
 
     def available(self) -> bool:
         """Whether a real keyring backend answers (a read of an entry that need not exist)."""

@@ -89,6 +89,7 @@ class Feed:
     next_due: str | None = None
     retry_until: str | None = None
     last_new: int = 0
+    notify: bool = True  # a refresh that brings papers from this feed says so in a desktop notification
 
     @property
     def status(self) -> FeedStatus:

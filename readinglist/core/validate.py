@@ -325,6 +325,7 @@ FEED_RULES: Mapping[str, Rule] = {
     "next_due": _optional(_time),
     "retry_until": _optional(_time),
     "last_new": _count,
+    "notify": _flag,
 }
 # Every field of `Feed` has a rule here or below (url, site_url): tests/core/test_archive_validation.py checks it,
 # so that a new field cannot come in from an archive unchecked.

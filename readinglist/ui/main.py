@@ -36,13 +36,14 @@ def application() -> QApplication:
     return qapp
 
 
-def run_window(app: App, *, sample: bool = False) -> int:
+def run_window(app: App, *, sample: bool = False, paper: str | None = None) -> int:
     """Open the window on `app`'s library and run until it closes. 0 when all went well, 1 when the library
     could not be opened (the user was told why in a message box). `sample`: fill an empty library with the
-    bundled sample papers, on the window's library thread."""
+    bundled sample papers, on the window's library thread. `paper`: show this paper (a readinglist://paper/KEY link
+    from the digest), in the window already open if there is one."""
     qapp = application()
     instance = SingleInstance(app.data_dir)
-    if instance.ask_running_window():
+    if instance.ask_running_window(paper):
         print(
             f"readinglist: the window for {app.data_dir} is already open; it was brought to the front", file=sys.stderr
         )
@@ -55,6 +56,9 @@ def run_window(app: App, *, sample: bool = False) -> int:
     def open_window() -> None:
         window = MainWindow(app, icon=app_icon(), load_sample=sample)
         instance.activated.connect(window.bring_to_front)
+        instance.open_paper.connect(window.open_paper)
+        if paper:
+            window.open_paper(paper)
         window.fatal_error.connect(lambda message, w=window: fatal(w, message))
         windows.append(window)
         window.show()

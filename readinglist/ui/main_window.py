@@ -41,19 +41,25 @@ from PySide6.QtWidgets import (
 
 from readinglist import __version__
 from readinglist.app import App
+from readinglist.core.digest import Arrival, arrival
+from readinglist.core.errors import ReadingListError
+from readinglist.core.library import Library
 from readinglist.core.models import ListFilter
 from readinglist.core.search import query_words
 from readinglist.core.taste import MIN_EVIDENCE
 from readinglist.ui import library_jobs as jobs
 from readinglist.ui import rules_jobs
+from readinglist.ui.digest_dialog import DigestDialog
 from readinglist.ui.elide import shown_part
 from readinglist.ui.errors import error_text
 from readinglist.ui.export_actions import ExportActions
 from readinglist.ui.library_jobs import FOR_YOU, RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
+from readinglist.ui.notify import Notifier
 from readinglist.ui.paper_list import PaperListView
 from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
 from readinglist.ui.paper_view import PaperPane
+from readinglist.ui.preferences import PreferencesDialog
 from readinglist.ui.refresh_controller import RefreshController, RefreshDone, RefreshStatus
 from readinglist.ui.rules_dialog import RulesDialog, mute_like
 from readinglist.ui.settings import MarkReadMode, WindowSettings, mark_read_labels
@@ -61,6 +67,7 @@ from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions
 from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
 from readinglist.ui.state_writes import StateWrites
 from readinglist.ui.timers import single_shot_timer
+from readinglist.ui.tray import Tray
 from readinglist.ui.welcome import WelcomeView
 from readinglist.ui.worker import LibraryWorker
 
@@ -89,6 +96,13 @@ EMPTY_VIEW_TEXT = {
 }
 RERANK_DELAY_MS = 800
 RANKED_PAGE = 300  # a ranked view's first papers get their why-words with the view (library_jobs.WHY_LISTED)
+
+
+def _resolved(lib: Library, text: str) -> str | None:
+    try:
+        return lib.resolve(text)
+    except ReadingListError:
+        return None
 
 
 def _search_query(text: str, *, final: bool) -> str:
@@ -162,6 +176,7 @@ class MainWindow(QMainWindow):
         self._hidden_muted = 0
         self._following_author: bool | None = None  # an author's view: whether the user follows them
         self._build_feeds_and_export()
+        self._build_desktop(icon)
         self._build_menus()
         self._read_timer = single_shot_timer(self, self.settings.mark_read_delay_ms(), self._read_timer_fired)
         # A star or a "not interested" changes the user's taste: a view ranked by it is ranked again shortly after
@@ -312,6 +327,46 @@ class MainWindow(QMainWindow):
             before=self.pane.flush,
         )
         self.exports.message.connect(self.statusBar().showMessage)
+
+    def _build_desktop(self, icon: QIcon | None) -> None:
+        """The tray icon (where the desktop has a tray, and the user wants it) and the notifications."""
+        self.tray: Tray | None = None
+        if icon is not None and Tray.available() and self.settings.tray():
+            self.tray = Tray(icon, self)
+            self.tray.show_requested.connect(self.bring_to_front)
+            self.tray.for_you_requested.connect(self.show_for_you)
+            self.tray.refresh_requested.connect(self.action_refresh)
+            self.tray.quit_requested.connect(self.quit_for_good)
+            self.tray.set_visible(True)
+        self.notifier = Notifier(self.tray.icon if self.tray is not None else None, self)
+        self.notifier.clicked.connect(self.show_for_you)
+        self._quitting = False
+
+    def show_for_you(self) -> None:
+        """A notification or the tray's menu asks for the window on For you."""
+        self.bring_to_front()
+        self.show_view(FOR_YOU)
+
+    def quit_for_good(self) -> None:
+        self._quitting = True
+        self.close()
+
+    def _notify_arrivals(self, done: RefreshDone) -> None:
+        """One notification for a refresh that brought papers (from feeds that notify), none when nothing is new."""
+        if done.summary is None or not done.summary.new_papers or not self.settings.notifications():
+            return
+        results = [(r.feed_id, r.new) for r in done.summary.results if r.new]
+
+        def job(lib: Library) -> Arrival:
+            quiet = {f.id for f in lib.feeds.feeds() if not f.notify}
+            keys = [k for feed_id, new in results if feed_id not in quiet for k in new]
+            return arrival(lib, keys)
+
+        def done_(news: Arrival) -> None:
+            if news.new:
+                self.notifier.notify(news.summary, news.body)
+
+        self.worker.submit(job, done_, label="count the new papers")
 
     def _build_menus(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -660,6 +715,8 @@ class MainWindow(QMainWindow):
         self.view_title.setText(counts.label(self._selection))
         self.pane.set_known_tags(name for name, _ in counts.tags)
         self.setWindowTitle(f"{APP_TITLE} — {counts.unread:,} unread" if counts.papers else APP_TITLE)
+        if self.tray is not None:
+            self.tray.set_counts(counts)
 
     def _label(self, selection: Selection) -> str:
         return self._counts.label(selection) if self._counts else selection.label
@@ -905,7 +962,7 @@ class MainWindow(QMainWindow):
         self.worker.submit(app.load_sample, done, failed=failed, label="load the sample papers")
 
     def action_quit(self) -> None:
-        self.close()
+        self.quit_for_good()
 
     # ---- feeds and export ----------------------------------------------------------------------------------
 
@@ -968,7 +1025,8 @@ class MainWindow(QMainWindow):
         self._recount()
         self.reload_view()  # (from the welcome view too: a library with a feed shows the window, even empty)
 
-    def _refresh_finished(self, _done: RefreshDone) -> None:
+    def _refresh_finished(self, done: RefreshDone) -> None:
+        self._notify_arrivals(done)
         if self.feeds_dialog is not None and self.feeds_dialog.isVisible():
             self.feeds_dialog.reload()
 
@@ -1109,6 +1167,27 @@ class MainWindow(QMainWindow):
             "Merge", lambda lib: jobs.merge(lib, keep, other), lambda _change: f"Merged {other} into {keep}"
         )
 
+    def action_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.worker, self.app.credentials(), self.settings, self._mark_read, self)
+        dialog.preview_requested.connect(self.action_digest_preview)
+        dialog.changed.connect(self._preferences_changed)
+        dialog.show()
+        self._preferences = dialog
+        return dialog
+
+    def _preferences_changed(self) -> None:
+        self.set_mark_read_mode(self.settings.mark_read())
+        if self.tray is not None:
+            self.tray.set_visible(self.settings.tray())
+        self.statusBar().showMessage("Preferences saved", 3000)
+
+    def action_digest_preview(self) -> DigestDialog:
+        dialog = DigestDialog(self.worker, self.app.credentials(), self)
+        dialog.sent.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        dialog.show()
+        self._digest_dialog = dialog
+        return dialog
+
     def action_rules(self) -> RulesDialog:
         """The Rules dialog, shown and in front; one per window, made on first use."""
         if self.rules_dialog is None:
@@ -1186,8 +1265,26 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.Yes)
         return answer == QMessageBox.StandardButton.Yes
 
+    def open_paper(self, text: str) -> None:
+        """Show one paper (a key or an arXiv id), in All papers: what a readinglist://paper/KEY link asks."""
+
+        def shown(key: str | None) -> None:
+            if key is None:
+                self.statusBar().showMessage(f"No paper {text} in this library", 8000)
+                return
+            self._restore_key = key
+            everything = Selection("view", ListFilter.ALL.value)
+            if self._selection == everything:
+                self.reload_view()  # the row is selected when the view comes back
+            else:
+                self.show_view(everything)
+
+        self.worker.submit(lambda lib: _resolved(lib, text), shown, label="find the paper")
+
     def bring_to_front(self) -> None:
-        """Another launch on this library asked for the window."""
+        """Another launch on this library asked for the window (or the tray, or a notification)."""
+        if self.isHidden():
+            self.show()
         if self.isMinimized():
             self.showNormal()
         self.raise_()
@@ -1196,6 +1293,13 @@ class MainWindow(QMainWindow):
     # ---- closing -------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        tray = self.tray
+        if not self._quitting and tray is not None and tray.visible and self.settings.close_to_tray():
+            # Close to the tray: the window hides, the library stays open, refreshes and notifications go on.
+            self._save_settings()
+            self.hide()
+            event.ignore()
+            return
         if not self._closed:
             self._closed = True
             self._follow_timer.stop()
@@ -1206,4 +1310,7 @@ class MainWindow(QMainWindow):
             if self.feeds_dialog is not None:
                 self.feeds_dialog.close()
             self.worker.close()  # waits for every write already asked for
+            self.notifier.close()
+            if tray is not None:
+                tray.set_visible(False)
         super().closeEvent(event)

@@ -102,6 +102,31 @@ class WindowSettings:
     def set_mark_read_delay_ms(self, delay_ms: int) -> None:
         self._q.setValue("reading/mark-read-delay-ms", int(delay_ms))
 
+    def _bool(self, name: str, default: bool) -> bool:
+        value = self._q.value(name, default)
+        if isinstance(value, str):
+            return value.lower() in ("true", "1", "yes")
+        return bool(value)
+
+    # The tray icon and notifications (Preferences).
+    def tray(self) -> bool:
+        return self._bool("desktop/tray", True)
+
+    def set_tray(self, on: bool) -> None:
+        self._q.setValue("desktop/tray", on)
+
+    def close_to_tray(self) -> bool:
+        return self._bool("desktop/close-to-tray", False)
+
+    def set_close_to_tray(self, on: bool) -> None:
+        self._q.setValue("desktop/close-to-tray", on)
+
+    def notifications(self) -> bool:
+        return self._bool("desktop/notifications", True)
+
+    def set_notifications(self, on: bool) -> None:
+        self._q.setValue("desktop/notifications", on)
+
     def sync(self) -> None:
         self._q.sync()
         with contextlib.suppress(OSError):

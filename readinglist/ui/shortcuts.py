@@ -41,6 +41,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("import_opml", "&Import OPML…", "File", tip="Subscribe to the feeds of another reader's OPML file"),
     ActionSpec("export_opml", "E&xport OPML…", "File", tip="Write your subscriptions for another reader"),
+    ActionSpec(
+        "digest_preview", "&Digest Preview…", "File", tip="What the daily digest would send now, with Send and Save"
+    ),
     ActionSpec("load_sample", "Load &Sample Papers", "File", tip="Add the bundled sample papers to the library"),
     ActionSpec("quit", "&Quit", "File", ("Ctrl+Q",), tip="Save everything and close the window"),
     ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), tip="Undo the last star, read, tag or mark-all change"),
@@ -55,6 +58,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Edit",
         ("Ctrl+Shift+U",),
         tip="Rules that mute, tag, star or highlight papers as they come in",
+    ),
+    ActionSpec(
+        "preferences", "&Preferences…", "Edit", ("Ctrl+,",), tip="Reading, tray and notifications, the daily digest"
     ),
     ActionSpec("search", "&Search This View", "Edit", ("/", "Ctrl+F"), tip="Search title, authors, abstract, note"),
     ActionSpec("next", "&Next Paper", "Go", ("J",), ("Down",), "The next paper in the list"),

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 RAISE = b"raise\n"
+OPEN = b"open "  # "open KEY\n": come forward and show this paper (a readinglist://paper/KEY link was opened)
 CONNECT_TIMEOUT_MS = 500
 
 
@@ -25,19 +26,21 @@ def server_name(data_dir: Path) -> str:
 
 class SingleInstance(QObject):
     activated = Signal()  # another launch asked this window to come forward
+    open_paper = Signal(str)  # ... and to show this paper
 
     def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = server_name(data_dir)
         self._server: QLocalServer | None = None
 
-    def ask_running_window(self) -> bool:
-        """True when a window already has this library open; it has been asked to come forward."""
+    def ask_running_window(self, paper: str | None = None) -> bool:
+        """True when a window already has this library open; it has been asked to come forward (and to show
+        `paper`)."""
         socket = QLocalSocket()
         socket.connectToServer(self.name)
         if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
             return False
-        socket.write(RAISE)
+        socket.write(OPEN + paper.encode("utf-8") + b"\n" if paper else RAISE)
         socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
         socket.disconnectFromServer()
         return True
@@ -64,7 +67,13 @@ class SingleInstance(QObject):
         while (socket := self._server.nextPendingConnection()) is not None:
             # The other launch writes its one line as soon as it is connected: read it here and hang up.
             arrived = socket.bytesAvailable() > 0 or socket.waitForReadyRead(CONNECT_TIMEOUT_MS)
-            if arrived and bytes(socket.readAll().data()).startswith(RAISE.strip()):
+            line = bytes(socket.readAll().data()) if arrived else b""
+            if line.startswith(RAISE.strip()):
                 self.activated.emit()
+            elif line.startswith(OPEN):
+                self.activated.emit()
+                key = line[len(OPEN) :].strip().decode("utf-8", "replace")[:300]
+                if key:
+                    self.open_paper.emit(key)
             socket.abort()
             socket.deleteLater()
