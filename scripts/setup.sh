@@ -11,8 +11,9 @@ sys_pkgs="libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib
   libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0
   libxcb-xinerama0 libxcb-xkb1 xdg-utils python3-venv"
 if [ "$mode" = test ]; then
-  # strace: crash-point fault injection; gnome-keyring + dbus: a real Secret Service for the keyring test.
-  sys_pkgs="$sys_pkgs strace gnome-keyring dbus dbus-daemon"
+  # strace: crash-point fault injection; gnome-keyring + dbus: a real Secret Service for the keyring test;
+  # dbus-bin (dbus-monitor): the listener that hears the window's desktop notifications.
+  sys_pkgs="$sys_pkgs strace gnome-keyring dbus dbus-daemon dbus-bin"
 fi
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
