@@ -5,7 +5,9 @@
 welcome.png (first run), triage.png (the sample library mid-triage), note-editor.png (writing a note, with its
 preview), shortcuts.png (the `?` sheet), feeds-dialog.png (the subscriptions, one failing), paper-text.png (arXiv
 papers with TeX in titles, names and abstracts), rules-notice.png, rules-dialog.png, author-view.png and same-paper.png
-(rules and people; `--rules` writes only these), for-you.png and more-like-this.png (ranked by the sample's
+(rules and people; `--rules` writes only these), digest-preview.png,
+preferences.png and digest-email.png (the daily digest, the last drawn by headless Chromium; `--digest` writes
+only these), for-you.png and more-like-this.png (ranked by the sample's
 retrieval papers, starred) and triage-dark.png (the triage view in a dark palette). Nothing
 outside a temporary folder is read or written, apart from the PNG files, and nothing is downloaded: the feeds shown
 are not due, and the window's schedule is stopped.
@@ -237,6 +239,64 @@ def rules_shots(qapp: QApplication, tmp: Path, out: Path) -> None:
     window.close()
 
 
+def digest_shots(qapp: QApplication, tmp: Path, out: Path) -> None:
+    """digest-preview.png (the window's Digest Preview) and preferences.png, from the For you library with a
+    followed author; digest-email.png is the same digest's HTML as a browser draws it (headless Chromium, where
+    installed: `apt-get install chromium`)."""
+    import shutil
+    import subprocess
+
+    from readinglist.core import digest as dg
+    from readinglist.core.models import IncomingPaper
+    from readinglist.core.rules import Action, Condition, Rule, new_rule_id
+
+    data_dir = for_you_library(tmp / "digest")
+    with Library.open(data_dir) as lib:
+        lib.add_papers(
+            [IncomingPaper(title="Tokenization Matters for Morphologically Rich Languages", arxiv_id="2512.01234",
+                           authors=("B. Sagot", "Djamé Seddah", "Rachel Bawden"), categories=("cs.CL",),
+                           pdf_url="https://arxiv.org/pdf/2512.01234",
+                           abstract="Subword tokenizers trained on English split French and Turkish words at "
+                           "arbitrary points. We measure what this costs downstream and propose a morphology-aware "
+                           "vocabulary that recovers most of the gap on five languages.")],
+            source="arXiv cs.CL",
+        )  # fmt: skip
+        rule = Rule(new_rule_id(), "follow Benoît Sagot", (Condition("author", "Benoît Sagot"),), Action.FOLLOW)
+        lib.put_rules([rule])
+        dg.save_settings(
+            lib,
+            dg.DigestSettings(
+                limit=12,
+                mail={"host": "smtp.fastmail.com", "port": 587, "security": "starttls",
+                      "username": "ada@example.org", "to": ["ada@example.org"]},
+            ),
+        )  # fmt: skip
+        html = dg.to_html(dg.make_digest(lib))
+    window = open_window(qapp, data_dir)
+    dialog = window.action_digest_preview()
+    settle(qapp, window, lambda: dialog.prepared is not None)
+    shot(dialog, "digest-preview", out)
+    dialog.close()
+    prefs = window.action_preferences()
+    settle(qapp, window, lambda: prefs.host.text() != "")
+    shot(prefs, "preferences", out)
+    prefs.close()
+    window.close()
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("skipped digest-email.png: no chromium")
+        return
+    page = tmp / "digest.html"
+    page.write_text(html, encoding="utf-8")
+    target = out / "digest-email.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={target}",
+         "--window-size=760,1400", page.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    print(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+
+
 def dark_palette() -> QPalette:
     p = QPalette()
     colors = {
@@ -263,13 +323,18 @@ def dark_palette() -> QPalette:
 
 def main(argv: list[str]) -> int:
     only_rules = "--rules" in argv
-    argv = [a for a in argv if a != "--rules"]
+    only_digest = "--digest" in argv
+    argv = [a for a in argv if a not in ("--rules", "--digest")]
     out = Path(argv[0]).resolve() if argv else OUT
     out.mkdir(parents=True, exist_ok=True)
     qapp = application()
     with tempfile.TemporaryDirectory(prefix="readinglist-shots-") as tmp:
-        rules_shots(qapp, Path(tmp), out)
+        if not only_digest:
+            rules_shots(qapp, Path(tmp), out)
         if only_rules:
+            return 0
+        digest_shots(qapp, Path(tmp), out)
+        if only_digest:
             return 0
         window = open_window(qapp, Path(tmp) / "empty")
         shot(window, "welcome", out)

@@ -369,11 +369,17 @@ _STYLE = {
 }
 
 
-def to_html(digest: Digest) -> str:
+def to_html(digest: Digest, *, cards: bool = True) -> str:
+    """The digest as an HTML mail (inline styles, one column, what mail clients draw alike). `cards=False`: without
+    the boxes around papers, for Qt's rich text, which draws a box's background behind each of its lines."""
+
     def e(text: str) -> str:
         return html.escape(visible_controls(text), quote=True)
 
-    s = _STYLE
+    s = dict(_STYLE)
+    if not cards:
+        s["card"] = "margin:0 0 14px 0;"
+        s["body"] = ""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

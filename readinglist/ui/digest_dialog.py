@@ -47,6 +47,11 @@ def prepare(lib: Library) -> Prepared:
     return Prepared(made, dg.to_html(made), dict(config.mail), len(earlier.keys) if earlier else None)
 
 
+def shown_html(prepared: Prepared) -> str:
+    """The mail's HTML as Qt can draw it (Qt's rich text knows a subset of CSS: no boxes)."""
+    return dg.to_html(prepared.digest, cards=False)
+
+
 class _Sender(QObject):
     finished = Signal(object)  # None when sent, else the error's words
 
@@ -123,7 +128,7 @@ class DigestDialog(QDialog):
     def _show(self, prepared: Prepared) -> None:
         self._prepared = prepared
         made = prepared.digest
-        self.browser.setHtml(prepared.html)
+        self.browser.setHtml(shown_html(prepared))
         if made.empty:
             self.heading.setText("Nothing new since the previous digest: nothing would be sent now.")
         else:

@@ -73,7 +73,7 @@ class PreferencesDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
-        self.setMinimumSize(560, 600)
+        self.setMinimumSize(600, 700)
         self._worker = worker
         self._credentials = credentials
         self._settings = settings
