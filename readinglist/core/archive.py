@@ -39,6 +39,9 @@ import orjson
 from tinydb.table import Document
 
 from readinglist import __version__
+from readinglist.core.digest import PART as DIGEST_PART
+from readinglist.core.digest import SENT as DIGEST_SENT
+from readinglist.core.digest import SETTINGS as DIGEST_SETTINGS
 from readinglist.core.errors import ArchiveError
 from readinglist.core.feeds import PART as FEEDS_PART
 from readinglist.core.feeds import TABLE as FEEDS_TABLE
@@ -52,8 +55,10 @@ from readinglist.core.rules import PART as RULES_PART
 from readinglist.core.rules import TABLE as RULES_TABLE
 from readinglist.core.validate import (
     Checked,
+    check_digest_settings,
     check_paper,
     check_rule_doc,
+    check_sent_digest,
     check_state,
     check_subscription,
     paper_name,
@@ -357,6 +362,20 @@ class _Checks:
             out[table] = rules(self, docs)
         return out
 
+    def digest_settings(self, docs: Mapping[str, Any]) -> dict[str, Doc]:
+        return self._each(docs, check_digest_settings, "the digest's settings")
+
+    def sent_digests(self, docs: Mapping[str, Any]) -> dict[str, Doc]:
+        return self._each(docs, check_sent_digest, "a sent digest")
+
+    def _each(self, docs: Mapping[str, Any], check: Callable[[Any], Checked], name: str) -> dict[str, Doc]:
+        out: dict[str, Doc] = {}
+        for n, (doc_id, doc) in enumerate(docs.items(), 1):
+            good = self.keep(check(doc), f"{name} #{n}")
+            if good is not None:
+                out[doc_id] = good
+        return out
+
     def rules(self, docs: Mapping[str, Any]) -> dict[str, Doc]:
         out: dict[str, Doc] = {}
         for n, (doc_id, doc) in enumerate(docs.items(), 1):
@@ -388,6 +407,7 @@ class _Checks:
 _PART_RULES: Mapping[str, Mapping[str, Callable[[_Checks, Mapping[str, Any]], dict[str, Doc]]]] = {
     FEEDS_PART: {FEEDS_TABLE: _Checks.subscriptions},
     RULES_PART: {RULES_TABLE: _Checks.rules},
+    DIGEST_PART: {DIGEST_SETTINGS: _Checks.digest_settings, DIGEST_SENT: _Checks.sent_digests},
 }
 
 
@@ -414,6 +434,10 @@ def merge_archive(library: Library, archive: Archive) -> RestoreSummary:
     safety = store.backup(reason="before-restore-from")
 
     plans = {part: _plan_part(store.loaded_part(part), data) for part, data in archive.parts.items()}
+    if DIGEST_PART in plans and store.table(DIGEST_PART, DIGEST_SETTINGS):
+        # One set of digest settings: this library's own is kept (the archive's would be a second one).
+        kept = {t: d for t, d in plans[DIGEST_PART].inserts.items() if t != DIGEST_SETTINGS}
+        plans[DIGEST_PART] = _PartPlan(kept, plans[DIGEST_PART].renamed)
     papers = archive.papers
     renamed = plans[FEEDS_PART].renamed if FEEDS_PART in plans else {}
     if renamed:

@@ -430,3 +430,56 @@ def check_rule_doc(doc: Any) -> Checked:
 def rule_name(doc: Any, position: int) -> str:
     name = doc.get("name") if isinstance(doc, dict) else None
     return f"rule {quoted(name)}" if isinstance(name, str) and name.strip() else f"rule #{position}"
+
+
+_HHMM = re.compile(r"^\d{1,2}:\d{2}$")
+
+
+def check_digest_settings(doc: Any) -> Checked:
+    """The digest's settings from another library: counts are counts, the mail settings read as `mail.MailSettings`
+    (a CA file that is not on this machine is the user's to fix; it is not checked here)."""
+    from readinglist.core.digest import SECTIONS
+    from readinglist.core.mail import MailError, MailSettings
+
+    if not isinstance(doc, dict):
+        return Checked(None, "it is not a record")
+    try:
+        out: Doc = {"limit": _count("limit", doc.get("limit", 20), least=1, most=200)}
+        sections = _texts("sections", doc.get("sections", list(SECTIONS)))
+        if any(x not in SECTIONS for x in sections):
+            raise RecordError(f"its sections {quoted(sections)} are not digest sections")
+        out["sections"] = sections
+        at = doc.get("at", "07:30")
+        if not isinstance(at, str) or not _HHMM.match(at):
+            raise RecordError(f"its time {quoted(at)} is not a time of day")
+        out["at"] = at
+        mail = doc.get("mail") or {}
+        if not isinstance(mail, dict):
+            raise RecordError("its mail settings are not a record")
+        if mail:
+            for name in ("host", "username", "sender", "security"):
+                if name in mail and not isinstance(mail[name], str):
+                    raise RecordError(f"its mail {name} is not text")
+            out["mail"] = MailSettings.from_doc(mail).to_doc()
+        else:
+            out["mail"] = {}
+    except RecordError as exc:
+        return Checked(None, str(exc))
+    except (MailError, TypeError, ValueError) as exc:
+        return Checked(None, f"its mail settings do not read ({exc})")
+    return Checked(out)
+
+
+def check_sent_digest(doc: Any) -> Checked:
+    """One sent digest from another library's record: when, which papers, how."""
+    if not isinstance(doc, dict):
+        return Checked(None, "it is not a record")
+    try:
+        out: Doc = {
+            "sent_at": _time("sent_at", doc.get("sent_at")),
+            "keys": [k for k in _texts("keys", doc.get("keys", [])) if paper_key_ok(k)],
+            "via": _text("via", doc.get("via", "")),
+        }
+    except RecordError as exc:
+        return Checked(None, str(exc))
+    return Checked(out)

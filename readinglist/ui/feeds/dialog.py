@@ -254,6 +254,11 @@ class FeedsDialog(QDialog):
         interval = QHBoxLayout()
         interval.addWidget(self.interval_value)
         interval.addWidget(self.interval_unit)
+        self.notify_box = QCheckBox("Notify")
+        self.notify_box.setObjectName("feedNotify")
+        self.notify_box.setToolTip("A refresh that brings papers from this feed says so in a desktop notification")
+        interval.addSpacing(12)
+        interval.addWidget(self.notify_box)
         interval.addStretch(1)
         self.type_boxes: dict[str, QCheckBox] = {}
         types = QHBoxLayout()
@@ -301,6 +306,7 @@ class FeedsDialog(QDialog):
         self.interval_unit.currentIndexChanged.connect(self._form_edited)
         for box in self.type_boxes.values():
             box.toggled.connect(self._form_edited)
+        self.notify_box.toggled.connect(self._form_edited)
 
         grid = QGridLayout(frame)
         grid.setHorizontalSpacing(12)
@@ -434,6 +440,7 @@ class FeedsDialog(QDialog):
                 self.interval_value,
                 self.interval_unit,
                 self.kind_edit,
+                self.notify_box,
                 *self.type_boxes.values(),
             ]
             for widget in widgets:
@@ -446,6 +453,7 @@ class FeedsDialog(QDialog):
             self.interval_unit.setCurrentIndex(unit)
             for name, box in self.type_boxes.items():
                 box.setChecked(name in feed.adding_types)
+            self.notify_box.setChecked(feed.notify)
             for widget in widgets:
                 widget.blockSignals(False)
             self.save_button.setEnabled(False)
@@ -508,6 +516,8 @@ class FeedsDialog(QDialog):
         kind = self.kind_edit.currentData()
         if kind is not None and kind is not feed.kind:
             changes["kind"] = kind
+        if self.notify_box.isChecked() != feed.notify:
+            changes["notify"] = self.notify_box.isChecked()
         if is_arxiv_rss(feed):
             types = tuple(t for t in ANNOUNCE_TYPES if self.type_boxes[t].isChecked())
             if types != tuple(t for t in ANNOUNCE_TYPES if t in feed.adding_types):
