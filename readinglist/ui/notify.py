@@ -82,8 +82,9 @@ class _DBusThread(threading.Thread):
                         (APP_NAME, 0, ICON, summary, body, ["default", "Show"], {}, TIMEOUT_MS),
                     )
                     try:
-                        conn.send(call)
-                        self._pending[call.header.serial] = None
+                        serial = next(conn.outgoing_serial)  # chosen here, to know which reply carries the id
+                        conn.send(call, serial=serial)
+                        self._pending[serial] = None
                     except Exception as exc:
                         self._on_error(str(exc))
                 self._receive(conn, MessageType)

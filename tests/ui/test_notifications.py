@@ -46,6 +46,36 @@ def test_one_notification_for_the_refresh_that_brings_papers_and_none_otherwise(
     assert calls[0]["summary"] == f"{result['new']} new papers"
     assert result["sent"] == [[calls[0]["summary"], calls[0]["body"]]]
     assert result["third_refresh_new"] > 0  # the quiet feed did bring papers
+    # The notification server said the user clicked it: the window came to For you.
+    assert result["view_before_click"] == "view:unread" and result["view_after_click"] == "view:for-you"
+
+
+def _fake_notification_server(clicks: list[int]) -> None:
+    """A notification server on the session bus, as a desktop runs one: it answers Notify with an id and, a moment
+    later, says the user clicked that notification (the "default" action)."""
+    import threading
+
+    from jeepney import DBusAddress, MessageType, new_method_return, new_signal
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    conn = open_dbus_connection(bus="SESSION")
+    conn.send_and_get_reply(message_bus.RequestName("org.freedesktop.Notifications"))
+
+    def serve() -> None:
+        next_id = 41
+        while True:
+            msg = conn.receive()
+            fields = msg.header.fields
+            if msg.header.message_type is MessageType.method_call and fields.get(3) == "Notify":
+                next_id += 1
+                conn.send(new_method_return(msg, "u", (next_id,)))
+                time.sleep(0.3)
+                clicks.append(next_id)
+                address = DBusAddress("/org/freedesktop/Notifications", interface="org.freedesktop.Notifications")
+                conn.send(new_signal(address, "ActionInvoked", "us", (next_id, "default")))
+
+    threading.Thread(target=serve, daemon=True).start()
 
 
 def _notify_calls(monitor_output: str) -> list[dict[str, str]]:
@@ -83,6 +113,8 @@ def inner(tmp: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     time.sleep(0.5)  # the monitor is listening before anything is sent
+    clicks: list[int] = []
+    _fake_notification_server(clicks)
     server = FeedServer().start()
     server.routes["/cl.xml"] = Route(
         body=fixture("arxiv_rss_cs.CL.xml"), headers={"Content-Type": "application/rss+xml"}
@@ -115,8 +147,11 @@ def inner(tmp: Path) -> None:
             time.sleep(0.02)
 
     wait(lambda: window.counts is not None)
+    before = window.selection.to_text()
     window.refresh.refresh()
     wait(lambda: len(finished) == 1)
+    wait(lambda: window.selection.to_text() == "view:for-you", seconds=5)
+    after = window.selection.to_text()
     first = finished[0].summary.new_papers  # type: ignore[attr-defined]
     window.refresh.refresh()  # nothing new: the same feed again
     wait(lambda: len(finished) == 2)
@@ -133,7 +168,8 @@ def inner(tmp: Path) -> None:
     monitor.wait(5)
     log.close()
     calls = _notify_calls((tmp / "monitor.txt").read_text())
-    print(json.dumps({"notify_calls": calls, "new": first, "third_refresh_new": third, "sent": sent}))
+    result = {"notify_calls": calls, "new": first, "third_refresh_new": third, "sent": sent}
+    print(json.dumps({**result, "clicks": clicks, "view_before_click": before, "view_after_click": after}))
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "inner":
