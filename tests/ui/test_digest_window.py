@@ -82,3 +82,20 @@ def test_preferences_keep_the_digest_in_the_library_and_the_password_in_the_keyr
     prefs.save()
     assert prefs.isVisible() and "Not saved" in prefs.problem.text()
     prefs.close()
+
+
+def test_a_digest_link_opens_its_paper_in_the_window(qtbot: QtBot, data_dir: Path, open_window: WindowFactory) -> None:
+    from readinglist.cli.main import _paper_of_link
+    from readinglist.core.digest import paper_link
+
+    make_library(data_dir)
+    window = open_window(data_dir)
+    link = paper_link("arxiv:2512.00002")
+    assert link.startswith("readinglist://paper/")
+    key = _paper_of_link(link)  # what the command line takes from the desktop's `readinglist %u`
+    assert key == "arxiv:2512.00002"
+    window.open_paper(key)
+    qtbot.waitUntil(lambda: window.pane.key == "arxiv:2512.00002", timeout=5000)
+    assert window.selection.name == "all"
+    window.open_paper("2599.99999")
+    qtbot.waitUntil(lambda: "No paper 2599.99999" in window.statusBar().currentMessage(), timeout=5000)
