@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from readinglist.core import digest as dg
-from readinglist.core.credentials import MAIL_ACCOUNT
+from readinglist.core.credentials import MAIL_ACCOUNT, CredentialStore
 from readinglist.core.library import Library
 from readinglist.ui.errors import error_text
 from readinglist.ui.links import SafeTextBrowser
@@ -81,7 +81,7 @@ class _Sender(QObject):
 class DigestDialog(QDialog):
     sent = Signal(str)  # what to say in the status bar once a digest was sent
 
-    def __init__(self, worker: LibraryWorker, credentials: object, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: LibraryWorker, credentials: CredentialStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("digestDialog")
         self.setWindowTitle("Digest Preview")
@@ -161,7 +161,7 @@ class DigestDialog(QDialog):
         def password(lib: Library) -> str | None:
             if not prepared.mail.get("username"):
                 return None
-            credential = store.get(MAIL_ACCOUNT)  # type: ignore[attr-defined]
+            credential = store.get(MAIL_ACCOUNT)
             return credential.password if credential is not None and credential.password else None
 
         def got(secret: str | None) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from readinglist.core import digest as dg
-from readinglist.core.credentials import MAIL_ACCOUNT, Credential
+from readinglist.core.credentials import MAIL_ACCOUNT, Credential, CredentialStore
 from readinglist.core.library import Library
 from readinglist.ui.errors import error_text
 from readinglist.ui.settings import MarkReadMode, WindowSettings, mark_read_labels
@@ -43,16 +43,16 @@ class Loaded:
     keyring: str | None  # why the keyring cannot be used, or None
 
 
-def load(lib: Library, credentials: object) -> Loaded:
+def load(lib: Library, credentials: CredentialStore) -> Loaded:
     config = dg.settings(lib)
     has = False
     reason = None
     try:
-        if credentials.available():  # type: ignore[attr-defined]
-            found = credentials.get(MAIL_ACCOUNT)  # type: ignore[attr-defined]
+        if credentials.available():
+            found = credentials.get(MAIL_ACCOUNT)
             has = bool(found and found.password)
         else:
-            reason = credentials.unavailable_reason  # type: ignore[attr-defined]
+            reason = credentials.unavailable_reason
     except Exception as exc:  # a broken keyring: say so, the rest of the dialog works
         reason = error_text(exc)
     return Loaded(config, has, reason)
@@ -65,7 +65,7 @@ class PreferencesDialog(QDialog):
     def __init__(
         self,
         worker: LibraryWorker,
-        credentials: object,
+        credentials: CredentialStore,
         settings: WindowSettings,
         mark_read: MarkReadMode,
         parent: QWidget | None = None,
@@ -240,7 +240,7 @@ class PreferencesDialog(QDialog):
         def job(lib: Library) -> None:
             dg.save_settings(lib, config)
             if password and username:
-                credentials.save(MAIL_ACCOUNT, Credential(username=username, password=password))  # type: ignore[attr-defined]
+                credentials.save(MAIL_ACCOUNT, Credential(username=username, password=password))
 
         self.password.clear()
         self._worker.submit(job, lambda _: self._saved(), failed=self._failed, label="save the preferences")
