@@ -25,9 +25,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--format",
         "-f",
-        required=True,
         choices=[f.value for f in ExportFormat],
-        help="bibtex, ris, csljson (for pandoc, Zotero, citeproc), markdown, or csv",
+        help="bibtex, ris, csljson (for pandoc, Zotero, citeproc), markdown, or csv (default: by -o's name: "
+        ".bib, .ris, .json, .md, .csv)",
     )
     add_selection_options(p)
     p.add_argument(
@@ -49,8 +49,15 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_export, view=ListFilter.ALL)
 
 
+_BY_SUFFIX = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson", ".md": "markdown",
+              ".markdown": "markdown", ".csv": "csv"}  # fmt: skip
+
+
 def cmd_export(args: argparse.Namespace, app: App) -> int:
-    fmt = ExportFormat(args.format)
+    name = args.format or (_BY_SUFFIX.get(Path(args.output).suffix.lower()) if args.output else None)
+    if name is None:
+        raise CommandError("say which format: --format bibtex|ris|csljson|markdown|csv (or -o refs.bib, refs.ris, ...)")
+    fmt = ExportFormat(name)
     if args.per_paper and (fmt is not ExportFormat.MARKDOWN or not args.output):
         raise CommandError("--per-paper needs --format markdown and -o FOLDER")
     with app.open_library(writer=False) as library:
@@ -68,12 +75,12 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
         if args.per_paper:
             notes = True if args.notes is None else args.notes
             paths = write_markdown_folder(library, keys, Path(args.output), include_notes=notes)
-            print(f"exported {len(paths)} papers as Markdown notes into {args.output}", file=sys.stderr)
+            print(f"exported {_papers(len(paths))} as Markdown notes into {args.output}", file=sys.stderr)
             return 0
         text = export_papers(library, keys, fmt, include_notes=args.notes)
         if args.output:
             path = write_atomically(Path(args.output), text)
-            print(f"exported {len(keys)} papers as {fmt.label} to {path}", file=sys.stderr)
+            print(f"exported {_papers(len(keys))} as {fmt.label} to {path}", file=sys.stderr)
             return 0
     # As bytes where possible: UTF-8 whatever the console's encoding, and RIS's CRLF untouched on Windows.
     binary = getattr(sys.stdout, "buffer", None)
@@ -84,3 +91,7 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
     binary.write(text.encode("utf-8"))
     binary.flush()
     return 0
+
+
+def _papers(n: int) -> str:
+    return f"{n:,} paper" + ("" if n == 1 else "s")

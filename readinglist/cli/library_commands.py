@@ -12,8 +12,8 @@ import orjson
 
 from readinglist.app import App
 from readinglist.core.datadir import DataFolder
-from readinglist.core.errors import FeedError
-from readinglist.core.library import Library
+from readinglist.core.errors import FeedError, PaperNotFoundError
+from readinglist.core.library import Library, UnknownPaperError
 from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
 from readinglist.core.text import shown_title
 
@@ -126,7 +126,25 @@ def ensure_sample(app: App) -> None:
             print(f"Loading the sample papers into {app.data_dir}: {app.load_sample(library)}", file=sys.stderr)
 
 
+def no_display() -> str | None:
+    """Why the window cannot be shown here, before Qt aborts the process trying (Linux without a display)."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display: the window needs a graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+        "the command line works without one (readinglist --help)"
+    )
+
+
 def open_window(args: argparse.Namespace, app: App) -> int:
+    problem = no_display()
+    if problem is not None:
+        print(f"readinglist: error: {problem}", file=sys.stderr)
+        return 1
     try:
         from readinglist.ui.main import run_window
     except ImportError as exc:
@@ -341,7 +359,19 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
 
 def cmd_state(args: argparse.Namespace, app: App) -> int:
     with app.open_library() as library:
-        keys = _resolve(library, args.keys)
+        keys = []
+        unknown = []
+        for text in args.keys:
+            try:
+                keys.append(library.resolve(text))
+            except UnknownPaperError:
+                unknown.append(text)
+        if unknown:
+            names = " or ".join(repr(t) for t in unknown)
+            rest = "" if len(args.keys) == 1 else f"; none of the {len(args.keys)} papers was changed"
+            raise PaperNotFoundError(
+                f"no paper {names} in the library (use a key from `readinglist list`, or an arXiv id){rest}"
+            )
         if args.action in ("star", "unstar"):
             change = library.set_starred(keys, args.action == "star")
         elif args.action in ("dismiss", "undismiss"):

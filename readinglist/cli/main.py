@@ -49,6 +49,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 APP_SCHEME = "readinglist"  # core.digest.paper_link
+GLOBAL_WITH_VALUE = ("--data-dir", "--wait")
+GLOBAL_FLAGS = ("--sample",)
+
+
+def _globals_first(argv: list[str]) -> list[str]:
+    """`readinglist list --data-dir X` as `readinglist --data-dir X list`: the options of every command may come
+    after the command too (argparse only takes them before it). Nothing after `--` moves."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_WITH_VALUE and "=" in arg:
+            front.append(arg)
+        elif name in GLOBAL_WITH_VALUE and i + 1 < len(argv):
+            front.extend(argv[i : i + 2])
+            i += 1
+        elif arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 def _paper_of_link(link: str) -> str | None:
@@ -76,7 +103,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     # The desktop opens a readinglist://paper/KEY link (a digest's "Open in Reading List") as an argument.
     links = [a for a in argv if a.startswith(f"{APP_SCHEME}:")]
     paper = _paper_of_link(links[0]) if links else None
-    args = parser.parse_args([a for a in argv if a not in links])
+    args = parser.parse_args(_globals_first([a for a in argv if a not in links]))
     args.paper = paper
     owner = f"readinglist {args.command}" if args.command else "the Reading List window"
     app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait, owner=owner)

@@ -1221,13 +1221,19 @@ class MainWindow(QMainWindow):
         row = self.pane.row
         if row is None:
             return
-        if not open_in_browser(row.abs_url):
+        if not row.abs_url:
             self.statusBar().showMessage("This paper has no web page to open", 4000)
+        elif not open_in_browser(row.abs_url):
+            self.statusBar().showMessage(f"No web browser could be opened for {row.abs_url}", 8000)
 
     def action_open_pdf(self) -> None:
         row = self.pane.row
-        if row is not None and not open_in_browser(row.pdf_url):
+        if row is None:
+            return
+        if not row.pdf_url:
             self.statusBar().showMessage("This paper has no PDF link", 4000)
+        elif not open_in_browser(row.pdf_url):
+            self.statusBar().showMessage(f"No web browser could be opened for {row.pdf_url}", 8000)
 
     def action_mark_all_read(self) -> None:
         keys = [k for k in self.model.shown_keys() if not self.model.state(k).read]

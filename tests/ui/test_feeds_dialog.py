@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
-from workertools import MemoryKeyring, NoKeyring, add_feeds, running_worker
+from workertools import MemoryKeyring, NoKeyring, add_feeds, running_worker, wait_worker
 
 from readinglist.core.credentials import SERVICE, Credential, CredentialStore
 from readinglist.core.feeds import FeedKind, FeedListing, FeedRegistry, FeedSpec
@@ -314,3 +314,39 @@ def test_unread_counts_and_errors_show_in_the_table(qtbot: QtBot, sample_dir: Pa
         assert dialog.model.index(0, COL_STATUS).data() == "Error"
         assert dialog.model.index(0, COL_UNREAD).data() == ""
         assert "Last error: HTTP 404, the address is wrong" in dialog.state_label.text()
+
+
+def test_the_kind_picker_goes_back_to_detect_after_a_feed_is_added(
+    qtbot: QtBot, dialog: FeedsDialog, data_dir: Path
+) -> None:
+    hf = dialog.kind.findData(FeedKind.HF_DAILY)
+    dialog.kind.setCurrentIndex(hf)
+    qtbot.keyClicks(dialog.address, "https://huggingface.co/api/daily_papers")
+    with qtbot.waitSignal(dialog.refresh_requested):
+        qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+    wait_loaded(qtbot, dialog)
+    # The next address is another kind: it must be detected, not subscribed as Hugging Face daily papers.
+    assert dialog.kind.currentData() is None
+    qtbot.keyClicks(dialog.address, "https://journal.example.org/rss")
+    with qtbot.waitSignal(dialog.refresh_requested):
+        qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+    wait_loaded(qtbot, dialog)
+    kinds = {f.url: f.kind for f in registry_on_disk(data_dir)}
+    assert kinds["https://journal.example.org/rss"] is FeedKind.RSS
+
+
+def test_a_feeds_notifications_can_be_turned_off(qtbot: QtBot, data_dir: Path, keyring_backend: MemoryKeyring) -> None:
+    (feed,) = add_feeds(data_dir, FeedSpec("cs.LG"))
+    with running_worker(qtbot, data_dir) as worker:
+        d = FeedsDialog(worker, lambda: CredentialStore(backend=keyring_backend))
+        qtbot.addWidget(d)
+        d.show()
+        wait_loaded(qtbot, d)
+        d.select_feed(feed.id)
+        assert d.notify_box.isChecked()
+        d.notify_box.setChecked(False)
+        assert d.save_button.isEnabled()
+        d.save_current()
+        wait_loaded(qtbot, d)
+        wait_worker(qtbot, worker)
+    assert registry_on_disk(data_dir)[0].notify is False

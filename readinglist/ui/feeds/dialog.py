@@ -547,6 +547,7 @@ class FeedsDialog(QDialog):
         def done(result: Subscribed) -> None:
             self.add_button.setEnabled(True)
             self.address.clear()
+            self.kind.setCurrentIndex(0)  # the next address is detected afresh, not taken for the last one's kind
             feed = result.feed
             text = f"Subscribed to {feed.name}; fetching its papers…"
             if result.warning:
