@@ -431,7 +431,7 @@ class MainWindow(QMainWindow):
             self.pane.splitter.restoreState(pane)
         header = self.settings.header()
         if header is not None:
-            self.list.horizontalHeader().restoreState(header)
+            self.list.restore_header(header)
         column, order = self.settings.sort()
         if column >= 0:
             self.list.sortByColumn(column, order)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QHeaderView, QMenu, QTableView, QWidget
 
 from readinglist.ui.paper_model import (
     COL_AUTHORS,
@@ -18,7 +18,8 @@ from readinglist.ui.paper_model import (
     PaperTableModel,
 )
 
-DEFAULT_WIDTHS = {COL_STAR: 30, COL_AUTHORS: 160, COL_SOURCE: 120, COL_DATE: 92}
+DEFAULT_WIDTHS = {COL_STAR: 30, COL_AUTHORS: 130, COL_SOURCE: 100, COL_DATE: 92}
+CHOOSABLE = (COL_AUTHORS, COL_SOURCE, COL_DATE)  # the title and the star are always shown
 
 
 class PaperListView(QTableView):
@@ -59,9 +60,42 @@ class PaperListView(QTableView):
         for column, width in DEFAULT_WIDTHS.items():
             header.resizeSection(column, width)
         header.setSortIndicator(COL_DATE, Qt.SortOrder.DescendingOrder)
+        # Right-click the header: which columns to show (kept with the widths and order in window.ini).
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         self.setSortingEnabled(True)
         self.doubleClicked.connect(lambda _index: self.open_requested.emit())
         self.clicked.connect(self._on_clicked)
+
+    def restore_header(self, state: QByteArray) -> None:
+        """The columns as the user left them (widths, order, hidden ones), with the title still the one that
+        stretches: a layout saved by an older version must not leave it at a fixed width."""
+        header = self.horizontalHeader()
+        header.restoreState(state)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_STAR, QHeaderView.ResizeMode.Fixed)
+        header.setSectionHidden(COL_TITLE, False)
+        header.setSectionHidden(COL_STAR, False)
+
+    def column_actions(self) -> list[QAction]:
+        """A checkable action per column that can be hidden."""
+        header = self.horizontalHeader()
+        model = self.model()
+        actions = []
+        for column in CHOOSABLE:
+            action = QAction(str(model.headerData(column, Qt.Orientation.Horizontal)), self, checkable=True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(lambda on, c=column: header.setSectionHidden(c, not on))
+            actions.append(action)
+        return actions
+
+    def _header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addSection("Columns")
+        for action in self.column_actions():
+            menu.addAction(action)
+        menu.exec(self.horizontalHeader().mapToGlobal(pos))
 
     def paper_model(self) -> PaperTableModel:
         model = self.model()

@@ -1,0 +1,43 @@
+"""Window papercuts a new user met (issue 15): the title is the column that takes the room, columns are chosen
+from the header and kept, and `o` says so when no browser can be opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QDesktopServices
+from pytestqt.qtbot import QtBot
+from uitools import WindowFactory, reopen, wait_idle
+
+from readinglist.ui.paper_model import COL_AUTHORS, COL_DATE, COL_SOURCE, COL_TITLE
+
+
+def test_the_title_takes_the_room_and_hidden_columns_stay_hidden(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)
+    header = window.list.horizontalHeader()
+    widths = {c: header.sectionSize(c) for c in (COL_TITLE, COL_AUTHORS, COL_SOURCE, COL_DATE)}
+    assert widths[COL_TITLE] > widths[COL_AUTHORS] + widths[COL_SOURCE], widths
+    authors = next(a for a in window.list.column_actions() if a.text() == "Authors")
+    authors.setChecked(False)
+    assert header.isSectionHidden(COL_AUTHORS)
+    wide = header.sectionSize(COL_TITLE)
+    assert wide > widths[COL_TITLE]  # the room the authors had goes to the title
+
+    window = reopen(window, open_window)
+    header = window.list.horizontalHeader()
+    assert header.isSectionHidden(COL_AUTHORS) and not header.isSectionHidden(COL_TITLE)
+    assert header.sectionResizeMode(COL_TITLE).name == "Stretch"
+
+
+def test_o_says_so_when_no_browser_can_be_opened(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_window(sample_dir)
+    window.list.select_row(0)
+    wait_idle(qtbot, window)
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda _url: False))  # a desktop with no browser
+    window.action_open()
+    assert window.statusBar().currentMessage().startswith("No web browser could be opened for https://")
