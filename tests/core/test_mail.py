@@ -13,8 +13,8 @@ import socket
 import ssl
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,15 +22,12 @@ from typing import Any
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as SMTPServer
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from mailtools import *  # noqa: F403 (the fixtures: ca, ca_file, server_tls, start_server, starttls_server)
+from mailtools import PASSWORD, REFUSED, USER, Server, StartServer
 
 from readinglist.core.errors import ReadingListError
 from readinglist.core.mail import MailError, MailSettings, build_message, send
 
-USER = "reader@example.org"
-PASSWORD = "correct-horse-7Q!battery"
 WRONG = "wrong-pass-Zx9?staple"
 SUBJECT = "Papers for you — 3 new: Benoît's “diffusion” 注意"
 TEXT = (
@@ -46,104 +43,6 @@ HTML = (
 )
 SENDER = "Reading list <digest@example.org>"
 RECIPIENT = "me@example.org"
-REFUSED = "bob@nowhere.example"
-
-
-@dataclass
-class Handler:
-    """Keeps what arrived; refuses `REFUSED` as a recipient, as a real server refuses an unknown mailbox."""
-
-    received: list[bytes] = field(default_factory=list)
-    recipients: list[list[str]] = field(default_factory=list)
-
-    async def handle_RCPT(
-        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address == REFUSED:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.received.append(envelope.content)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class Authenticator:
-    """Accepts `USER` with `PASSWORD`; records every attempt (the user names only)."""
-
-    attempts: list[str] = field(default_factory=list)
-
-    def __call__(
-        self, server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.attempts.append(auth_data.login.decode())
-        ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-        return AuthResult(success=ok, handled=False)
-
-
-class _Controller(Controller):
-    """aiosmtpd's Controller on port 0: it learns the port the system picked before it pokes its own server."""
-
-    def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-@dataclass
-class Server:
-    port: int
-    handler: Handler
-    auth: Authenticator
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def server_tls(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
-
-
-StartServer = Callable[..., Server]
-
-
-@pytest.fixture
-def start_server() -> Iterator[StartServer]:
-    """Starts an aiosmtpd server on 127.0.0.1 with the given SMTP options; every one is stopped after the test."""
-    controllers: list[Controller] = []
-
-    def start(**kwargs: Any) -> Server:
-        handler, auth = Handler(), Authenticator()
-        controller = _Controller(handler, hostname="127.0.0.1", port=0, authenticator=auth, **kwargs)
-        controller.start()  # returns once the server has answered a first connection
-        controllers.append(controller)
-        return Server(controller.port, handler, auth)
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-@pytest.fixture
-def starttls_server(start_server: StartServer, server_tls: ssl.SSLContext) -> Server:
-    return start_server(tls_context=server_tls, require_starttls=True, auth_require_tls=True)
 
 
 @pytest.fixture
