@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
     s = dsub.add_parser(
         "setup", help="the mail server and address the digest goes to; the password goes to the keyring"
     )
+    s.allow_abbrev = False  # "--password x" is refused as unknown, never taken for --password-stdin (x echoed)
     s.add_argument("--host", help="SMTP server, e.g. smtp.fastmail.com")
     s.add_argument("--port", type=int, help="587 for STARTTLS (the default), 465 for TLS")
     s.add_argument("--security", choices=["starttls", "tls", "none"], help="how the connection is protected")

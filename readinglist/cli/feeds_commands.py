@@ -111,6 +111,7 @@ def register(sub: Any) -> None:
 
 def _credential_options(p: argparse.ArgumentParser, *, run_only: bool = False) -> None:
     where = "for this run only (one FEED)" if run_only else "stored in the system keyring"
+    p.allow_abbrev = False  # "--password SECRET" is refused as unknown, never taken for --password-stdin
     p.add_argument("--username", metavar="U", help=f"HTTP user name, {where}")
     secret = p.add_mutually_exclusive_group()
     secret.add_argument("--password-stdin", action="store_true", help=f"read the password from standard input, {where}")

@@ -24,6 +24,7 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
     helps = {name: f"only {name} papers" for name in ("unread", "read", "starred", "noted", "updated")}
     helps["for-you"] = "unread papers you have neither starred nor dismissed (with --sort relevance: best first)"
     helps["trending"] = "papers with upvotes, comments or several feeds carrying them"
+    helps["later"] = "your Read later queue, the first queued first"
     helps["following"] = "papers by the authors you follow (`readinglist follow NAME`)"
     helps["muted"] = "papers your mute rules muted (`readinglist rules list`)"
     for name, help_text in helps.items():
@@ -71,6 +72,8 @@ def register(sub: Any) -> None:
         ("read", "mark papers read"),
         ("unread", "mark papers unread"),
         ("dismiss", "not interested: out of For you, and papers like them rank lower"),
+        ("later", "put papers in the Read later queue (`list --later`: the first queued first)"),
+        ("unlater", "take papers out of the Read later queue"),
         ("undismiss", "undo dismiss"),
     ):
         p = sub.add_parser(name, help=help_text)
@@ -196,6 +199,7 @@ def paper_json(library: Library, key: str, names: dict[str, str] | None = None) 
         "note": state.note,
         "note_at": state.note_at if state.note else None,
         "dismissed": state.dismissed,
+        "later": state.later,
         "muted_by": _rule_name(library, state.muted_by) if state.muted else None,
         "source": source,  # the text as the feed gave it (its TeX), when it reads differently
     }
@@ -374,6 +378,8 @@ def cmd_state(args: argparse.Namespace, app: App) -> int:
             )
         if args.action in ("star", "unstar"):
             change = library.set_starred(keys, args.action == "star")
+        elif args.action in ("later", "unlater"):
+            change = library.set_later(keys, args.action == "later")
         elif args.action in ("dismiss", "undismiss"):
             change = library.set_dismissed(keys, args.action == "dismiss")
         else:
@@ -385,6 +391,8 @@ def cmd_state(args: argparse.Namespace, app: App) -> int:
         "unread": "marked unread",
         "dismiss": "dismissed",
         "undismiss": "no longer dismissed",
+        "later": "queued to read later",
+        "unlater": "out of the Read later queue",
     }
     print(
         f"{len(change.after)} {verb[args.action]}"

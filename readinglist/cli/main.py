@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
@@ -19,8 +20,19 @@ Handler = Callable[[argparse.Namespace, App], int]
 COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands, rules_commands, digest_commands]
 
 
+_SECRET_OPTION = re.compile(r"(--?[\w-]*(?:pass|token|secret)[\w-]*)(?:=\S+|\s+(?!-)\S+)", re.IGNORECASE)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error never repeats a secret typed where it does not belong
+    (`--password hunter2` is refused as unknown, and said back as `--password …`). Subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(_SECRET_OPTION.sub(r"\1 …", message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="readinglist",
         description="A personal reading list for research papers. With no command, opens the window.",
     )

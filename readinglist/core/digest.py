@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from readinglist.core.feeds import format_time, parse_time
+from readinglist.core.feeds import parse_time
+from readinglist.core.identity import is_web_url
 from readinglist.core.library import Library
 from readinglist.core.models import ListFilter, is_muted, landing_url, utc_now
 from readinglist.core.rules import Action
@@ -115,6 +116,7 @@ class SentDigest:
     sent_at: str
     keys: tuple[str, ...]
     via: str  # "email" (to whom) or "file"
+    made_at: str = ""  # when its papers were chosen: the next digest takes the papers first seen after it
 
 
 # ---- the record --------------------------------------------------------------------------------------------------
@@ -136,7 +138,13 @@ def sent(lib: Library) -> list[SentDigest]:
     out = []
     for doc_id, doc in lib.store.table(PART, SENT).items():
         out.append(
-            SentDigest(int(doc_id), str(doc.get("sent_at", "")), tuple(doc.get("keys", ())), str(doc.get("via", "")))
+            SentDigest(
+                int(doc_id),
+                str(doc.get("sent_at", "")),
+                tuple(doc.get("keys", ())),
+                str(doc.get("via", "")),
+                str(doc.get("made_at") or doc.get("sent_at", "")),
+            )
         )
     out.sort(key=lambda d: (d.sent_at, d.id))
     return out
@@ -145,7 +153,8 @@ def sent(lib: Library) -> list[SentDigest]:
 def record_sent(lib: Library, digest: Digest, *, via: str) -> None:
     """Remember what was sent: its papers never come again, and the next digest starts from now."""
     with lib.transaction():
-        lib.store.db(PART).table(SENT).insert({"sent_at": utc_now(), "keys": list(digest.keys), "via": via})
+        doc = {"sent_at": utc_now(), "made_at": digest.made_at, "keys": list(digest.keys), "via": via}
+        lib.store.db(PART).table(SENT).insert(doc)
 
 
 def sent_today(lib: Library, now: datetime | None = None) -> SentDigest | None:
@@ -172,6 +181,11 @@ def _summary(abstract: str) -> str:
     return cut[: cut.rfind(" ")].rstrip(",;:") + " …"
 
 
+def _web(url: str | None) -> str | None:
+    """Only a web address becomes a link in a mail (never javascript:, file: or a path)."""
+    return url if url and is_web_url(url) else None
+
+
 def _entry(lib: Library, key: str, why: Sequence[str]) -> Entry:
     doc = lib.doc(key)
     title, authors, abstract = shown(doc)
@@ -181,8 +195,8 @@ def _entry(lib: Library, key: str, why: Sequence[str]) -> Entry:
         authors=authors,
         summary=_summary(abstract),
         why=tuple(why),
-        url=landing_url(doc.get("arxiv_id"), doc.get("doi"), doc.get("url")),
-        pdf_url=doc.get("pdf_url"),
+        url=_web(landing_url(doc.get("arxiv_id"), doc.get("doi"), doc.get("url"))),
+        pdf_url=_web(doc.get("pdf_url")),
         app_url=paper_link(key),
     )
 
@@ -192,7 +206,9 @@ def make_digest(lib: Library, config: DigestSettings | None = None, *, now: date
     config = config or settings(lib)
     now = now or datetime.now(UTC)
     history = sent(lib)
-    since = history[-1].sent_at if history else format_time(now - FIRST_WINDOW)
+    # From when the previous digest's papers were chosen, not when it was sent: a paper that came in while it was
+    # being sent (or while its preview was open) is in the next one.
+    since = history[-1].made_at if history else _stamp(now - FIRST_WINDOW)
     already = {k for d in history for k in d.keys}
     states = lib.state_docs()
     fresh = []
@@ -240,7 +256,12 @@ def make_digest(lib: Library, config: DigestSettings | None = None, *, now: date
                 chosen["for-you"].append(_entry(lib, key, ()))
                 taken.add(key)
     ordered = tuple((s, tuple(chosen[s])) for s in SECTIONS if chosen[s] and s in config.sections)
-    return Digest(made_at=format_time(now), since=since, sections=ordered, new_papers=len(fresh))
+    return Digest(made_at=_stamp(now), since=since, sections=ordered, new_papers=len(fresh))
+
+
+def _stamp(when: datetime) -> str:
+    """A time as the library stamps first_seen (microseconds, Z), so the two compare as text."""
+    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _matches(rule: Any, doc: Mapping[str, Any]) -> bool:
@@ -329,7 +350,12 @@ def to_text(digest: Digest) -> str:
 
 
 def _md(text: str) -> str:
-    return visible_controls(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+    # Every character Markdown would read as markup, and "<", which a viewer would take for HTML (a feed's title
+    # may hold <script> or <img onerror=...>): all kept as text.
+    out = visible_controls(text).replace("\\", "\\\\")
+    for c in "*_[]`<>#":
+        out = out.replace(c, "\\" + c)
+    return out
 
 
 def to_markdown(digest: Digest) -> str:

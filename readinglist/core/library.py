@@ -406,6 +406,8 @@ class Library:
             return bool(st and st.get("note"))
         if view is ListFilter.MUTED:
             return is_muted(st)
+        if view is ListFilter.LATER:
+            return bool(st and st.get("later"))
         if view is ListFilter.FOR_YOU:
             return not (st and (st.get("read") or st.get("dismissed") or st.get("starred")))
         # Views that show read papers too: a muted paper leaves them.
@@ -519,6 +521,11 @@ class Library:
             now = datetime.now(UTC)
             scores = {k: self.trending(k, now=now) for k in out}
             out.sort(key=lambda k: (scores[k], self._date[k]), reverse=descending is not False)
+            return cast(list[PaperKey], out[:limit] if limit is not None else out)
+        if view is ListFilter.LATER and sort is SortKey.DATE and not search:
+            # The queue in the order papers were queued, the first queued first.
+            states = self._states
+            out.sort(key=lambda k: states.get(k, {}).get("later_at") or "", reverse=descending is True)
             return cast(list[PaperKey], out[:limit] if limit is not None else out)
         if sort is SortKey.TITLE:
             out.sort(key=lambda k: shown_title(docs[k]).casefold(), reverse=bool(descending))
@@ -876,6 +883,11 @@ class Library:
     def set_dismissed(self, keys: Iterable[str], dismissed: bool) -> StateChange:
         """Not interested: the paper leaves For you and counts against papers like it. Undone by False."""
         return self._set_flag(keys, "dismissed", dismissed)
+
+    @writes
+    def set_later(self, keys: Iterable[str], later: bool) -> StateChange:
+        """Read later: the paper joins the queue (at its end) or leaves it."""
+        return self._set_flag(keys, "later", later)
 
     @writes
     def set_read(self, keys: Iterable[str], read: bool) -> StateChange:

@@ -104,6 +104,8 @@ class PaperState:
     tags_at: str | None = None
     dismissed: bool = False  # "Not interested": evidence against papers like it, and out of For you
     dismissed_at: str | None = None
+    later: bool = False  # in the Read later queue (apart from the star: "not now", not "this matters")
+    later_at: str | None = None  # when it was queued (the queue's order) or taken out
     # The mute rule (core.rules) that muted the paper, "" when none, KEPT when the user took a mute back by hand
     # (no rule mutes it again); muted_at: when that last changed. A paper the rule marked read has read_at ==
     # muted_at, which is how turning the rule off knows to make it unread again (and stamps both anew).
@@ -227,6 +229,7 @@ class ListFilter(enum.Enum):
     TODAY = "today"
     FOR_YOU = "for-you"  # unread, not starred (already chosen), not dismissed; ranked by the user's taste
     TRENDING = "trending"  # papers with a community signal (upvotes, comments, several feeds), not dismissed
+    LATER = "later"  # the Read later queue, in the order papers were queued
     FOLLOWING = "following"  # papers by the authors the user follows (follow rules), not muted
     MUTED = "muted"  # papers a mute rule muted
 

@@ -57,6 +57,8 @@ def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
         tags_at=doc.get("tags_at"),
         dismissed=bool(doc.get("dismissed", False)),
         dismissed_at=doc.get("dismissed_at"),
+        later=bool(doc.get("later", False)),
+        later_at=doc.get("later_at"),
         muted_by=doc.get("muted_by") or "",
         muted_at=doc.get("muted_at"),
     )
@@ -65,7 +67,7 @@ def state_from_doc(key: str, doc: Mapping[str, Any] | None) -> PaperState:
 def state_to_doc(state: PaperState) -> Doc:
     doc: Doc = {"key": state.key}
     for name in ("starred", "starred_at", "read", "read_at", "note", "note_at", "tags_at", "dismissed", "dismissed_at",
-                 "muted_by", "muted_at"):  # fmt: skip
+                 "later", "later_at", "muted_by", "muted_at"):  # fmt: skip
         value = getattr(state, name)
         if value:
             doc[name] = value
@@ -222,6 +224,7 @@ def merge_states(ours: PaperState, theirs: PaperState) -> PaperState:
         ("note", "note_at"),
         ("tags", "tags_at"),
         ("dismissed", "dismissed_at"),
+        ("later", "later_at"),
         ("muted_by", "muted_at"),
     )
     for value, stamp in fields:
@@ -236,7 +239,8 @@ def join_states(keep: PaperState, other: PaperState) -> PaperState:
     """The state of one paper the library held as two records (a journal version and its arXiv record), so that
     nothing the user did on either is lost: a star or read mark on either, both notes, every tag."""
     out = keep
-    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("dismissed", "dismissed_at")):
+    for value, stamp in (("starred", "starred_at"), ("read", "read_at"), ("dismissed", "dismissed_at"),
+                         ("later", "later_at")):  # fmt: skip
         if getattr(other, value) and not getattr(keep, value):
             out = replace(out, **{value: True, stamp: getattr(other, stamp)})
     if other.note.strip() and other.note.strip() not in keep.note:

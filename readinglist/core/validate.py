@@ -229,6 +229,8 @@ def check_paper(doc: Any) -> Checked:
 STATE_RULES: Mapping[str, Rule] = {
     "starred": _flag,
     "dismissed": _flag,
+    "later": _flag,
+    "later_at": _time,
     "read": _flag,
     "note": _text,
     "tags": _texts,
@@ -477,6 +479,7 @@ def check_sent_digest(doc: Any) -> Checked:
     try:
         out: Doc = {
             "sent_at": _time("sent_at", doc.get("sent_at")),
+            "made_at": _time("made_at", doc.get("made_at") or doc.get("sent_at")),
             "keys": [k for k in _texts("keys", doc.get("keys", [])) if paper_key_ok(k)],
             "via": _text("via", doc.get("via", "")),
         }

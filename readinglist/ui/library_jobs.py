@@ -41,6 +41,7 @@ VIEW_LABELS: dict[ListFilter, str] = {
     ListFilter.TRENDING: "Trending",
     ListFilter.TODAY: "Today",
     ListFilter.FOLLOWING: "Authors I follow",
+    ListFilter.LATER: "Read later",
     ListFilter.MUTED: "Muted by rules",
     ListFilter.STARRED: "Starred",
     ListFilter.NOTED: "With notes",
@@ -159,10 +160,11 @@ class RowState(NamedTuple):
     tags: tuple[str, ...] = ()
     dismissed: bool = False
     muted: bool = False  # a mute rule muted it (core.rules)
+    later: bool = False  # in the Read later queue
 
     @classmethod
     def from_state(cls, state: PaperState) -> RowState:
-        return cls(state.starred, state.read, state.note, state.tags, state.dismissed, state.muted)
+        return cls(state.starred, state.read, state.note, state.tags, state.dismissed, state.muted, state.later)
 
 
 DEFAULT_STATE = RowState()
@@ -218,6 +220,7 @@ def row_state_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> Row
             tuple(get("tags") or ()),
             bool(get("dismissed")),
             is_muted(doc),
+            bool(get("later")),
         ),
     )
     return state
@@ -392,6 +395,7 @@ class _Share(NamedTuple):
     trending: bool = False
     muted: bool = False
     following: bool = False
+    later: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +458,7 @@ class SidebarTracker:
             trending=community_signal(doc) > 0,
             muted=muted,
             following=not muted and key in self._followed,
+            later=bool(st.get("later")),
         )
 
     def _add(self, share: _Share, sign: int) -> None:
@@ -474,6 +479,8 @@ class SidebarTracker:
             views[ListFilter.STARRED.value] += sign
         if share.noted:
             views[ListFilter.NOTED.value] += sign
+        if share.later:
+            views[ListFilter.LATER.value] += sign
         for t in share.tags:
             self._tags[t] += sign
             if self._tags[t] <= 0:
@@ -555,6 +562,7 @@ _FIELD_GROUPS = (
     ("note", "note_at"),
     ("tags", "tags_at"),
     ("dismissed", "dismissed_at"),
+    ("later", "later_at"),
     ("muted_by", "muted_at"),
 )
 

@@ -388,7 +388,16 @@ class MainWindow(QMainWindow):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         separator = QAction(self)
         separator.setSeparator(True)
-        self.list.addActions([a["star"], a["toggle_read"], a["open"], separator, a["copy_bibtex"], a["copy_citation"]])
+        separators = []
+        for _ in range(2):
+            line = QAction(self)
+            line.setSeparator(True)
+            separators.append(line)
+        self.list.addActions(
+            [a["star"], a["toggle_read"], a["read_later"], a["dismiss"], separator, a["tag"], a["edit_note"],
+             a["open"], a["open_pdf"], separators[0], a["copy_bibtex"], a["copy_citation"], separators[1],
+             a["more_like_this"], a["mute_like_this"]]
+        )  # fmt: skip
         # The views, one key each, in the sidebar's order.
         go = menus["Go"]
         go.addSeparator()
@@ -809,10 +818,21 @@ class MainWindow(QMainWindow):
         on_list = self.stack.currentIndex() == PAGE_MAIN
         row = self.pane.row
         state = self.model.state(row.key) if row else jobs.DEFAULT_STATE
-        for name in ("star", "toggle_read", "edit_note", "tag", "dismiss", "more_like_this", "mute_like_this"):
+        for name in (
+            "star",
+            "toggle_read",
+            "edit_note",
+            "tag",
+            "dismiss",
+            "read_later",
+            "more_like_this",
+            "mute_like_this",
+        ):
             a[name].setEnabled(row is not None)
         with QSignalBlocker(a["dismiss"]):
             a["dismiss"].setChecked(state.dismissed)
+        with QSignalBlocker(a["read_later"]):
+            a["read_later"].setChecked(state.later)
         with QSignalBlocker(a["sort_relevance"]):
             a["sort_relevance"].setChecked(self._relevance)
         a["open"].setEnabled(row is not None and bool(row.abs_url))
@@ -1143,6 +1163,21 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Not interested in “{self._title_of(keys[0])}”: Ctrl+Z undoes it", 5000)
             if self._selection == FOR_YOU:
                 self.action_next()
+
+    def action_read_later(self) -> None:
+        """Read later (again: out of the queue). Undone with Ctrl+Z like a star."""
+        keys = self._acted_on()
+        if not keys:
+            return
+        later = not self.model.state(self.pane.key or keys[0]).later
+        optimistic = {k: self.model.state(k)._replace(later=later) for k in keys}
+        label = "Read Later" if later else "Out of Read Later"
+        if len(keys) > 1:
+            label = f"{label}: {len(keys):,} Papers"
+        self.writes.change(label, optimistic, lambda lib: lib.set_later(keys, later))
+        if len(keys) == 1:
+            verb = "Queued to read later" if later else "Out of the Read later queue"
+            self.statusBar().showMessage(f"{verb}: “{self._title_of(keys[0])}” (Ctrl+Z undoes it)", 5000)
 
     def action_more_like_this(self) -> None:
         row = self.pane.row

@@ -80,6 +80,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         checkable=True,
     ),
     ActionSpec(
+        "read_later",
+        "Read &Later",
+        "Paper",
+        ("W",),
+        tip="Put the paper in the Read later queue (again: take it out); apart from the star",
+        checkable=True,
+        short="Later",
+    ),
+    ActionSpec(
         "more_like_this", "More &Like This", "Paper", ("L",), tip="The papers in the library most like this one"
     ),
     ActionSpec(

@@ -26,6 +26,7 @@ VIEW_ORDER = (
     ListFilter.TODAY,
     ListFilter.TRENDING,
     ListFilter.STARRED,
+    ListFilter.LATER,
     ListFilter.FOLLOWING,
     ListFilter.NOTED,
     ListFilter.UPDATED,
@@ -45,6 +46,7 @@ VIEW_TIPS = {
     ListFilter.UPDATED: "Papers with a new version since you read them",
     ListFilter.ALL: "Every paper in the library",
     ListFilter.READ: "Papers you have read",
+    ListFilter.LATER: "Papers you put aside to read later (W), the first queued first",
     ListFilter.FOLLOWING: "Papers by the authors you follow (the count: unread ones). Follow an author from a paper",
     ListFilter.MUTED: "Papers your mute rules keep out of Inbox, For you, Today and Trending (Edit ▸ Rules…)",
 }

@@ -41,3 +41,33 @@ def test_o_says_so_when_no_browser_can_be_opened(
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda _url: False))  # a desktop with no browser
     window.action_open()
     assert window.statusBar().currentMessage().startswith("No web browser could be opened for https://")
+
+
+def test_read_later_is_a_queue_apart_from_the_star_kept_across_restarts(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from readinglist.core.models import ListFilter
+    from readinglist.ui.library_jobs import Selection
+
+    window = open_window(sample_dir)
+    queued = []
+    for row in (3, 0, 5):  # queued in this order
+        window.list.select_row(row)
+        wait_idle(qtbot, window)
+        queued.append(window.pane.key)
+        qtbot.keyClick(window.list, Qt.Key.Key_W)
+        wait_idle(qtbot, window)
+    assert window.counts is not None and window.counts.views[ListFilter.LATER.value] == 3
+    assert not any(window.model.state(k).starred for k in queued)  # not a star
+    window = reopen(window, open_window)
+    window.show_view(Selection("view", ListFilter.LATER.value))
+    qtbot.waitUntil(lambda: window.selection.name == "later" and window.worker.pending == 0)
+    wait_idle(qtbot, window)
+    assert window.model.shown_keys() == queued  # the first queued first
+    window.list.select_row(0)
+    wait_idle(qtbot, window)
+    qtbot.keyClick(window.list, Qt.Key.Key_W)  # out of the queue
+    wait_idle(qtbot, window)
+    assert window.counts.views[ListFilter.LATER.value] == 2
