@@ -723,7 +723,9 @@ class MainWindow(QMainWindow):
         self.sidebar_model.set_counts(counts)
         self.view_title.setText(counts.label(self._selection))
         self.pane.set_known_tags(name for name, _ in counts.tags)
-        self.setWindowTitle(f"{APP_TITLE} — {counts.unread:,} unread" if counts.papers else APP_TITLE)
+        # Ending with the application's name: Qt's window-system platforms append the name to a title that does not
+        # end with it, which made "Reading List — 169 unread — Reading List".
+        self.setWindowTitle(f"{counts.unread:,} unread — {APP_TITLE}" if counts.papers else APP_TITLE)
         if self.tray is not None:
             self.tray.set_counts(counts)
 

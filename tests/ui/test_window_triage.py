@@ -58,7 +58,7 @@ def test_a_keyboard_triage_session_is_on_disk_after_a_restart(
     wait_idle(qtbot, window)
     assert not window.model.state(keys[3]).starred
     assert window.counts is not None and window.counts.unread == 56
-    assert window.windowTitle() == "Reading List — 56 unread"
+    assert window.windowTitle() == "56 unread — Reading List"
 
     window = reopen(window, open_window)
     with read_library(sample_dir) as lib:
@@ -126,7 +126,7 @@ def test_mark_all_in_view_as_read_asks_above_fifty_and_undo_brings_them_back(
     assert all(window.model.state(k).read for k in window.model.shown_keys())  # at once, before the write
     wait_idle(qtbot, window)
     assert window.counts is not None and window.counts.unread == 0
-    assert window.windowTitle() == "Reading List — 0 unread"
+    assert window.windowTitle() == "0 unread — Reading List"
 
     press(qtbot, window, Qt.Key.Key_Z, CTRL)
     wait_idle(qtbot, window)

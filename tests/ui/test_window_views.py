@@ -41,7 +41,7 @@ def test_first_run_shows_the_welcome_view_and_loads_the_sample_papers(
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 60
     assert window.counts is not None and window.counts.unread == 60
-    assert window.windowTitle() == "Reading List — 60 unread"
+    assert window.windowTitle() == "60 unread — Reading List"  # ends with the name: Qt appends none
     assert "60 new" in window.statusBar().currentMessage()
     assert window.view_title.text() == "Inbox" and window.view_count.text() == "60 papers"
     with read_library(data_dir) as lib:
