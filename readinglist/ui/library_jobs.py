@@ -369,6 +369,7 @@ class SidebarCounts:
     feeds: tuple[tuple[str, str, int], ...]
     tags: tuple[tuple[str, int], ...]  # (tag, papers), by name
     groups: Mapping[str, str] = field(default_factory=dict)  # subscription id -> its group, for those in one
+    subscribed: frozenset[str] = frozenset()  # the feeds' sources that are subscriptions (not imported files)
 
     def label(self, selection: Selection) -> str:
         """What to call a sidebar entry: a feed by its name, not the id its papers record."""
@@ -550,6 +551,7 @@ class SidebarTracker:
             feeds=tuple(feeds),
             tags=tuple(sorted(self._tags.items(), key=lambda kv: kv[0].casefold())),
             groups=MappingProxyType({f[0]: groups[f[0]] for f in feeds if f[0] in groups}),
+            subscribed=frozenset(names),
         )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -220,6 +222,8 @@ class MainWindow(QMainWindow):
         self.sidebar.header().setSectionResizeMode(COL_COUNT, QHeaderView.ResizeMode.ResizeToContents)
         self.sidebar.expandAll()
         self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
+        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
         self.sidebar_model.modelReset.connect(self._sidebar_reset)
 
         self.model = PaperTableModel(self)
@@ -753,6 +757,74 @@ class MainWindow(QMainWindow):
         selection = current.siblingAtColumn(COL_NAME).data(SELECTION_ROLE)
         if isinstance(selection, Selection) and selection != self._selection:
             self._load_view(selection)
+
+    def _sidebar_menu(self, pos: QPoint) -> None:
+        """Right-click on a feed: what one does to a subscription, without opening the Feeds dialog first."""
+        index = self.sidebar.indexAt(pos)
+        selection = index.siblingAtColumn(COL_NAME).data(SELECTION_ROLE) if index.isValid() else None
+        if not isinstance(selection, Selection) or selection.kind != "feed":
+            return
+        feed_id = selection.name
+        subscribed = self._counts is not None and feed_id in self._counts.subscribed
+        menu = QMenu(self)
+        for text, handler, enabled in (
+            ("&Refresh", lambda: self.refresh.refresh([feed_id]), subscribed),
+            ("Mark All &Read", lambda: self.mark_feed_read(feed_id), True),
+            ("Re&name…", lambda: self.rename_feed(feed_id), subscribed),
+            ("&Edit…", lambda: self.open_feeds_dialog().select_feed(feed_id), subscribed),
+            ("&Unsubscribe…", lambda: self.unsubscribe(feed_id), subscribed),
+        ):
+            action = menu.addAction(text)
+            action.setEnabled(enabled)
+            action.triggered.connect(handler)
+        menu.exec(self.sidebar.viewport().mapToGlobal(pos))
+
+    def mark_feed_read(self, feed_id: str) -> None:
+        """Every unread paper of one feed, read; one change (Ctrl+Z undoes it)."""
+        name = self._label(Selection("feed", feed_id))
+
+        def found(keys: list[str]) -> None:
+            if not keys:
+                self.statusBar().showMessage(f"Every paper of {name} is read already", 3000)
+                return
+            n = len(keys)
+            optimistic = {k: self.model.state(k)._replace(read=True) for k in keys}
+            self.writes.change(f"Mark {n:,} as Read", optimistic, lambda lib: lib.set_read(keys, True))
+            self.statusBar().showMessage(f"Marked {n:,} papers of {name} as read · Ctrl+Z undoes it", 6000)
+
+        self.worker.submit(
+            lambda lib: [str(k) for k in lib.query(feed=feed_id, view=ListFilter.UNREAD)], found, label="find unread"
+        )
+
+    def rename_feed(self, feed_id: str, name: str | None = None) -> None:
+        old = self._label(Selection("feed", feed_id))
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename Feed", "Name:", text=old)
+            if not ok:
+                return
+        name = name.strip()
+        if not name or name == old:
+            return
+        self.worker.submit(
+            lambda lib: lib.feeds.update(feed_id, name=name),
+            lambda _feed: self._feeds_changed(),
+            label="rename the feed",
+        )
+
+    def unsubscribe(self, feed_id: str) -> None:
+        """The Feeds dialog's Remove, which asks first and says the feed's papers stay in the library."""
+        dialog = self.open_feeds_dialog()
+
+        def when_loaded() -> None:
+            dialog.loaded.disconnect(when_loaded)
+            dialog.select_feed(feed_id)
+            dialog.remove_current()
+
+        if dialog.busy:
+            dialog.loaded.connect(when_loaded)
+        else:
+            dialog.select_feed(feed_id)
+            dialog.remove_current()
 
     def _sidebar_reset(self) -> None:
         self.sidebar.expandAll()

@@ -71,3 +71,36 @@ def test_read_later_is_a_queue_apart_from_the_star_kept_across_restarts(
     qtbot.keyClick(window.list, Qt.Key.Key_W)  # out of the queue
     wait_idle(qtbot, window)
     assert window.counts.views[ListFilter.LATER.value] == 2
+
+
+def test_a_feeds_menu_marks_its_papers_read_and_renames_it(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from uitools import read_library
+    from workertools import add_feeds
+
+    from readinglist.core.feeds import FeedSpec
+    from readinglist.core.importer import read_feed_file
+    from readinglist.core.models import ListFilter
+
+    (feed,) = add_feeds(data_dir, FeedSpec("cs.CL"))
+    parsed = read_feed_file(Path(__file__).resolve().parents[1] / "core" / "fixtures" / "arxiv_rss_cs.CL.xml")
+    from readinglist.app import App
+
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(parsed.papers, source=feed.id)
+        total = len(lib)
+    window = open_window(data_dir)
+    assert window.counts is not None and feed.id in window.counts.subscribed
+    window.mark_feed_read(feed.id)
+    qtbot.waitUntil(lambda: window.counts is not None and window.counts.views[ListFilter.UNREAD.value] == 0)
+    wait_idle(qtbot, window)
+    assert "Ctrl+Z undoes it" in window.statusBar().currentMessage()
+    window.action_undo()
+    qtbot.waitUntil(lambda: window.counts.views[ListFilter.UNREAD.value] == total)  # type: ignore[union-attr]
+    window.rename_feed(feed.id, "Computation and Language")
+    from readinglist.ui.library_jobs import Selection
+
+    qtbot.waitUntil(lambda: window._label(Selection("feed", feed.id)) == "Computation and Language")
+    with read_library(data_dir) as lib:
+        assert lib.feeds.get(feed.id).name == "Computation and Language"
