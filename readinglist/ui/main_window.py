@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.writes.rules_changed.connect(self.reload_view)
         self.rules_dialog: RulesDialog | None = None
         self._hidden_muted = 0
+        self._then_first_unread = False  # N went on to the next feed: its first unread paper, once it is shown
         self._following_author: bool | None = None  # an author's view: whether the user follows them
         self._build_feeds_and_export()
         self._build_desktop(icon)
@@ -609,6 +610,11 @@ class MainWindow(QMainWindow):
         self._shown_selection = view.selection
         if not same:
             self.list.scrollToTop()
+        if self._then_first_unread and not same:
+            self._then_first_unread = False
+            first_unread = self.model.find(0, 1, lambda _row, state: not state.read)
+            if first_unread is not None:
+                self.list.select_row(first_unread)
         if self._restore_key is not None:
             row = self.model.row_of(self._restore_key)
             self._restore_key = None
@@ -911,7 +917,7 @@ class MainWindow(QMainWindow):
             a["sort_relevance"].setChecked(self._relevance)
         a["open"].setEnabled(row is not None and bool(row.abs_url))
         a["open_pdf"].setEnabled(row is not None and bool(row.pdf_url))
-        for name in ("next", "previous", "next_unread", "mark_all_read", "search"):
+        for name in ("next", "previous", "next_unread", "mark_all_read", "search", "next_entry", "previous_entry"):
             a[name].setEnabled(on_list)
         for action in self.view_actions:
             action.setEnabled(on_list)
@@ -1174,12 +1180,48 @@ class MainWindow(QMainWindow):
             return not state.read
 
         found = self.model.find(start, 1, unread)
+        if found is None and self._selection.kind == "feed":
+            # The end of a feed: on to the next subscription with unread papers, as NetNewsWire's N does.
+            following = self._next_feed_with_unread()
+            if following is not None:
+                self._then_first_unread = True
+                self.show_view(following)
+                self.statusBar().showMessage(f"On to {self._label(following)}", 3000)
+                return
         if found is None and start > 0:
             found = self.model.find(0, 1, unread)  # wrap around to the top
         if found is None or found == row:
             self.statusBar().showMessage("No other unread paper in this view", 3000)
             return
         self.list.select_row(found)
+
+    def _next_feed_with_unread(self) -> Selection | None:
+        counts = self._counts
+        if counts is None:
+            return None
+        unread = {source: n for source, _name, n in counts.feeds}
+        feeds = [s for s in self.sidebar_model.selections() if s.kind == "feed"]
+        if self._selection not in feeds:
+            return None
+        at = feeds.index(self._selection)
+        for s in feeds[at + 1 :] + feeds[:at]:
+            if unread.get(s.name, 0) > 0:
+                return s
+        return None
+
+    def _step_sidebar(self, step: int) -> None:
+        entries = self.sidebar_model.selections()
+        if not entries:
+            return
+        at = entries.index(self._selection) if self._selection in entries else -1
+        target = entries[(at + step) % len(entries)] if at >= 0 else entries[0]
+        self.show_view(target)
+
+    def action_next_entry(self) -> None:
+        self._step_sidebar(1)
+
+    def action_previous_entry(self) -> None:
+        self._step_sidebar(-1)
 
     def action_back(self) -> None:
         focus = QApplication.focusWidget()

@@ -66,6 +66,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("next", "&Next Paper", "Go", ("J",), ("Down",), "The next paper in the list"),
     ActionSpec("previous", "&Previous Paper", "Go", ("K",), ("Up",), "The previous paper in the list"),
     ActionSpec("next_unread", "Next &Unread Paper", "Go", ("N", "Space"), tip="The next unread paper in the list"),
+    ActionSpec("next_entry", "Next &Subscription or View", "Go", ("Z",), tip="The next entry of the sidebar"),
+    ActionSpec(
+        "previous_entry", "Previous Subscription or View", "Go", ("A",), tip="The previous entry of the sidebar"
+    ),
     ActionSpec(
         "back", "&Back to the List", "Go", ("Esc",), tip="Leave the note, tags or search; Esc again clears search"
     ),

@@ -104,3 +104,37 @@ def test_a_feeds_menu_marks_its_papers_read_and_renames_it(
     qtbot.waitUntil(lambda: window._label(Selection("feed", feed.id)) == "Computation and Language")
     with read_library(data_dir) as lib:
         assert lib.feeds.get(feed.id).name == "Computation and Language"
+
+
+def test_a_and_z_walk_the_sidebar_and_n_goes_on_to_the_next_feed_with_unread_papers(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from PySide6.QtCore import Qt
+    from workertools import add_feeds
+
+    from readinglist.app import App
+    from readinglist.core.feeds import FeedSpec
+    from readinglist.core.importer import read_feed_file
+    from readinglist.ui.library_jobs import INBOX, Selection
+
+    fixtures = Path(__file__).resolve().parents[1] / "core" / "fixtures"
+    cl, lg = add_feeds(data_dir, FeedSpec("cs.CL", name="A: cs.CL"), FeedSpec("cs.LG", name="B: cs.LG"))
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(read_feed_file(fixtures / "arxiv_rss_cs.CL.xml").papers, source=cl.id)
+        lib.add_papers(read_feed_file(fixtures / "arxiv_rss_cs.LG.xml").papers, source=lg.id)
+        lib.set_read([k for k in lib.query(feed=cl.id)][1:], True)  # one unread paper left in cs.CL
+    window = open_window(data_dir)
+    assert window.selection == INBOX
+    qtbot.keyClick(window.list, Qt.Key.Key_Z)  # down the sidebar: For you
+    qtbot.waitUntil(lambda: window.selection.name == "for-you")
+    qtbot.keyClick(window.list, Qt.Key.Key_A)  # and back up
+    qtbot.waitUntil(lambda: window.selection == INBOX)
+
+    window.show_view(Selection("feed", cl.id))
+    qtbot.waitUntil(lambda: window.selection.name == cl.id and window.worker.pending == 0)
+    wait_idle(qtbot, window)
+    qtbot.keyClick(window.list, Qt.Key.Key_N)  # its one unread paper
+    wait_idle(qtbot, window)
+    qtbot.keyClick(window.list, Qt.Key.Key_N)  # none left here: on to cs.LG, at its first unread paper
+    qtbot.waitUntil(lambda: window.selection.name == lg.id and window.pane.key is not None, timeout=5000)
+    assert window.pane.key in window.model.shown_keys() and window.list.current_row() is not None
