@@ -17,7 +17,7 @@ def parse_tags(text: str) -> list[str]:
 class TagBar(QWidget):
     tags_added = Signal(list)  # tag names
     tag_removed = Signal(str)
-    finished = Signal()  # Enter or Escape in the field: the user is done tagging
+    finished = Signal()  # Enter in the empty field: the user is done tagging (Escape goes back too)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,11 +89,15 @@ class TagBar(QWidget):
         self._completions.setStringList([t for t in self._known if t not in mine])
 
     def _commit(self) -> None:
-        tags = [t for t in parse_tags(self.edit.text()) if t not in self._tags]
+        """Enter adds what was typed and leaves the field open for the next tag (typing on at once must not fall
+        into the window's shortcuts: "to-read" lost its t to T); Enter in the empty field is done."""
+        typed = self.edit.text().strip()
+        tags = [t for t in parse_tags(typed) if t not in self._tags]
         self.edit.clear()
         if tags:
             self.tags_added.emit(tags)
-        self.finished.emit()
+        if not typed:
+            self.finished.emit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Backspace in the empty field takes the last tag off, as in mail address fields.
