@@ -13,7 +13,8 @@ sys_pkgs="libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib
 if [ "$mode" = test ]; then
   # strace: crash-point fault injection; gnome-keyring + dbus: a real Secret Service for the keyring test;
   # dbus-bin (dbus-monitor): the listener that hears the window's desktop notifications.
-  sys_pkgs="$sys_pkgs strace gnome-keyring dbus dbus-daemon dbus-bin"
+  # desktop-file-utils: desktop-file-validate checks the .desktop file `readinglist desktop install` writes.
+  sys_pkgs="$sys_pkgs strace gnome-keyring dbus dbus-daemon dbus-bin desktop-file-utils"
 fi
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then

@@ -10,14 +10,28 @@ from typing import Any, NoReturn
 
 from readinglist import __version__
 from readinglist.app import App, resolve_data_dir
-from readinglist.cli import digest_commands, export_commands, feeds_commands, library_commands, rules_commands
+from readinglist.cli import (
+    desktop_commands,
+    digest_commands,
+    export_commands,
+    feeds_commands,
+    library_commands,
+    rules_commands,
+)
 from readinglist.cli.terminal import SafeStream
 from readinglist.core.errors import ReadingListError
 
 Handler = Callable[[argparse.Namespace, App], int]
 
 # Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
-COMMAND_MODULES: list[Any] = [library_commands, feeds_commands, export_commands, rules_commands, digest_commands]
+COMMAND_MODULES: list[Any] = [
+    library_commands,
+    feeds_commands,
+    export_commands,
+    rules_commands,
+    digest_commands,
+    desktop_commands,
+]
 
 
 _SECRET_OPTION = re.compile(r"(--?[\w-]*(?:pass|token|secret)[\w-]*)(?:=\S+|\s+(?!-)\S+)", re.IGNORECASE)
