@@ -320,6 +320,7 @@ class MainWindow(QMainWindow):
         self.refresh.feed_errors_changed.connect(self.sidebar_model.set_feed_errors)
         self.refresh.feed_errors_changed.connect(lambda _errors: self._update_view_header())
         self.refresh.finished.connect(self._refresh_finished)
+        self.refresh.started.connect(lambda _request: self._update_view_header())
         self.feeds_dialog: FeedsDialog | None = None
         a = self.actions_by_name
         self.exports = ExportActions(
@@ -657,9 +658,30 @@ class MainWindow(QMainWindow):
             )
         else:
             self.view_count.setText(f"{total:,} {noun}")
-            self.list.empty_text = EMPTY_VIEW_TEXT.get(self._selection.name, "No papers here.")
+            self.list.empty_text = self._no_papers_yet() or EMPTY_VIEW_TEXT.get(self._selection.name, "No papers here.")
         self._update_notice()
         self.list.viewport().update()
+
+    def _no_papers_yet(self) -> str | None:
+        """What is true of a library with no papers but subscriptions: being fetched, never fetched, or every feed
+        failing (offline?). "Nothing unread. Well done." only once there were papers to read."""
+        counts = self._counts
+        if counts is None or counts.papers or not counts.subscribed:
+            return None
+        if self.refresh.running:
+            return "Fetching your feeds… their papers show here as they arrive."
+        failing = [f for f in counts.subscribed if self.sidebar_model.feed_error(f)]
+        if failing and len(failing) == len(counts.subscribed):
+            errors = [self.sidebar_model.feed_error(f) for f in failing]
+            example = errors[0]
+            # Every feed's server name unknown, or the network unreachable: this machine, not the servers.
+            offline = all(any(w in e for w in ("was not found", "unreachable", "no network")) for e in errors)
+            hint = " You seem to be offline." if offline else ""
+            return (
+                f"None of your {len(failing):,} feeds could be fetched.{hint}\n\n{example}\n\nCtrl+R tries again; "
+                "File ▸ Feeds… shows each feed's error."
+            )
+        return "No papers yet: your feeds have not been fetched. Ctrl+R fetches them now."
 
     def _author_followed(self, following: bool) -> None:
         self._following_author = following
@@ -738,6 +760,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{counts.unread:,} unread — {APP_TITLE}" if counts.papers else APP_TITLE)
         if self.tray is not None:
             self.tray.set_counts(counts)
+        if not counts.papers:
+            self._update_view_header()  # an empty library says why it is empty, which the counts tell
 
     def _label(self, selection: Selection) -> str:
         return self._counts.label(selection) if self._counts else selection.label
@@ -1127,6 +1151,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_finished(self, done: RefreshDone) -> None:
         self._notify_arrivals(done)
+        self._update_view_header()  # "fetching…" is over: say what is true now
         if self.feeds_dialog is not None and self.feeds_dialog.isVisible():
             self.feeds_dialog.reload()
 

@@ -138,3 +138,31 @@ def test_a_and_z_walk_the_sidebar_and_n_goes_on_to_the_next_feed_with_unread_pap
     qtbot.keyClick(window.list, Qt.Key.Key_N)  # none left here: on to cs.LG, at its first unread paper
     qtbot.waitUntil(lambda: window.selection.name == lg.id and window.pane.key is not None, timeout=5000)
     assert window.pane.key in window.model.shown_keys() and window.list.current_row() is not None
+
+
+def test_a_library_whose_feeds_all_fail_says_so_instead_of_well_done(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    import socket
+
+    from workertools import add_feeds
+
+    from readinglist.core.feeds import FeedSpec
+
+    with socket.socket() as s:  # a port nothing listens on: connection refused, as when offline
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    add_feeds(
+        data_dir,
+        FeedSpec(f"http://127.0.0.1:{port}/a.xml", name="A"),
+        FeedSpec(f"http://127.0.0.1:{port}/b.xml", name="B"),
+    )
+    window = open_window(data_dir)
+    window.refresh.stop_schedule()
+    assert "have not been fetched" in window.list.empty_text
+    with qtbot.waitSignal(window.refresh.finished, timeout=20_000):
+        window.refresh.refresh()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: "None of your 2 feeds could be fetched" in window.list.empty_text, timeout=5000)
+    # Refused on this machine: the servers are down, which the text says (it is not "offline").
+    assert "refused the connection" in window.list.empty_text and "Well done" not in window.list.empty_text
