@@ -372,7 +372,7 @@ class ProgressBar:
 
         if p.last is not None and p.last.outcome is RefreshOutcome.FAILED:
             self.clear()
-            self.stream.write(f"readinglist: {p.last.name}: {p.last.error}\n")
+            self.stream.write(f"readinglist: error: {p.last.name}: {p.last.error}\n")
         if not self.live or p.total == 0:
             return
         filled = int(self.width * p.done / p.total)

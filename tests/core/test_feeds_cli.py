@@ -96,7 +96,7 @@ def test_refresh_with_a_summary_line(data_dir: Path, server: FeedServer, capsys:
     assert cli(data_dir, "refresh", "--timeout", "2") == 1
     out, err = capsys.readouterr()
     assert out.startswith("Refreshed 2 feeds in ") and "3 new papers" in out and "1 failed" in out
-    assert "readinglist: Gone: 404 Not Found: there is no feed at this address; check the URL" in err
+    assert "readinglist: error: Gone: 404 Not Found: there is no feed at this address; check the URL" in err
     assert cli(data_dir, "refresh", "CL") == 0
     assert "1 unchanged" in capsys.readouterr().out
     rows = {r["name"]: r for r in feeds_json(data_dir, capsys)}
@@ -175,7 +175,7 @@ def test_progress_bar_on_a_terminal() -> None:
     bar(RefreshProgress(3, 4, 17, last=FeedRefreshResult("f-2", "X", RefreshOutcome.FAILED, error="500 oops")))
     bar.clear()
     text = stream.getvalue()
-    assert "[#####-----] 2/4 feeds, 17 new papers" in text and "readinglist: X: 500 oops\n" in text
+    assert "[#####-----] 2/4 feeds, 17 new papers" in text and "readinglist: error: X: 500 oops\n" in text
     quiet = io.StringIO()
     ProgressBar(quiet)(RefreshProgress(1, 2, 3))
     assert quiet.getvalue() == ""

@@ -218,7 +218,7 @@ def test_a_failed_refresh_names_its_feed_once_and_a_refused_move_is_told_without
             library.feeds.add(FeedSpec(server.url("/members"), name="Members", auth="basic"))
         code, _, err = run("refresh")
         assert code == 1
-        assert "readinglist: evil /html: this is a web page, not a feed" in err.splitlines(), err
+        assert "readinglist: error: evil /html: this is a web page, not a feed" in err.splitlines(), err
         assert "readinglist: Members: the server says the feed moved to" in err, err  # told even without -v
         assert "another site; the address is kept" in err, err
         _, out, _ = run("feeds", "list")
