@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.writes.rules_changed.connect(self.reload_view)
         self.rules_dialog: RulesDialog | None = None
         self._hidden_muted = 0
+        self._triage_key: str | None = None  # the paper being read when a search began
         self._then_first_unread = False  # N went on to the next feed: its first unread paper, once it is shown
         self._following_author: bool | None = None  # an author's view: whether the user follows them
         self._build_feeds_and_export()
@@ -1054,9 +1055,20 @@ class MainWindow(QMainWindow):
             self.search_applied.emit(self._search_applied)
 
     def _apply_search(self, hits: jobs.SearchHits) -> None:
+        was_searching = self.model.searching
+        if not was_searching and hits.keys is not None:
+            self._triage_key = self.list.current_key()  # where triage was: Esc Esc comes back to it
         self._search_applied = hits.text
         with self.list.keeping_position():
             self.model.set_search_hits(hits.keys)
+        if hits.keys is not None:
+            self.list.scrollToTop()  # the best matches first, never scrolled past
+        elif was_searching and self._triage_key is not None:
+            row = self.model.row_of(self._triage_key)
+            self._triage_key = None
+            if row is not None:
+                self.list.select_row(row)
+                self.list.scrollTo(self.model.index(row, COL_TITLE), QAbstractItemView.ScrollHint.PositionAtCenter)
         self._sync_pane_to_list()
         self._update_view_header()
         self.search_applied.emit(hits.text)

@@ -262,3 +262,25 @@ def test_feeds_are_shown_by_name_though_papers_record_the_subscription_id(
     assert window.view_title.text() == "arXiv cs.CL" and window.model.rowCount() == 5
     window.list.select_row(0)
     assert "Feed: arXiv cs.CL" in window.pane.details.toPlainText()
+
+
+def test_search_results_start_at_the_top_and_esc_esc_comes_back_to_the_paper_being_read(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)
+    window.resize(1000, 420)  # a short list: some rows below the fold
+    wait_idle(qtbot, window)
+    window.list.select_row(45)
+    window.list.scrollTo(window.model.index(45, 1))
+    wait_idle(qtbot, window)
+    reading = window.pane.key
+    assert window.list.verticalScrollBar().value() > 0
+    type_search(qtbot, window, "language")
+    assert window.model.rowCount() > 5
+    assert window.list.verticalScrollBar().value() == 0  # the best matches in sight
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    qtbot.keyClick(window.list, Qt.Key.Key_Escape)
+    wait_idle(qtbot, window)
+    assert not window.model.searching and window.pane.key == reading  # back where triage was
+    row = window.model.row_of(reading)
+    assert row is not None and window.list.rowAt(window.list.viewport().height() // 2) in range(row - 3, row + 4)
