@@ -14,12 +14,12 @@ action would live away from the window state it reads.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -55,7 +55,7 @@ from readinglist.ui.digest_dialog import DigestDialog
 from readinglist.ui.elide import shown_part
 from readinglist.ui.errors import error_text
 from readinglist.ui.export_actions import ExportActions
-from readinglist.ui.library_jobs import FOR_YOU, RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
+from readinglist.ui.library_jobs import FOR_YOU, PaperRow, RowState, Selection, SidebarCounts, SidebarTracker, ViewRows
 from readinglist.ui.links import open_in_browser
 from readinglist.ui.notify import Notifier
 from readinglist.ui.paper_list import PaperListView
@@ -402,7 +402,8 @@ class MainWindow(QMainWindow):
             separators.append(line)
         self.list.addActions(
             [a["star"], a["toggle_read"], a["read_later"], a["dismiss"], separator, a["tag"], a["edit_note"],
-             a["open"], a["open_pdf"], separators[0], a["copy_bibtex"], a["copy_citation"], separators[1],
+             a["open"], a["open_pdf"], separators[0], a["copy_bibtex"], a["copy_citation"], a["copy_link"],
+             a["copy_id"], separators[1],
              a["more_like_this"], a["mute_like_this"]]
         )  # fmt: skip
         # The views, one key each, in the sidebar's order.
@@ -1413,6 +1414,24 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("This paper has no web page to open", 4000)
         elif not open_in_browser(row.abs_url):
             self.statusBar().showMessage(f"No web browser could be opened for {row.abs_url}", 8000)
+
+    def action_copy_link(self) -> None:
+        self._copy(lambda row: row.abs_url, "web page")
+
+    def action_copy_id(self) -> None:
+        self._copy(lambda row: row.arxiv_id or (f"doi:{row.doi}" if row.doi else ""), "arXiv id or DOI")
+
+    def _copy(self, value: Callable[[PaperRow], str], what: str) -> None:
+        """The selected papers' value, one per line, on the clipboard (and said in the status bar)."""
+        keys = self._acted_on()
+        rows = [self.model.row_at(r) for r in (self.model.row_of(k) for k in keys) if r is not None]
+        values = [v for v in (value(row) for row in rows) if v]
+        if not values:
+            self.statusBar().showMessage(f"No {what} to copy", 4000)
+            return
+        QGuiApplication.clipboard().setText("\n".join(values))
+        shown = values[0] if len(values) == 1 else f"{len(values)} lines"
+        self.statusBar().showMessage(f"Copied {shown}", 4000)
 
     def action_open_pdf(self) -> None:
         row = self.pane.row

@@ -166,3 +166,24 @@ def test_a_library_whose_feeds_all_fail_says_so_instead_of_well_done(
     qtbot.waitUntil(lambda: "None of your 2 feeds could be fetched" in window.list.empty_text, timeout=5000)
     # Refused on this machine: the servers are down, which the text says (it is not "offline").
     assert "refused the connection" in window.list.empty_text and "Well done" not in window.list.empty_text
+
+
+def test_copy_the_papers_arxiv_id_and_link(qtbot: QtBot, data_dir: Path, open_window: WindowFactory) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from readinglist.app import App
+    from readinglist.core.importer import read_feed_file
+
+    fixtures = Path(__file__).resolve().parents[1] / "core" / "fixtures"
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(read_feed_file(fixtures / "arxiv_rss_cs.CL.xml").papers, source="cs.CL")
+    window = open_window(data_dir)
+    window.list.select_row(0)
+    wait_idle(qtbot, window)
+    row = window.pane.row
+    assert row is not None and row.arxiv_id
+    window.action_copy_id()
+    assert QGuiApplication.clipboard().text() == row.arxiv_id
+    window.action_copy_link()
+    assert QGuiApplication.clipboard().text() == f"https://arxiv.org/abs/{row.arxiv_id}"
+    assert window.statusBar().currentMessage() == f"Copied https://arxiv.org/abs/{row.arxiv_id}"
