@@ -943,7 +943,8 @@ class MainWindow(QMainWindow):
             a["sort_relevance"].setChecked(self._relevance)
         a["open"].setEnabled(row is not None and bool(row.abs_url))
         a["open_pdf"].setEnabled(row is not None and bool(row.pdf_url))
-        for name in ("next", "previous", "next_unread", "mark_all_read", "search", "next_entry", "previous_entry"):
+        for name in ("next", "previous", "next_unread", "mark_all_read", "search", "next_entry", "previous_entry",
+                     "page_or_next", "page_up"):  # fmt: skip
             a[name].setEnabled(on_list)
         for action in self.view_actions:
             action.setEnabled(on_list)
@@ -1232,6 +1233,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No other unread paper in this view", 3000)
             return
         self.list.select_row(found)
+
+    def action_page_or_next(self) -> None:
+        """Space: the rest of the paper shown first (a long abstract, a long author list), then the next unread."""
+        bar = self.pane.details.verticalScrollBar()
+        if self.pane.row is not None and bar.value() < bar.maximum():
+            bar.setValue(min(bar.maximum(), bar.value() + max(1, bar.pageStep() - bar.singleStep())))
+            return
+        self.action_next_unread()
+
+    def action_page_up(self) -> None:
+        bar = self.pane.details.verticalScrollBar()
+        bar.setValue(max(0, bar.value() - max(1, bar.pageStep() - bar.singleStep())))
 
     def _next_feed_with_unread(self) -> Selection | None:
         counts = self._counts

@@ -103,6 +103,8 @@ def paper_html(
     why: tuple[str, str] | None = None,
     muted_by: str = "",
     same: SamePaper | None = None,
+    *,
+    all_authors: bool = False,
 ) -> str:
     """The paper as HTML for a QTextBrowser. Every text from a feed is escaped: the abstract is shown as text.
     `feeds`: the names of the paper's feeds (its row holds what the papers record: subscription ids); `why`: a
@@ -116,17 +118,21 @@ def paper_html(
     parts = [f"<h2 style='margin-bottom: 4px'>{e(shown_part(row.title, PANE_TITLE_SHOWN))}</h2>"]
     if row.authors:
         # Each name a link to the author's papers (the window's own link, never the web).
+        # A long list (a 60-author paper) is collapsed to its first names, with a link that shows the rest: the
+        # abstract stays above the fold.
+        listed = row.authors if all_authors or len(row.authors) <= AUTHORS_LISTED + 2 else row.authors[:AUTHORS_LISTED]
         names: list[str] = []
         room = AUTHORS_SHOWN
-        for name in row.authors:
+        for name in listed:
             if room <= 0:
-                names.append(f"and {len(row.authors) - len(names)} more")
                 break
             names.append(
                 f"<a href='{e(author_link(name))}' style='text-decoration: none'>{e(shown_part(name, 80))}</a>"
             )
             room -= len(name) + 2
-        parts.append(f"<p style='margin-top: 0'>{', '.join(names)}</p>")
+        more = len(row.authors) - len(names)
+        tail = f" <a href='{ALL_AUTHORS_LINK}'>and {more} more</a>" if more > 0 else ""
+        parts.append(f"<p style='margin-top: 0'>{', '.join(names)}{tail}</p>")
     else:
         parts.append(f"<p style='margin-top: 0; color: {dim}'>No authors given by the feed</p>")
     if muted_by:
@@ -185,6 +191,10 @@ def paper_html(
     return "\n".join(parts)
 
 
+AUTHORS_LISTED = 8  # a longer author list shows these and "and N more"
+ALL_AUTHORS_LINK = "readinglist:all-authors"
+
+
 class PaperPane(QWidget):
     """Shows one paper. The window gives it the row and state; it reports edits to the note and the tags."""
 
@@ -203,6 +213,7 @@ class PaperPane(QWidget):
         self._why: tuple[str, str] | None = None
         self._muted_by = ""
         self._same: SamePaper | None = None
+        self._all_authors = False  # "and 57 more" was clicked for the paper shown
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -283,6 +294,7 @@ class PaperPane(QWidget):
         self._row = row
         self._muted_by = muted_by if state.muted else ""
         self._same = same
+        self._all_authors = False
         self._state = state
         self._why = None
         self._feeds = list(row.feeds if feeds is None else feeds) if row is not None else []
@@ -309,10 +321,22 @@ class PaperPane(QWidget):
     def _render(self) -> None:
         if self._row is not None:
             self.details.setHtml(
-                paper_html(self._row, self.palette(), self._feeds, self._why, self._muted_by, self._same)
+                paper_html(
+                    self._row,
+                    self.palette(),
+                    self._feeds,
+                    self._why,
+                    self._muted_by,
+                    self._same,
+                    all_authors=self._all_authors,
+                )
             )
 
     def _internal_link(self, url: QUrl) -> None:
+        if url.toString() == ALL_AUTHORS_LINK:
+            self._all_authors = True
+            self._render()
+            return
         name = author_of_link(url)
         if name:
             self.author_clicked.emit(name)

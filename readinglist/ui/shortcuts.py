@@ -67,7 +67,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("search", "&Search This View", "Edit", ("/", "Ctrl+F"), tip="Search title, authors, abstract, note"),
     ActionSpec("next", "&Next Paper", "Go", ("J",), ("Down",), "The next paper in the list"),
     ActionSpec("previous", "&Previous Paper", "Go", ("K",), ("Up",), "The previous paper in the list"),
-    ActionSpec("next_unread", "Next &Unread Paper", "Go", ("N", "Space"), tip="The next unread paper in the list"),
+    ActionSpec("next_unread", "Next &Unread Paper", "Go", ("N",), tip="The next unread paper in the list"),
+    ActionSpec(
+        "page_or_next",
+        "Page Down, Then Next Unread",
+        "Go",
+        ("Space",),
+        tip="The rest of a long abstract first, then the next unread paper",
+    ),
+    ActionSpec("page_up", "Page Up in the Paper", "Go", ("Shift+Space",), tip="Back up a long abstract"),
     ActionSpec("next_entry", "Next &Subscription or View", "Go", ("Z",), tip="The next entry of the sidebar"),
     ActionSpec(
         "previous_entry", "Previous Subscription or View", "Go", ("A",), tip="The previous entry of the sidebar"

@@ -187,3 +187,35 @@ def test_copy_the_papers_arxiv_id_and_link(qtbot: QtBot, data_dir: Path, open_wi
     window.action_copy_link()
     assert QGuiApplication.clipboard().text() == f"https://arxiv.org/abs/{row.arxiv_id}"
     assert window.statusBar().currentMessage() == f"Copied https://arxiv.org/abs/{row.arxiv_id}"
+
+
+def test_space_pages_through_a_long_paper_before_moving_on_and_a_long_author_list_is_collapsed(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from readinglist.app import App
+    from readinglist.core.models import IncomingPaper
+
+    long_abstract = " ".join(f"Sentence {n} of a long abstract about sparse attention." for n in range(300))
+    authors = tuple(f"Author{n} Person{n}" for n in range(60))
+    papers = [
+        IncomingPaper(title="A long one", arxiv_id="2512.00001", authors=authors, abstract=long_abstract),
+        IncomingPaper(title="A short one", arxiv_id="2512.00002", authors=("Ann Lee",), abstract="Short."),
+    ]
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(papers, source="feed")
+    window = open_window(data_dir)
+    window.list.select_row(window.model.row_of("arxiv:2512.00001") or 0)
+    wait_idle(qtbot, window)
+    text = window.pane.details.toPlainText()
+    assert "Author7 Person7" in text and "Author8 Person8" not in text and "and 52 more" in text
+    bar = window.pane.details.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    qtbot.keyClick(window.list, Qt.Key.Key_Space)  # the rest of the abstract, not the next paper
+    assert window.pane.key == "arxiv:2512.00001" and bar.value() > 0
+    while bar.value() < bar.maximum():
+        qtbot.keyClick(window.list, Qt.Key.Key_Space)
+    qtbot.keyClick(window.list, Qt.Key.Key_Space)  # at the end of it: the next unread paper
+    wait_idle(qtbot, window)
+    assert window.pane.key == "arxiv:2512.00002"
