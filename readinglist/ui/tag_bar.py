@@ -6,7 +6,9 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
-from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
+
+from readinglist.ui.flow_layout import FlowLayout
 
 
 def parse_tags(text: str) -> list[str]:
@@ -27,14 +29,15 @@ class TagBar(QWidget):
         font = label.font()
         font.setBold(True)
         label.setFont(font)
-        self._chips = QHBoxLayout()
-        self._chips.setContentsMargins(0, 0, 0, 0)
-        self._chips.setSpacing(4)
+        # The chips and the field wrap onto more lines inside the pane: ten tags never widen the pane (nor crush
+        # the list), and the layout does not jump as tagged papers pass.
+        chips = QWidget()
+        self._chips = FlowLayout(chips, spacing=4)
         self.edit = QLineEdit()
         self.edit.setObjectName("tagEdit")
         self.edit.setPlaceholderText("Add a tag (T)")
         self.edit.setToolTip("Type a tag and press Enter; commas separate several. Backspace removes the last one.")
-        self.edit.setMinimumWidth(120)
+        self.edit.setMinimumWidth(160)
         self.edit.setClearButtonEnabled(True)
         self._completions = QStringListModel(self)
         completer = QCompleter(self._completions, self)
@@ -45,12 +48,17 @@ class TagBar(QWidget):
         self.edit.returnPressed.connect(self._commit)
         self.edit.installEventFilter(self)
 
+        size_policy = chips.sizePolicy()
+        size_policy.setHeightForWidth(True)
+        size_policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)  # its width is the pane's, never its own
+        chips.setSizePolicy(size_policy)
+        self._chips_widget = chips
+        self._chips.addWidget(self.edit)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(label)
-        layout.addLayout(self._chips)
-        layout.addWidget(self.edit, 1)
+        layout.addWidget(label, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(chips, 1)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -58,10 +66,10 @@ class TagBar(QWidget):
 
     def set_tags(self, tags: Sequence[str]) -> None:
         tags = tuple(tags)
-        if tags == self._tags and self._chips.count() == len(tags):
+        if tags == self._tags and self._chips.count() == len(tags) + 1:
             return
         self._tags = tags
-        while self._chips.count():
+        while self._chips.count() > 1:  # the chips; the field stays, last
             item = self._chips.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
@@ -77,7 +85,11 @@ class TagBar(QWidget):
             chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             chip.setBackgroundRole(QPalette.ColorRole.AlternateBase)
             chip.clicked.connect(lambda _=False, t=tag: self.tag_removed.emit(t))
-            self._chips.addWidget(chip)
+            chip.setParent(self._chips_widget)
+            chip.show()
+            self._chips.insert_widget(self._chips.count() - 1, chip)
+        self._chips.invalidate()
+        self._chips_widget.updateGeometry()
         self._update_completions()
 
     def set_known_tags(self, names: Iterable[str]) -> None:

@@ -219,3 +219,30 @@ def test_space_pages_through_a_long_paper_before_moving_on_and_a_long_author_lis
     qtbot.keyClick(window.list, Qt.Key.Key_Space)  # at the end of it: the next unread paper
     wait_idle(qtbot, window)
     assert window.pane.key == "arxiv:2512.00002"
+
+
+def test_ten_tags_wrap_inside_the_pane_and_nothing_outside_it_moves(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    from readinglist.app import App
+
+    tags = [f"tag-number-{n}" for n in range(10)]
+    with App(sample_dir).open_library() as lib:
+        first = lib.query()[0]
+        lib.add_tags([first], tags)
+    window = open_window(sample_dir)
+    window.resize(1280, 800)
+    wait_idle(qtbot, window)
+    window.list.select_row(window.model.row_of("__none__") or 1)  # a paper without tags
+    wait_idle(qtbot, window)
+    sizes, header = window.main_split.sizes(), window.list.horizontalHeader().sectionSize(1)
+    bar_height = window.pane.tag_bar.height()
+    window.list.select_row(window.model.row_of(first) or 0)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.pane.tag_bar.height() > bar_height)  # the chips took more lines
+    assert window.main_split.sizes() == sizes and window.list.horizontalHeader().sectionSize(1) == header
+    chips = [c for c in window.pane.tag_bar.findChildren(QToolButton, "tagChip") if c.isVisible()]
+    assert len(chips) == 10 and all(c.text().startswith("tag-number-") for c in chips)
+    assert all(c.geometry().right() <= window.pane.tag_bar.width() for c in chips)  # none cut at the edge
