@@ -927,6 +927,7 @@ class MainWindow(QMainWindow):
         for name in (
             "star",
             "toggle_read",
+            "keep_unread",
             "edit_note",
             "tag",
             "dismiss",
@@ -1312,6 +1313,19 @@ class MainWindow(QMainWindow):
         if len(keys) > 1:
             label = f"Mark {len(keys):,} as {'Read' if read else 'Unread'}"
         self.writes.change(label, optimistic, lambda lib: lib.set_read(keys, read))
+
+    def action_keep_unread(self) -> None:
+        """U: this paper stays unread (opening it marked it read, or will), and on to the next unread paper."""
+        key = self.pane.key
+        if key is None:
+            self.action_next_unread()
+            return
+        self._read_timer.stop()
+        self.writes.flush_auto_read(force=True)  # the read-on-open first, so that this comes after it
+        if self.model.state(key).read:
+            optimistic = {key: self.model.state(key)._replace(read=False)}
+            self.writes.change("Keep Unread", optimistic, lambda lib: lib.set_read([key], False))
+        self.action_next_unread()
 
     def action_dismiss(self) -> None:
         """Not interested (again: interested after all). The paper leaves For you; papers like it rank lower

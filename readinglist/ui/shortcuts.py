@@ -86,6 +86,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("star", "&Star", "Paper", ("S",), tip="Star or unstar the paper", checkable=True),
     ActionSpec("toggle_read", "Mark &Read", "Paper", ("M",), tip="Mark the paper read or unread"),
     ActionSpec(
+        "keep_unread",
+        "&Keep Unread and Next",
+        "Paper",
+        ("U",),
+        tip="Leave the paper unread for later and go on to the next unread one: one key, not M then N",
+    ),
+    ActionSpec(
         "dismiss",
         "&Not Interested",
         "Paper",
