@@ -48,6 +48,12 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(handler=cmd_export, view=ListFilter.ALL)
 
+    p = sub.add_parser("cite", help="references for papers in a citation style (APA, IEEE, ACM, Chicago, Nature)")
+    p.add_argument("keys", nargs="*", metavar="KEY", help="these papers (keys, arXiv ids or DOIs)")
+    add_selection_options(p)
+    p.add_argument("--style", default="apa", metavar="STYLE", help="apa (default), ieee, acm, chicago or nature")
+    p.set_defaults(handler=cmd_cite, view=ListFilter.ALL)
+
 
 _BY_SUFFIX = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson", ".md": "markdown",
               ".markdown": "markdown", ".csv": "csv"}  # fmt: skip
@@ -95,3 +101,23 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
 
 def _papers(n: int) -> str:
     return f"{n:,} paper" + ("" if n == 1 else "s")
+
+
+def cmd_cite(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.export.styles import references, style_id
+
+    style = style_id(args.style)
+    with app.open_library(writer=False) as library:
+        subset = [library.resolve(k) for k in args.keys] if args.keys else None
+        feed = library.feeds.source_id(args.feed) if args.feed else None
+        keys = library.query(
+            view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset, author=args.author
+        )
+        if subset is not None:
+            chosen = set(keys)
+            keys = [k for k in dict.fromkeys(subset) if k in chosen]
+        if not keys:
+            print("readinglist: no papers match", file=sys.stderr)
+            return 1
+        print(references(library, keys, style))
+    return 0

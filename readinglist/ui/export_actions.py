@@ -76,10 +76,10 @@ def with_suffix(path: Path, fmt: ExportFormat) -> Path:
     return path if path.suffix else path.with_name(path.name + fmt.suffix)
 
 
-def citations(lib: Library, keys: Sequence[str]) -> str:
-    from readinglist.core.export import citation_text
+def citations(lib: Library, keys: Sequence[str], style: str = "apa") -> str:
+    from readinglist.core.export.styles import references
 
-    return "\n".join(citation_text(lib.get(k)) for k in keys if k in lib)
+    return references(lib, [k for k in keys if k in lib], style)
 
 
 def count_text(n: int) -> str:
@@ -103,6 +103,7 @@ class ExportActions(QObject):
         view_name: Callable[[], str],
         copy_actions: tuple[QAction, QAction] | None = None,
         before: Callable[[], None] | None = None,
+        citation_style: Callable[[], str] = lambda: "apa",
     ) -> None:
         """`copy_actions`: the window's Copy BibTeX and Copy Citation actions, whose handlers call `copy_bibtex` and
         `copy_citation`; without them this makes its own (with their keys), for use on its own. `before` runs first
@@ -115,6 +116,7 @@ class ExportActions(QObject):
         self._selected_keys = selected_keys
         self._view_name = view_name
         self._before = before or (lambda: None)
+        self._citation_style = citation_style
         self._last_folder = Path.home()
         self._busy = 0
 
@@ -213,8 +215,11 @@ class ExportActions(QObject):
         if not keys:
             self.message.emit("Select a paper to copy its citation")
             return
+        from readinglist.core.export.styles import STYLES
+
+        style = self._citation_style()
         what = "the citation" if len(keys) == 1 else f"the citations of {count_text(len(keys))}"
-        self._copy("citation", lambda lib: citations(lib, keys), f"Copied {what}")
+        self._copy("citation", lambda lib: citations(lib, keys, style), f"Copied {what} ({STYLES.get(style, style)})")
 
     def _copy(self, kind: str, job: Callable[[Library], str], said: str) -> None:
         def done(text: str) -> None:

@@ -332,6 +332,7 @@ class MainWindow(QMainWindow):
             view_name=lambda: self._label(self._selection),
             copy_actions=(a["copy_bibtex"], a["copy_citation"]),
             before=self.pane.flush,
+            citation_style=self.settings.citation_style,
         )
         self.exports.message.connect(self.statusBar().showMessage)
 
@@ -375,6 +376,28 @@ class MainWindow(QMainWindow):
 
         self.worker.submit(job, done_, label="count the new papers")
 
+    def _citation_style_menu(self) -> QMenu:
+        """Copy Citation's style, the last one chosen kept (window.ini)."""
+        from readinglist.core.export.styles import STYLES
+
+        menu = QMenu("Citation St&yle", self)
+        group = QActionGroup(self)
+        current = self.settings.citation_style()
+        self.citation_style_actions: dict[str, QAction] = {}
+        for style, name in STYLES.items():
+            action = QAction(name, self, checkable=True)
+            action.setObjectName(f"action_citation_{style}")
+            action.setChecked(style == current)
+            action.triggered.connect(lambda _=False, s=style: self._set_citation_style(s))
+            group.addAction(action)
+            menu.addAction(action)
+            self.citation_style_actions[style] = action
+        return menu
+
+    def _set_citation_style(self, style: str) -> None:
+        self.settings.set_citation_style(style)
+        self.settings.sync()
+
     def _build_menus(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
         previous_menu = ""
@@ -390,6 +413,8 @@ class MainWindow(QMainWindow):
             if spec.name == "export_opml":
                 self.export_menu = self.exports.build_menu(self)
                 menu.addMenu(self.export_menu)
+            if spec.name == "copy_citation":
+                menu.addMenu(self._citation_style_menu())
         # The list's own menu: what acts on the papers under the pointer.
         a = self.actions_by_name
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)

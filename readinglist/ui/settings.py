@@ -108,6 +108,12 @@ class WindowSettings:
             return value.lower() in ("true", "1", "yes")
         return bool(value)
 
+    def citation_style(self) -> str:
+        return self._str("export/citation-style", "apa")
+
+    def set_citation_style(self, style: str) -> None:
+        self._q.setValue("export/citation-style", style)
+
     # The tray icon and notifications (Preferences).
     def tray(self) -> bool:
         return self._bool("desktop/tray", True)

@@ -51,7 +51,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "copy_bibtex", "Copy &BibTeX", "Edit", ("Ctrl+Shift+C",), tip="The selected papers as BibTeX for a .bib file"
     ),
-    ActionSpec("copy_citation", "Copy &Citation", "Edit", tip="The selected papers as plain-text references"),
+    ActionSpec(
+        "copy_citation",
+        "Copy &Citation",
+        "Edit",
+        ("Ctrl+Alt+C",),
+        tip="The selected papers as references in the citation style chosen below (APA, IEEE, ACM, Chicago, Nature)",
+    ),
     ActionSpec("copy_link", "Copy &Link", "Edit", ("Ctrl+Shift+L",), tip="The paper's web page address"),
     ActionSpec("copy_id", "Copy arXiv &ID", "Edit", ("Ctrl+Shift+I",), tip="The paper's arXiv id (else its DOI)"),
     ActionSpec(

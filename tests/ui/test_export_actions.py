@@ -88,7 +88,7 @@ def test_copy_bibtex_and_citation_of_the_selection(
         window.actions.copy_citation_action.trigger()
     citation = QGuiApplication.clipboard().text()
     assert wanted[0].rstrip(".") in citation and "\n" not in citation
-    assert window.messages[-1] == "Copied the citation"
+    assert window.messages[-1] == "Copied the citation (APA)"
 
 
 def test_export_the_view_to_a_file_and_the_selection_as_notes(

@@ -298,3 +298,28 @@ def test_keeping_a_paper_unread_is_one_key_u_and_triage_takes_fewer_keys(
     before, _ = _triage(qtbot, open_window(before_dir, mark_read=MarkReadMode.IMMEDIATELY), ["M", "N"])
     after, _ = _triage(qtbot, open_window(after_dir, mark_read=MarkReadMode.IMMEDIATELY), ["U"])
     assert (before, after) == (41, 36)  # 1.37 keys per decision before, 1.20 with U
+
+
+def test_copy_citation_in_the_style_chosen_last_and_kept(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from readinglist.app import App
+    from readinglist.core.models import IncomingPaper
+
+    paper = IncomingPaper(title="Attention Is All You Need", arxiv_id="1706.03762",
+                          authors=("Ashish Vaswani", "Noam Shazeer"), published="2017-06-12T00:00:00Z")  # fmt: skip
+    with App(data_dir).open_library() as lib:
+        lib.add_papers([paper], source="test")
+    window = open_window(data_dir)
+    window.list.select_row(0)
+    wait_idle(qtbot, window)
+    window.citation_style_actions["ieee"].trigger()
+    with qtbot.waitSignal(window.exports.copied):
+        window.actions_by_name["copy_citation"].trigger()
+    assert QGuiApplication.clipboard().text().startswith("[1] A. Vaswani and N. Shazeer, “Attention Is All You Need”")
+    assert window.statusBar().currentMessage() == "Copied the citation (IEEE)"
+    window = reopen(window, open_window)
+    assert window.citation_style_actions["ieee"].isChecked()
+    assert window.actions_by_name["copy_citation"].shortcut().toString() == "Ctrl+Alt+C"
