@@ -20,6 +20,7 @@ from readinglist.core.feeds import (
     FeedKind,
     FeedListing,
     FeedSpec,
+    normalize_feed_url,
     subscribe,
     unsubscribe,
 )
@@ -46,6 +47,11 @@ def register(sub: Any) -> None:
         "--announce-types",
         metavar="TYPES",
         help=f"arXiv announce types that add papers, comma-separated (default {','.join(DEFAULT_ANNOUNCE_TYPES)})",
+    )
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="subscribe without fetching the address first (by default a web page's own feed is found and used)",
     )
     _credential_options(p)
     p.set_defaults(handler=cmd_add)
@@ -209,11 +215,20 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
         interval=parse_duration(args.interval) if args.interval else None,
         announce_types=_types(args.announce_types),
     )
+    first_fetch = None
+    if not args.no_check:
+        spec, first_fetch = _checked(spec, credential)
     credentials = app.credentials()
     with app.open_library() as library:
         registry = library.feeds
         done = subscribe(registry, spec, credentials=credentials, credential=credential)
     feed = done.feed
+    if first_fetch is not None:
+        print(
+            f"readinglist: warning: {feed.name} could not be fetched ({first_fetch}); it is subscribed anyway and "
+            f"tried again at each refresh (`readinglist feeds remove {feed.id}` takes it out)",
+            file=sys.stderr,
+        )
     print(f"subscribed to {feed.name} ({feed.kind.value}, every {format_duration(feed.interval)}): {feed.url}")
     if done.credential_saved:
         print("credentials saved in the system keyring")
@@ -226,6 +241,31 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
         )
     print(f"fetch it now with: readinglist refresh {feed.id}")
     return 0
+
+
+def _checked(spec: FeedSpec, credential: Credential | None) -> tuple[FeedSpec, str | None]:
+    """Fetch the address once before subscribing: a web page is replaced by the feed it names (autodiscovery) or
+    refused with the feeds it names; a feed that cannot be fetched now is said (the reason), not silently kept."""
+    from dataclasses import replace
+
+    from readinglist.core.discover import probe
+    from readinglist.core.sources import is_arxiv_url
+
+    try:
+        url, kind = normalize_feed_url(spec.url, spec.kind)
+    except SubscriptionError:
+        return spec, None  # subscribe() says what is wrong with it
+    if kind is not FeedKind.RSS or is_arxiv_url(url):
+        return spec, None  # arXiv and Hugging Face are known sources, read their own way
+    seen = probe(url, credential=credential)
+    if seen.replaced is not None:
+        print(f"{url} is a web page; subscribing to the feed it names: {seen.replaced.describe()}")
+        return replace(spec, url=seen.replaced.url), None
+    if seen.refused is not None:
+        lines = "".join(f"\n  readinglist feeds add {f.url}    # {f.title or f.kind}" for f in seen.found)
+        advice = " Add the one you want:" if seen.found else " (--no-check subscribes anyway)"
+        raise SubscriptionError(f"{seen.refused}; nothing was subscribed.{advice}{lines}")
+    return spec, seen.unreachable
 
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:

@@ -281,6 +281,14 @@ def _convert(entries: Iterable[Any], convert: Callable[[Any], IncomingPaper | No
     return papers, skipped
 
 
+class WebPageError(FeedError):
+    """A web page where a feed was expected; `found` holds the feeds the page names (autodiscovery)."""
+
+    def __init__(self, message: str, *, found: list[Any]) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 def parse_feed(
     data: bytes, *, name: str, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ParsedFeed:
@@ -302,7 +310,19 @@ def parse_feed(
     if not entries and not version:
         reason = parsed.get("bozo_exception")
         if looks_like_web_page(data):
-            raise FeedError(f"{name}: this is a web page, not a feed")
+            from readinglist.core.discover import feed_links
+
+            found = feed_links(data, url or "")
+            if found:
+                named = "; ".join(f.describe() for f in found[:5]) + (
+                    f" and {len(found) - 5} more" if len(found) > 5 else ""
+                )
+                raise WebPageError(
+                    f"{name}: this is a web page, not a feed; it names {len(found)} feed"
+                    f"{'s' if len(found) != 1 else ''}: {named}",
+                    found=found,
+                )
+            raise WebPageError(f"{name}: this is a web page, not a feed", found=[])
         detail = f" ({reason})" if reason else ""
         raise FeedError(f"{name}: no feed found in the data{detail}")
     papers, skipped = _convert(entries, entry_to_paper)

@@ -1135,7 +1135,7 @@ class MainWindow(QMainWindow):
         if self.feeds_dialog is None:
             from readinglist.ui.feeds.dialog import FeedsDialog  # its core modules load when first needed
 
-            dialog = FeedsDialog(self.worker, self.app.credentials, self)
+            dialog = FeedsDialog(self.worker, self.app.credentials, self, check_addresses=True)
             dialog.refresh_requested.connect(self.refresh.refresh)
             dialog.feeds_changed.connect(self._feeds_changed)
             dialog.message.connect(self.statusBar().showMessage)

@@ -213,7 +213,7 @@ def test_a_failed_refresh_names_its_feed_once_and_a_refused_move_is_told_without
         server.routes["/page"] = Route(body=b"<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>")
         elsewhere.routes["/feed"] = Route(body=FEED)
         server.routes["/members"] = Route(status=301, headers={"Location": elsewhere.url("/feed")})
-        assert run("feeds", "add", server.url("/page"), "--name", "evil /html")[0] == 0
+        assert run("feeds", "add", server.url("/page"), "--name", "evil /html", "--no-check")[0] == 0
         with Library.open(data_dir) as library:
             library.feeds.add(FeedSpec(server.url("/members"), name="Members", auth="basic"))
         code, _, err = run("refresh")

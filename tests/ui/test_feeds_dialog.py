@@ -350,3 +350,41 @@ def test_a_feeds_notifications_can_be_turned_off(qtbot: QtBot, data_dir: Path, k
         wait_loaded(qtbot, d)
         wait_worker(qtbot, worker)
     assert registry_on_disk(data_dir)[0].notify is False
+
+
+def test_a_web_page_is_replaced_by_its_feed_or_its_feeds_are_offered(
+    qtbot: QtBot, worker: LibraryWorker, keyring_backend: MemoryKeyring, data_dir: Path
+) -> None:
+    from workertools import FeedServer, Route
+
+    server = FeedServer().start()
+    try:
+        link = '<link rel="alternate" type="application/rss+xml" title="{t}" href="{h}">'
+        server.routes["/one"] = Route(
+            body=f"<!DOCTYPE html><html><head>{link.format(t='Lab papers', h='/feed.xml')}</head></html>".encode(),
+            headers={"Content-Type": "text/html"},
+        )
+        two = link.format(t="Papers", h="/papers.xml") + link.format(t="News", h="/news.xml")
+        server.routes["/two"] = Route(
+            body=f"<!DOCTYPE html><html><head>{two}</head></html>".encode(), headers={"Content-Type": "text/html"}
+        )
+        d = FeedsDialog(worker, lambda: CredentialStore(backend=keyring_backend), check_addresses=True)
+        qtbot.addWidget(d)
+        d.show()
+        wait_loaded(qtbot, d)
+        with qtbot.waitSignal(d.refresh_requested, timeout=10_000):
+            d.add_feed(url=server.url("/one"))
+        assert "is a web page; its feed is Lab papers" in d.feedback.text()
+        wait_loaded(qtbot, d)
+        assert [f.url for f in registry_on_disk(data_dir)] == [server.url("/feed.xml")]
+
+        d.add_feed(url=server.url("/two"))
+        qtbot.waitUntil(lambda: "Add one:" in d.feedback.text(), timeout=10_000)
+        assert "Papers" in d.feedback.text() and "News" in d.feedback.text()
+        assert len(registry_on_disk(data_dir)) == 1  # nothing subscribed yet
+        with qtbot.waitSignal(d.refresh_requested, timeout=10_000):
+            d.feedback.linkActivated.emit(server.url("/news.xml"))  # the user clicks "News"
+        wait_loaded(qtbot, d)
+        assert server.url("/news.xml") in [f.url for f in registry_on_disk(data_dir)]
+    finally:
+        server.stop()

@@ -11,7 +11,10 @@ together; the words, the library-thread jobs, the table model and the credential
 
 from __future__ import annotations
 
+import html
+import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,7 @@ from readinglist.core.feeds import (
 )
 from readinglist.core.library import Library
 from readinglist.core.opml import OpmlImportResult
+from readinglist.core.sources import is_arxiv_url
 from readinglist.ui.errors import error_text
 from readinglist.ui.feeds.credentials import CredentialDialog
 from readinglist.ui.feeds.jobs import (
@@ -102,15 +106,22 @@ class FeedsDialog(QDialog):
     feeds_changed = Signal()  # names, groups or the set of feeds changed: the sidebar recounts
     message = Signal(str)  # one line worth the window's status bar too
     loaded = Signal()  # the table shows what the library holds (tests wait on it)
+    _probed = Signal(object, object)  # (FeedSpec, Probe), from the thread that fetched the address once
 
     def __init__(
         self,
         worker: LibraryWorker,
         credentials: Callable[[], CredentialStore | None],
         parent: QWidget | None = None,
+        *,
+        check_addresses: bool = False,
     ) -> None:
+        """`check_addresses`: fetch a web address once before subscribing (a web page is replaced by the feed it
+        names, or its feeds are offered); the window asks for it."""
         super().__init__(parent)
         self.setObjectName("feedsDialog")
+        self.check_addresses = check_addresses
+        self._probed.connect(self._after_probe)
         self.setWindowTitle("Feeds")
         self._worker = worker
         self._credentials = credentials
@@ -191,6 +202,7 @@ class FeedsDialog(QDialog):
         self.feedback = QLabel()
         self.feedback.setObjectName("feedsMessage")
         self.feedback.setWordWrap(True)
+        self.feedback.linkActivated.connect(self._offered_feed)
         self.feedback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
@@ -541,6 +553,50 @@ class FeedsDialog(QDialog):
             self._show_error(exc)
             return
         spec = FeedSpec(url=address, name=name, group=group, kind=found)
+        self.add_button.setEnabled(False)
+        if self.check_addresses and (found in (None, FeedKind.RSS)) and not is_arxiv_url(address):
+            self._say(f"Looking at {address}…")
+
+            def look() -> None:
+                from readinglist.core.discover import probe
+
+                try:
+                    seen = probe(address, timeout=20.0)
+                except Exception as exc:  # never leave the dialog waiting: subscribe as asked
+                    from readinglist.core.discover import Probe
+
+                    seen = Probe(address, unreachable=str(exc))
+                self._probed.emit(spec, seen)
+
+            threading.Thread(target=look, name="look at the address", daemon=True).start()
+            return
+        self._subscribe(spec)
+
+    def _after_probe(self, spec: FeedSpec, seen: Any) -> None:
+        if seen.replaced is not None:
+            self._subscribe(replace(spec, url=seen.replaced.url), note=f"{spec.url} is a web page; its feed is "
+                            f"{seen.replaced.describe()}")  # fmt: skip
+            return
+        if seen.refused is not None:
+            self.add_button.setEnabled(True)
+            if seen.found:
+                links = "<br>".join(
+                    f"<a href='{html.escape(f.url, quote=True)}'>{html.escape(f.title or f.kind)}</a> "
+                    f"({html.escape(f.url)})"
+                    for f in seen.found
+                )
+                self.feedback.setTextFormat(Qt.TextFormat.RichText)
+                self.feedback.setText(f"{html.escape(seen.refused)}: nothing subscribed yet. Add one:<br>{links}")
+            else:
+                self._show_error(SubscriptionError(f"{seen.refused}; nothing was subscribed"))
+            return
+        self._subscribe(spec, warning=f"it could not be fetched ({seen.unreachable})" if seen.unreachable else None)
+
+    def _offered_feed(self, url: str) -> None:
+        self.feedback.setTextFormat(Qt.TextFormat.PlainText)
+        self.add_feed(url=url)
+
+    def _subscribe(self, spec: FeedSpec, *, note: str | None = None, warning: str | None = None) -> None:
         credentials = self._credentials
         self.add_button.setEnabled(False)
 
@@ -550,6 +606,11 @@ class FeedsDialog(QDialog):
             self.kind.setCurrentIndex(0)  # the next address is detected afresh, not taken for the last one's kind
             feed = result.feed
             text = f"Subscribed to {feed.name}; fetching its papers…"
+            if note:
+                text = f"{note}. {text}"
+            if warning:
+                text += f"\n⚠ {feed.name}: {warning}; it is tried again at each refresh (Remove… takes it out)"
+            self.feedback.setTextFormat(Qt.TextFormat.PlainText)
             if result.warning:
                 self._session_only.add(feed.id)
                 text += f"\n⚠ {result.warning}"
