@@ -86,6 +86,7 @@ class RefreshController(QObject):
         self._plan_ids: frozenset[str] | None = None  # the feeds the running refresh fetches, once planned
         self._run: RefreshRun | None = None
         self._arrived: list[Downloaded] = []  # downloads waiting for the next apply job
+        self._arrived_ids: list[str] = []  # the feeds whose download came back, this refresh
         self._downloaded_count = 0
         self._applying = False
         self._downloads_done = False
@@ -178,6 +179,7 @@ class RefreshController(QObject):
             return
         run = self._run = RefreshRun(plan, self._emit_progress)
         self._arrived, self._downloaded_count, self._applying, self._downloads_done = [], 0, False, False
+        self._arrived_ids: list[str] = []
         self.downloading.emit(0, len(plan.feeds))
         credentials = self._credentials
 
@@ -194,9 +196,18 @@ class RefreshController(QObject):
 
         threading.Thread(target=network, name="readinglist-network", daemon=True).start()
 
+    def waiting_for(self) -> list[str]:
+        """The names of the feeds whose download has not come back yet (a slow server is named, not hidden)."""
+        run = self._run
+        if run is None:
+            return []
+        arrived = set(self._arrived_ids)
+        return [f.name for f in run.plan.feeds if f.id not in arrived]
+
     def _on_downloaded(self, run: RefreshRun, downloaded: Downloaded) -> None:
         if run is not self._run:
             return
+        self._arrived_ids.append(downloaded.feed.id)
         self._arrived.append(downloaded)
         self._downloaded_count += 1
         self.downloading.emit(self._downloaded_count, len(run.plan.feeds))
@@ -322,7 +333,16 @@ class RefreshStatus(QWidget):
     def _downloading(self, done: int, total: int) -> None:
         # Downloading is most of a refresh: it fills the first nine tenths of the bar, reading the rest.
         if total:
-            self._show(done * 9, total * 10, f"Downloading feeds: {done} of {total}")
+            self._show(done * 9, total * 10, f"Downloading feeds: {done} of {total}" + self._waiting(done))
+
+    def _waiting(self, done: int) -> str:
+        """ " · waiting for Slow journal": once some feeds came back, the ones still out, by name."""
+        waiting = self._controller.waiting_for() if done else []
+        if not waiting:
+            return ""
+        if len(waiting) <= 3:
+            return " · waiting for " + ", ".join(waiting)
+        return f" · waiting for {waiting[0]} and {len(waiting) - 1} more"
 
     def _progressed(self, progress: RefreshProgress) -> None:
         if progress.total == 0:
@@ -330,6 +350,7 @@ class RefreshStatus(QWidget):
         text = f"Reading feeds: {progress.done} of {progress.total}"
         if progress.new_papers:
             text += f", {progress.new_papers:,} new papers"
+        text += self._waiting(progress.done)
         self._show(progress.total * 9 + progress.done, progress.total * 10, text)
 
     def _show(self, value: int, maximum: int, text: str) -> None:

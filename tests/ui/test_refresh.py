@@ -402,3 +402,22 @@ def test_first_run_import_opml_from_the_welcome_view_subscribes_and_fetches(
     assert set(window.counts.groups.values()) == {"Work"}
     broken = next(source for source, name, _ in window.counts.feeds if name == "Broken journal")
     assert "500 Internal Server Error" in feed_index(window, broken).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_status_names_the_slow_feed_it_is_waiting_for(qtbot: QtBot, data_dir: Path, server: FeedServer) -> None:
+    server.routes["/slow.xml"] = Route(body=CL, delay=1.5)
+    add_feeds(
+        data_dir,
+        FeedSpec(server.url("/good.xml"), name="Quick feed"),
+        FeedSpec(server.url("/slow.xml"), name="Slow journal"),
+    )
+    with running_worker(qtbot, data_dir) as worker:
+        controller = RefreshController(worker, no_credentials)
+        _window, status = status_bar_with(qtbot, controller)
+        with qtbot.waitSignal(controller.finished, timeout=15_000):
+            controller.refresh()
+            qtbot.waitUntil(lambda: "waiting for Slow journal" in status.label.text(), timeout=5000)
+            assert (
+                status.label.text().endswith("1 of 2 · waiting for Slow journal") or "new papers" in status.label.text()
+            )
+        wait_worker(qtbot, worker)
