@@ -85,14 +85,14 @@ def probe(url: str, *, credential: Any = None, timeout: float = 30.0) -> Probe:
     """Fetch `url` once (the network: call it off the library's thread) and say what subscribing to it means."""
     from readinglist.core.errors import FeedError
     from readinglist.core.fetcher import FeedFetcher
-    from readinglist.core.importer import WebPageError, parse_feed
+    from readinglist.core.importer import WebPageError, parse_papers
 
     with FeedFetcher(total_timeout=timeout) as fetcher:
         result = fetcher.fetch(url, credential=credential)
     if not result.ok:
         return Probe(url, unreachable=result.error or "no answer")
     try:
-        parse_feed(result.body, name=url, url=result.final_url or url, headers=result.headers)
+        parse_papers(result.body, name=url, url=result.final_url or url, headers=result.headers)  # any kind we read
     except WebPageError as exc:
         found = tuple(exc.found)
         if len(found) == 1:

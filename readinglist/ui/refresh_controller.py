@@ -179,7 +179,7 @@ class RefreshController(QObject):
             return
         run = self._run = RefreshRun(plan, self._emit_progress)
         self._arrived, self._downloaded_count, self._applying, self._downloads_done = [], 0, False, False
-        self._arrived_ids: list[str] = []
+        self._arrived_ids = []
         self.downloading.emit(0, len(plan.feeds))
         credentials = self._credentials
 

@@ -323,3 +323,25 @@ def test_copy_citation_in_the_style_chosen_last_and_kept(
     window = reopen(window, open_window)
     assert window.citation_style_actions["ieee"].isChecked()
     assert window.actions_by_name["copy_citation"].shortcut().toString() == "Ctrl+Alt+C"
+
+
+def test_after_adding_a_feed_the_dialog_says_what_its_first_fetch_did(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    from workertools import FeedServer, Route, fixture
+
+    server = FeedServer().start()
+    try:
+        server.routes["/cl.xml"] = Route(body=fixture("arxiv_rss_cs.CL.xml"), headers={"Content-Type": "text/xml"})
+        window = open_window(sample_dir)
+        window.refresh.stop_schedule()
+        dialog = window.open_feeds_dialog()
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=5000)
+        assert "not subscriptions" in dialog.empty.text()  # the sample's papers are listed, but came from a file
+        with qtbot.waitSignal(window.refresh.finished, timeout=20_000):
+            dialog.add_feed(url=server.url("/cl.xml"), name="cs.CL")
+        qtbot.waitUntil(lambda: dialog.feedback.text().startswith("cs.CL: "), timeout=5000)
+        assert "papers" in dialog.feedback.text() and "fetching" not in dialog.feedback.text()
+        dialog.close()
+    finally:
+        server.stop()

@@ -121,6 +121,7 @@ class FeedsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("feedsDialog")
         self.check_addresses = check_addresses
+        self._fetching: str | None = None  # the feed just added, whose first fetch the message waits for
         self._probed.connect(self._after_probe)
         self.setWindowTitle("Feeds")
         self._worker = worker
@@ -182,7 +183,11 @@ class FeedsDialog(QDialog):
         header.resizeSection(COL_UNREAD, 64)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.empty = QLabel("No feeds yet. Add one above, or import an OPML file from another reader.")
+        self.empty = QLabel(
+            "No subscriptions yet (papers imported from files, like the sample, are not subscriptions). "
+            "Add a feed above, or import an OPML file from another reader."
+        )
+        self.empty.setWordWrap(True)
         self.empty.setObjectName("feedsEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -363,6 +368,7 @@ class FeedsDialog(QDialog):
         self._select_after_load = None
         editing = self.save_button.isEnabled()
         self.model.set_listings(listings)
+        self._settle_fetching(listings)
         has = bool(listings)
         self.table.setVisible(has)
         self.empty.setVisible(not has)
@@ -387,6 +393,24 @@ class FeedsDialog(QDialog):
         else:
             self._show_feed(None)
         self.loaded.emit()
+
+    def _settle_fetching(self, listings: list[FeedListing]) -> None:
+        """ "Subscribed to X; fetching its papers…" becomes what the fetch did, once it is done."""
+        feed_id = self._fetching
+        if feed_id is None:
+            return
+        listing = next((li for li in listings if li.feed.id == feed_id), None)
+        if listing is None:
+            self._fetching = None
+            return
+        feed = listing.feed
+        # (In the dialog only: the window's status bar has the refresh's own summary.)
+        if feed.last_error:
+            self._fetching = None
+            self.feedback.setText(f"{feed.name} could not be fetched: {error_sentence(feed)}")
+        elif feed.last_success:
+            self._fetching = None
+            self.feedback.setText(f"{feed.name}: {listing.papers:,} papers")
 
     def current_feed_id(self) -> str | None:
         index = self.table.currentIndex()
@@ -615,6 +639,7 @@ class FeedsDialog(QDialog):
                 self._session_only.add(feed.id)
                 text += f"\n⚠ {result.warning}"
             self._say(text)
+            self._fetching = feed.id
             self.reload(select=feed.id)
             self.feeds_changed.emit()
             self.refresh_requested.emit([feed.id])
