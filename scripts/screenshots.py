@@ -8,7 +8,9 @@ papers with TeX in titles, names and abstracts), rules-notice.png, rules-dialog.
 (rules and people; `--rules` writes only these), digest-preview.png,
 preferences.png and digest-email.png (the daily digest, the last drawn by headless Chromium; `--digest` writes
 only these), for-you.png and more-like-this.png (ranked by the sample's
-retrieval papers, starred) and triage-dark.png (the triage view in a dark palette). Nothing
+retrieval papers, starred), triage-dark.png (the triage view in a dark palette), triage-1920.png and
+triage-1920-dark.png (1920×1080, a paper with a long title, 60 authors and five tags) and long-paper.png (the same
+at 1280×800). Nothing
 outside a temporary folder is read or written, apart from the PNG files, and nothing is downloaded: the feeds shown
 are not due, and the window's schedule is stopped.
 """
@@ -91,6 +93,25 @@ def sample_library(data_dir: Path) -> list[str]:
         lib.add_tags([keys[0], keys[3]], ["retrieval"])
         lib.add_tags([keys[0]], ["reading group"])
         lib.set_note(keys[0], NOTE)
+        # A paper as big ones come: a long title, 60 authors, several tags (the pane must hold them all).
+        from readinglist.core.models import IncomingPaper
+
+        big = IncomingPaper(
+            title="Scaling Laws, Data Mixtures and Evaluation Protocols for Multilingual Retrieval-Augmented "
+            "Language Models: A Large-Scale Empirical Study Across 120 Languages and 14 Tasks",
+            arxiv_id="2511.09999",
+            authors=tuple(f"{g} {f}" for g, f in zip(
+                ["Ada", "Benoît", "Chen", "Dmitri", "Eva", "Farah", "Goran", "Hana", "Ines", "Jun"] * 6,
+                ["Lovelace", "Sagot", "Wei", "Ivanov", "Nilsson", "Haddad", "Petrov", "Sato", "Silva", "Park",
+                 "Okafor", "Müller"] * 5, strict=True)),
+            abstract="We train 240 retrieval-augmented models and measure how data mixtures and evaluation "
+            "protocols change what they can do, across 120 languages and 14 tasks.",
+            categories=("cs.CL", "cs.IR"),
+            published="2025-11-28T00:00:00Z",
+        )  # fmt: skip
+        lib.add_papers([big], source="arXiv cs.CL")
+        lib.add_tags(["arxiv:2511.09999"], ["retrieval", "multilingual", "scaling laws", "to cite", "benchmarks"])
+        keys.append("arxiv:2511.09999")
         subscribe_for_show(lib)
     settings = WindowSettings(data_dir)
     settings.set_mark_read(MarkReadMode.NEVER)  # the screenshots choose what is read, not the selection
@@ -398,6 +419,16 @@ def main(argv: list[str]) -> int:
         window.list.select_row(window.model.row_of(keys[0]) or 0)
         settle(qapp, window)
         shot(window, "triage-dark", out)
+        window.resize(1920, 1080)
+        window.list.select_row(window.model.row_of(keys[-1]) or 0)  # the long paper, tagged
+        settle(qapp, window)
+        shot(window, "triage-1920-dark", out)
+        qapp.setPalette(qapp.style().standardPalette())
+        settle(qapp, window)
+        shot(window, "triage-1920", out)
+        window.resize(*SIZE)
+        settle(qapp, window)
+        shot(window, "long-paper", out)
         window.close()
         with Library.open(data_dir, writer=False) as lib:  # the note typed above was saved on close
             assert "dense" in lib.state(keys[3]).note

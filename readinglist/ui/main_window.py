@@ -66,7 +66,7 @@ from readinglist.ui.refresh_controller import RefreshController, RefreshDone, Re
 from readinglist.ui.rules_dialog import RulesDialog, mute_like
 from readinglist.ui.settings import MarkReadMode, WindowSettings, mark_read_labels
 from readinglist.ui.shortcuts import ACTIONS, MENUS, ShortcutSheet, make_actions, sheet_html
-from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, SELECTION_ROLE, VIEW_ORDER, SidebarModel
+from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME, GROUP_ROLE, SELECTION_ROLE, VIEW_ORDER, SidebarModel
 from readinglist.ui.state_writes import StateWrites
 from readinglist.ui.timers import single_shot_timer
 from readinglist.ui.tray import Tray
@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
         self.sidebar.header().setSectionResizeMode(COL_COUNT, QHeaderView.ResizeMode.ResizeToContents)
         self.sidebar.expandAll()
         self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
+        self.sidebar.clicked.connect(self._sidebar_clicked)
         self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
         self.sidebar_model.modelReset.connect(self._sidebar_reset)
@@ -814,6 +815,11 @@ class MainWindow(QMainWindow):
         selection = current.siblingAtColumn(COL_NAME).data(SELECTION_ROLE)
         if isinstance(selection, Selection) and selection != self._selection:
             self._load_view(selection)
+
+    def _sidebar_clicked(self, index: QModelIndex) -> None:
+        group = index.siblingAtColumn(COL_NAME).data(GROUP_ROLE)
+        if isinstance(group, str) and group:
+            self.sidebar_model.toggle_group(group)
 
     def _sidebar_menu(self, pos: QPoint) -> None:
         """Right-click on a feed: what one does to a subscription, without opening the Feeds dialog first."""

@@ -6,6 +6,7 @@ last refresh failed carries a warning mark and says why when hovered (the refres
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from readinglist.ui.library_jobs import INBOX, VIEW_LABELS, Selection, SidebarCo
 
 COL_NAME, COL_COUNT = range(2)
 SELECTION_ROLE = Qt.ItemDataRole.UserRole + 1  # the Selection of an entry; None for a section
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 2  # a group heading's group
 
 VIEW_ORDER = (
     ListFilter.UNREAD,
@@ -64,17 +66,34 @@ class Entry:
     error: str = ""  # a feed whose last refresh failed: why
     heading: bool = False  # a group of feeds: not selectable, its feeds follow it
     in_group: bool = False  # a feed under a group's heading: set in a little from it
+    group: str = ""  # a heading's group (collapsed and expanded by a click)
 
 
-def _feed_entries(counts: SidebarCounts, errors: Mapping[str, str]) -> list[Entry]:
-    """The feeds, each group's under its heading (feeds in no group first, with none)."""
+def _feed_entries(
+    counts: SidebarCounts, errors: Mapping[str, str], collapsed: AbstractSet[str] = frozenset()
+) -> list[Entry]:
+    """The feeds, each group's under its heading with the group's unread count (feeds in no group first, with
+    none); a collapsed group shows its heading only."""
     out: list[Entry] = []
     group = ""
+    unread_in: dict[str, int] = {}
+    for source, _name, unread in counts.feeds:
+        g = counts.groups.get(source, "")
+        unread_in[g] = unread_in.get(g, 0) + unread
     for source, name, unread in counts.feeds:
         feed_group = counts.groups.get(source, "")
         if feed_group != group:
             group = feed_group
-            out.append(Entry(None, feed_group.replace("/", " › "), 0, f"The feeds in {feed_group}", heading=True))
+            closed = feed_group in collapsed
+            mark = "▸ " if closed else "▾ "
+            action = "show" if closed else "hide"
+            tip = f"The feeds in {feed_group}: {unread_in[feed_group]:,} unread (click to {action} them)"
+            out.append(
+                Entry(None, mark + feed_group.replace("/", " › "), unread_in[feed_group], tip, heading=True,
+                      group=feed_group)
+            )  # fmt: skip
+        if feed_group and feed_group in collapsed:
+            continue
         error = errors.get(source, "")
         tip = f"{name}: {unread:,} unread"
         if error:
@@ -84,7 +103,9 @@ def _feed_entries(counts: SidebarCounts, errors: Mapping[str, str]) -> list[Entr
 
 
 def _entries(
-    counts: SidebarCounts | None, errors: Mapping[str, str] | None = None
+    counts: SidebarCounts | None,
+    errors: Mapping[str, str] | None = None,
+    collapsed: AbstractSet[str] = frozenset(),
 ) -> tuple[list[Entry], list[Entry], list[Entry]]:
     views = [
         Entry(
@@ -95,7 +116,7 @@ def _entries(
         )
         for f in VIEW_ORDER
     ]
-    feeds = _feed_entries(counts, errors or {}) if counts else []
+    feeds = _feed_entries(counts, errors or {}, collapsed) if counts else []
     tags = [
         Entry(Selection("tag", name), name, n, f"{n} papers tagged {name}")
         for name, n in (counts.tags if counts else ())
@@ -111,6 +132,7 @@ class SidebarModel(QAbstractItemModel):
         self._sections: tuple[list[Entry], ...] = _entries(None)
         self._counts: SidebarCounts | None = None
         self._errors: dict[str, str] = {}
+        self.collapsed: set[str] = set()  # groups of feeds shown as their heading only
         self._error_icon: QIcon | None = None
         self._blank: QIcon | None = None
         self._section_font = QFont()
@@ -174,6 +196,12 @@ class SidebarModel(QAbstractItemModel):
                 return self._group_font
             if role == Qt.ItemDataRole.ToolTipRole and entry.heading:
                 return entry.tip
+            if role == Qt.ItemDataRole.DisplayRole and col == COL_COUNT and entry.heading and entry.count:
+                return f"{entry.count:,}"
+            if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == GROUP_ROLE and entry.heading:
+                return entry.group
             return None
         if col == COL_NAME and role == Qt.ItemDataRole.DecorationRole:
             # The mark of a failed refresh; a blank of its size sets a group's feeds in under the heading.
@@ -214,13 +242,18 @@ class SidebarModel(QAbstractItemModel):
     def set_counts(self, counts: SidebarCounts) -> None:
         """New counts. The same entries: their count cells redraw. A feed or tag came or went: the model resets."""
         self._counts = counts
-        self._show(_entries(counts, self._errors))
+        self._show(_entries(counts, self._errors, self.collapsed))
 
     def set_feed_errors(self, errors: Mapping[str, str]) -> None:
         """Feed id -> why its last refresh failed, for every feed that failed: those get a warning mark and say why
         when hovered; the others lose theirs."""
         self._errors = dict(errors)
-        self._show(_entries(self._counts, self._errors))
+        self._show(_entries(self._counts, self._errors, self.collapsed))
+
+    def toggle_group(self, group: str) -> None:
+        """Collapse a group of feeds to its heading (with its unread count), or show its feeds again."""
+        self.collapsed ^= {group}
+        self._show(_entries(self._counts, self._errors, self.collapsed))
 
     def feed_error(self, source: str) -> str:
         return self._errors.get(source, "")

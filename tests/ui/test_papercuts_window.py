@@ -345,3 +345,38 @@ def test_after_adding_a_feed_the_dialog_says_what_its_first_fetch_did(
         dialog.close()
     finally:
         server.stop()
+
+
+def test_a_group_of_feeds_shows_its_unread_count_and_collapses_to_its_heading(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from workertools import add_feeds
+
+    from readinglist.app import App
+    from readinglist.core.feeds import FeedSpec
+    from readinglist.core.importer import read_feed_file
+    from readinglist.ui.sidebar_model import COL_COUNT, COL_NAME
+
+    fixtures = Path(__file__).resolve().parents[1] / "core" / "fixtures"
+    cl, lg = add_feeds(data_dir, FeedSpec("cs.CL", group="arXiv"), FeedSpec("cs.LG", group="arXiv"))
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(read_feed_file(fixtures / "arxiv_rss_cs.CL.xml").papers, source=cl.id)
+        lib.add_papers(read_feed_file(fixtures / "arxiv_rss_cs.LG.xml").papers, source=lg.id)
+        unread = len(lib.query(feed=cl.id)) + len(lib.query(feed=lg.id))
+    window = open_window(data_dir)
+    model = window.sidebar_model
+
+    def heading():  # type: ignore[no-untyped-def]
+        feeds = model.index(1, 0)  # the Feeds section
+        for row in range(model.rowCount(feeds)):
+            index = model.index(row, COL_NAME, feeds)
+            if str(index.data()).endswith("arXiv"):
+                return index
+        raise AssertionError("no heading")
+
+    assert heading().data() == "▾ arXiv" and heading().siblingAtColumn(COL_COUNT).data() == f"{unread:,}"
+    feeds_shown = model.rowCount(model.index(1, 0))
+    window.sidebar.clicked.emit(heading())  # a click on the heading
+    assert heading().data() == "▸ arXiv" and model.rowCount(model.index(1, 0)) == feeds_shown - 2
+    window.sidebar.clicked.emit(heading())
+    assert model.rowCount(model.index(1, 0)) == feeds_shown

@@ -270,7 +270,7 @@ def test_ctrl_r_in_the_window_adds_the_new_papers_in_place_and_marks_the_failing
     assert window.model.rowCount() == 60
     # Subscribed feeds are in the sidebar before they have papers, under their group's heading.
     heading = feed_index(window, broken.id).siblingAtRow(feed_index(window, broken.id).row() - 1)
-    assert heading.data() == "Journals" and not heading.flags() & Qt.ItemFlag.ItemIsSelectable
+    assert heading.data() == "▾ Journals" and not heading.flags() & Qt.ItemFlag.ItemIsSelectable
     window.list.select_row(5)
     current = window.list.current_key()
 
