@@ -45,6 +45,7 @@ from readinglist.core.models import SCHEMA_VERSION
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "readinglist-library"
 BACKUPS_KEPT = 7
+SAFETY_KEPT = 3  # copies taken by restores, kept besides the seven
 
 # Schema migrations: MIGRATIONS[n] turns a schema-n library (its raw parts) into schema n+1.
 Parts = dict[str, dict[str, Any]]
@@ -119,6 +120,11 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def is_safety_copy(name: str) -> bool:
+    """A backup a restore took of the library it replaced ("...-before-restore", "...-before-restore-from")."""
+    return "-before-restore" in name
 
 
 class Store:
@@ -787,7 +793,12 @@ class Store:
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise WriteFailedError(f"could not write a backup in {self.backups_dir}: {describe_oserror(exc)}") from exc
-        for old in self.list_backups()[BACKUPS_KEPT:]:
+        # The safety copies a restore takes are kept apart (the newest SAFETY_KEPT of them): restoring never pushes
+        # the daily backups out of the seven kept.
+        backups = self.list_backups()
+        regular = [b for b in backups if not is_safety_copy(b.name)]
+        safety = [b for b in backups if is_safety_copy(b.name)]
+        for old in regular[BACKUPS_KEPT:] + safety[SAFETY_KEPT:]:
             shutil.rmtree(old.path, ignore_errors=True)
         for stale in self.backups_dir.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -804,7 +815,12 @@ class Store:
         """The backup a restore would bring back: the named one, else the newest that reads. StoreError if none."""
         backups = self.list_backups()
         if name is None:
-            chosen = next((b for b in backups if self._backup_is_good(b)), None)
+            # The newest good backup of the library as it was used, not the copy a restore took just before it
+            # (plain `restore` right after `restore --from` must not quietly undo the merge; that copy is named).
+            ordered = [b for b in backups if not is_safety_copy(b.name)] + [
+                b for b in backups if is_safety_copy(b.name)
+            ]
+            chosen = next((b for b in ordered if self._backup_is_good(b)), None)
             if chosen is None:
                 raise StoreError(
                     f"no usable backup in {self.backups_dir}; `readinglist restore --salvage` rebuilds the library "

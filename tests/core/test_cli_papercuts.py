@@ -57,3 +57,24 @@ def test_the_window_without_a_display_is_one_line_and_an_exit_status(tmp_path: P
         "readinglist: error: no display: the window needs a graphical session (neither DISPLAY nor WAYLAND_DISPLAY "
         "is set); the command line works without one (readinglist --help)"
     ]
+
+
+def test_restore_after_restore_from_brings_the_daily_backup_and_safety_copies_keep_the_seven(tmp_path: Path) -> None:
+    from readinglist.core.storage import BACKUPS_KEPT, Store
+
+    data = str(tmp_path / "lib")
+    other = str(tmp_path / "other")
+    run("--data-dir", data, "import", str(SAMPLE))
+    run("--data-dir", data, "backup")  # the backup the user means
+    run("--data-dir", other, "import", str(SAMPLE))
+    archive = tmp_path / "other.zip"
+    assert run("--data-dir", other, "backup", "--to", str(archive))[0] == 0
+    for _ in range(BACKUPS_KEPT):  # many restores, each taking a safety copy
+        assert run("--data-dir", data, "restore", "--from", str(archive))[0] == 0
+    store = Store(Path(data), writer=False)
+    names = [b.name for b in store.list_backups()]
+    regular = [n for n in names if "before-restore" not in n]
+    assert regular, names  # the user's own backup was not pushed out by the safety copies
+    assert sum("before-restore" in n for n in names) <= 3
+    chosen = store.choose_backup(None)
+    assert "before-restore" not in chosen.name  # plain restore: the user's backup, not a restore's safety copy
