@@ -14,9 +14,9 @@ from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QLabel,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from readinglist.core.duplicates import SamePaper
 from readinglist.core.text import visible_controls
 from readinglist.ui.elide import ABSTRACT_SHOWN, AUTHORS_SHOWN, PANE_TITLE_SHOWN, shown_part
+from readinglist.ui.flow_layout import FlowLayout
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 from readinglist.ui.links import (
     SafeTextBrowser,
@@ -215,13 +216,25 @@ class PaperPane(QWidget):
         self._same: SamePaper | None = None
         self._all_authors = False  # "and 57 more" was clicked for the paper shown
 
-        self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # The paper's buttons wrap onto a second line when the pane is narrow or the fonts large, where a toolbar
+        # hid the last ones (PDF ↗) in an overflow menu nobody sees.
+        self.toolbar = QWidget()
+        self.toolbar.setObjectName("paneButtons")
+        buttons = FlowLayout(self.toolbar, spacing=2)
+        buttons.setContentsMargins(4, 4, 4, 2)
+        size_policy = self.toolbar.sizePolicy()
+        size_policy.setHeightForWidth(True)
+        size_policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.toolbar.setSizePolicy(size_policy)
+        self.buttons: list[QToolButton] = []
         for action in actions:
-            self.toolbar.addAction(action)
-            button = self.toolbar.widgetForAction(action)
-            if isinstance(button, QToolButton):
-                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard has the shortcuts; focus stays put
+            button = QToolButton(self.toolbar)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setAutoRaise(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard has the shortcuts; focus stays put
+            buttons.addWidget(button)
+            self.buttons.append(button)
 
         self.details = SafeTextBrowser()
         self.details.setObjectName("paperDetails")

@@ -380,3 +380,22 @@ def test_a_group_of_feeds_shows_its_unread_count_and_collapses_to_its_heading(
     assert heading().data() == "▸ arXiv" and model.rowCount(model.index(1, 0)) == feeds_shown - 2
     window.sidebar.clicked.emit(heading())
     assert model.rowCount(model.index(1, 0)) == feeds_shown
+
+
+def test_every_paper_button_stays_in_sight_in_a_narrow_pane_with_large_fonts(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)
+    font = window.pane.font()
+    font.setPointSizeF(font.pointSizeF() * 1.6)  # GTK's large fonts
+    window.pane.setFont(font)
+    window.main_split.setSizes([200, 780, 300])
+    window.list.select_row(0)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.pane.toolbar.height() > 0)
+    bar = window.pane.toolbar
+    texts = [b.text() for b in window.pane.buttons]
+    assert "PDF ↗" in texts
+    for button in window.pane.buttons:  # wrapped onto more lines, none hidden in an overflow
+        assert button.isVisible() and button.geometry().right() <= bar.width(), button.text()
+    assert len({b.geometry().top() for b in window.pane.buttons}) > 1  # they did wrap
