@@ -421,3 +421,28 @@ def test_the_status_names_the_slow_feed_it_is_waiting_for(qtbot: QtBot, data_dir
                 status.label.text().endswith("1 of 2 · waiting for Slow journal") or "new papers" in status.label.text()
             )
         wait_worker(qtbot, worker)
+
+
+def test_cancel_keeps_the_feeds_already_downloaded(qtbot: QtBot, data_dir: Path, server: FeedServer) -> None:
+    silent = SilentServer()
+    try:
+        good, _stuck = add_feeds(
+            data_dir, FeedSpec(server.url("/good.xml"), name="Quick feed"), FeedSpec(silent.url, name="Stuck feed")
+        )
+        with running_worker(qtbot, data_dir) as worker:
+            controller = RefreshController(worker, no_credentials)
+            _window, _status = status_bar_with(qtbot, controller)
+            progress: list[int] = []
+            controller.progressed.connect(lambda p: progress.append(p.done))
+            controller.refresh()
+            qtbot.waitUntil(lambda: bool(progress) and progress[-1] >= 1, timeout=10_000)  # the quick one is read
+            with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
+                controller.cancel()
+            done: RefreshDone = finished.args[0]
+            outcomes = {r.name: r.outcome for r in done.summary.results}  # type: ignore[union-attr]
+            assert outcomes == {"Quick feed": RefreshOutcome.UPDATED, "Stuck feed": RefreshOutcome.CANCELLED}
+            wait_worker(qtbot, worker)
+        with Library.open(data_dir, writer=False) as lib:
+            assert lib.feed_counts()[good.id] > 0  # what came in before Cancel stays
+    finally:
+        silent.stop()
