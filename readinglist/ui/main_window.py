@@ -336,6 +336,9 @@ class MainWindow(QMainWindow):
             citation_style=self.settings.citation_style,
         )
         self.exports.message.connect(self.statusBar().showMessage)
+        # Whether exports carry the notes is kept (Preferences, or the Export menu's own toggle).
+        self.exports.include_notes_action.setChecked(self.settings.export_notes())
+        self.exports.include_notes_action.toggled.connect(self._export_notes_toggled)
 
     def _build_desktop(self, icon: QIcon | None) -> None:
         """The tray icon (where the desktop has a tray, and the user wants it) and the notifications."""
@@ -394,6 +397,10 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
             self.citation_style_actions[style] = action
         return menu
+
+    def _export_notes_toggled(self, on: bool) -> None:
+        self.settings.set_export_notes(on)
+        self.settings.sync()
 
     def _set_citation_style(self, style: str) -> None:
         self.settings.set_citation_style(style)
@@ -1424,6 +1431,10 @@ class MainWindow(QMainWindow):
 
     def _preferences_changed(self) -> None:
         self.set_mark_read_mode(self.settings.mark_read())
+        self.exports.include_notes_action.setChecked(self.settings.export_notes())
+        style = self.settings.citation_style()
+        if style in self.citation_style_actions:
+            self.citation_style_actions[style].setChecked(True)
         if self.tray is not None:
             self.tray.set_visible(self.settings.tray())
         self.statusBar().showMessage("Preferences saved", 3000)

@@ -73,7 +73,7 @@ class PreferencesDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
-        self.setMinimumSize(600, 700)
+        self.setMinimumSize(600, 800)
         self._worker = worker
         self._credentials = credentials
         self._settings = settings
@@ -99,6 +99,19 @@ class PreferencesDialog(QDialog):
         box = QVBoxLayout(desktop)
         for w in (self.tray, self.close_to_tray, self.notifications, note):
             box.addWidget(w)
+
+        export = QGroupBox("Export and copy")
+        self.export_notes = QCheckBox("Include my notes in BibTeX, RIS and CSL-JSON (always in Markdown and CSV)")
+        self.export_notes.setChecked(settings.export_notes())
+        self.citation_style = QComboBox()
+        from readinglist.core.export.styles import STYLES
+
+        for style, name in STYLES.items():
+            self.citation_style.addItem(name, style)
+        self.citation_style.setCurrentIndex(max(0, self.citation_style.findData(settings.citation_style())))
+        export_form = QFormLayout(export)
+        export_form.addRow(self.export_notes)
+        export_form.addRow("Copy Citation style:", self.citation_style)
 
         digest = QGroupBox("Daily digest by email")
         self.to = QLineEdit()
@@ -165,6 +178,7 @@ class PreferencesDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(reading)
         layout.addWidget(desktop)
+        layout.addWidget(export)
         layout.addWidget(digest)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
@@ -232,6 +246,8 @@ class PreferencesDialog(QDialog):
         settings.set_tray(self.tray.isChecked())
         settings.set_close_to_tray(self.close_to_tray.isChecked())
         settings.set_notifications(self.notifications.isChecked())
+        settings.set_export_notes(self.export_notes.isChecked())
+        settings.set_citation_style(self.citation_style.currentData())
         settings.sync()
         password = self.password.text()
         username = str(config.mail.get("username") or "")

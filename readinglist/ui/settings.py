@@ -108,6 +108,12 @@ class WindowSettings:
             return value.lower() in ("true", "1", "yes")
         return bool(value)
 
+    def export_notes(self) -> bool:
+        return self._bool("export/include-notes", False)
+
+    def set_export_notes(self, on: bool) -> None:
+        self._q.setValue("export/include-notes", on)
+
     def citation_style(self) -> str:
         return self._str("export/citation-style", "apa")
 

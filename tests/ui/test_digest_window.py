@@ -99,3 +99,20 @@ def test_a_digest_link_opens_its_paper_in_the_window(qtbot: QtBot, data_dir: Pat
     assert window.selection.name == "all"
     window.open_paper("2599.99999")
     qtbot.waitUntil(lambda: "No paper 2599.99999" in window.statusBar().currentMessage(), timeout=5000)
+
+
+def test_preferences_keep_the_export_defaults(qtbot: QtBot, data_dir: Path, open_window: WindowFactory) -> None:
+    from uitools import reopen
+
+    make_library(data_dir)
+    window = open_window(data_dir)
+    prefs = window.action_preferences()
+    wait_idle(qtbot, window)
+    prefs.export_notes.setChecked(True)
+    prefs.citation_style.setCurrentIndex(prefs.citation_style.findData("nature"))
+    prefs.save()
+    qtbot.waitUntil(lambda: not prefs.isVisible(), timeout=5000)
+    assert window.exports.include_notes_action.isChecked() and window.citation_style_actions["nature"].isChecked()
+    window = reopen(window, open_window)
+    assert window.exports.include_notes_action.isChecked()
+    assert window.settings.citation_style() == "nature"
