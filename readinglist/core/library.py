@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
     from readinglist.core.taste import Taste
 from readinglist.core.text import (
+    RENDER_VERSION,
     fold,
     has_tex,
     shown,
@@ -996,10 +997,14 @@ class Library:
         stamp = self.papers_signature()
         if self._not_ascii_cache is None or self._not_ascii_cache[0] != stamp:
             keys = []
-            for key, doc in self._docs.items():
-                title, _, abstract = shown(doc)
-                if not (title.isascii() and abstract.isascii()):
-                    keys.append(key)
+            with gc_paused():
+                for key, doc in self._docs.items():
+                    title, abstract = doc.get("title") or "", doc.get("abstract") or ""
+                    if doc.get("shown") == RENDER_VERSION and title.isascii() and abstract.isascii():
+                        continue  # read as typed, and plain: the common case, without a reading made
+                    title, _, abstract = shown(doc)
+                    if not (title.isascii() and abstract.isascii()):
+                        keys.append(key)
             self._not_ascii_cache = (stamp, frozenset(keys))
         return self._not_ascii_cache[1]
 

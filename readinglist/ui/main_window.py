@@ -322,7 +322,7 @@ class MainWindow(QMainWindow):
         self.refresh.feed_errors_changed.connect(self.sidebar_model.set_feed_errors)
         self.refresh.feed_errors_changed.connect(lambda _errors: self._update_view_header())
         self.refresh.finished.connect(self._refresh_finished)
-        self.refresh.started.connect(lambda _request: self._update_view_header())
+        self.refresh.started.connect(self._refresh_started)
         self.feeds_dialog: FeedsDialog | None = None
         a = self.actions_by_name
         self.exports = ExportActions(
@@ -1201,6 +1201,12 @@ class MainWindow(QMainWindow):
         # A feed added, renamed, regrouped or removed: the sidebar's feeds and the list's source names follow.
         self._recount()
         self.reload_view()  # (from the welcome view too: a library with a feed shows the window, even empty)
+
+    def _refresh_started(self, _request: object) -> None:
+        # The last refresh's summary goes: the progress says what is happening now, and the summary of this one
+        # follows it (the two no longer share the status bar, one cut off under the other).
+        self.statusBar().clearMessage()
+        self._update_view_header()
 
     def _refresh_finished(self, done: RefreshDone) -> None:
         self._notify_arrivals(done)

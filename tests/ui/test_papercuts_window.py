@@ -399,3 +399,16 @@ def test_every_paper_button_stays_in_sight_in_a_narrow_pane_with_large_fonts(
     for button in window.pane.buttons:  # wrapped onto more lines, none hidden in an overflow
         assert button.isVisible() and button.geometry().right() <= bar.width(), button.text()
     assert len({b.geometry().top() for b in window.pane.buttons}) > 1  # they did wrap
+
+
+def test_a_new_refresh_clears_the_last_ones_summary_from_the_status_bar(
+    qtbot: QtBot, sample_dir: Path, open_window: WindowFactory
+) -> None:
+    window = open_window(sample_dir)
+    window.refresh.stop_schedule()
+    window.statusBar().showMessage("Refreshed 9 feeds in 3.2 s: 40 new papers, 0 updated")
+    seen: list[str] = []
+    window.refresh.started.connect(lambda _r: seen.append(window.statusBar().currentMessage()))
+    with qtbot.waitSignal(window.refresh.finished, timeout=10_000):
+        window.refresh.refresh()
+    assert seen == [""]  # gone when the progress began, not cut off under it
