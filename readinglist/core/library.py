@@ -180,6 +180,7 @@ class Library:
         self._shown_by_rules: dict[Action, tuple[tuple[Any, ...], frozenset[str]]] = {}
         self._same_cache: tuple[tuple[str, ...], dict[str, SamePaper]] | None = None
         self._not_ascii_cache: tuple[tuple[str, ...], frozenset[str]] | None = None
+        self._signature: tuple[int, tuple[str, ...]] | None = None
         store.on_reload = self._build_indexes
         store.on_parts_changed = self._parts_changed
         # Papers whose state (only) other processes changed since `catch_up` last reported; None: more changed.
@@ -246,6 +247,7 @@ class Library:
     # ---- loading -------------------------------------------------------------------------------------------
 
     def _build_indexes(self) -> None:
+        self._signature = None  # a reload, a restore, a recovery: the files may have changed at any generation
         docs: dict[str, Doc] = {}
         where: dict[str, tuple[str, str]] = {}
         alias: dict[str, str] = {}
@@ -359,8 +361,14 @@ class Library:
     def papers_signature(self) -> tuple[str, ...]:
         """Changes exactly when papers were added or changed (by this process or another): the files that hold
         them. A star, a note, a subscription's status leave it as it was."""
-        files = self.store.files()
-        return tuple(sorted(f for p, f in files.items() if p.startswith("papers-") or p == DELTA))
+        # Files change only at a commit (or a catch-up, a restore), each of which moves the generation: one pass
+        # per generation, so that asking per paper (a view of followed authors) costs a lookup.
+        generation = self.store.generation
+        if self._signature is None or self._signature[0] != generation:
+            files = self.store.files()
+            names = tuple(sorted(f for p, f in files.items() if p.startswith("papers-") or p == DELTA))
+            self._signature = (generation, names)
+        return self._signature[1]
 
     def state_doc(self, key: str) -> Mapping[str, Any]:
         return self._states.get(key) or {}
@@ -503,6 +511,10 @@ class Library:
                 # Walk the (usually few) hits, not the whole library.
                 candidates = [k for k in hits if k in docs_] if keys is None else [k for k in candidates if k in hits]
         today = today_cutoff()
+        if view is ListFilter.FOLLOWING:
+            # The followed authors' papers, worked out once for the query: only those are tested further.
+            followed = self.shown_by_rules(Action.FOLLOW)
+            candidates = [k for k in candidates if k in followed]
         in_view = self.hidden_by_rules if muted else self.matches
         out = [
             k
@@ -935,7 +947,7 @@ class Library:
 
     def rules(self) -> list[Rule]:
         """The user's rules (core.rules), oldest first."""
-        stamp = self.store.files().get(RULES_PART)
+        stamp = self.store.file_of(RULES_PART)
         if self.store.changing(RULES_PART):  # a commit under way changes them (a merge, put_rules): read them now
             return rules_from_part(self.store.loaded_part(RULES_PART))
         if self._rules_cache is None or self._rules_cache[0] != stamp:

@@ -575,6 +575,10 @@ class Store:
         """Part -> the file that holds it now (a new file for every commit that changed the part)."""
         return dict(self._files)
 
+    def file_of(self, part: str) -> str | None:
+        """The file that holds `part` now (a new one for every commit that changed it): `files()` for one part."""
+        return self._files.get(part)
+
     def loaded_part(self, part: str) -> dict[str, Any] | None:
         return self._parts.get(part)
 
