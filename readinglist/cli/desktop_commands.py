@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from readinglist.app import App, resource
-from readinglist.core.errors import ReadingListError
+from readinglist.core.errors import CommandError
 from readinglist.core.files import write_atomically
 
 DESKTOP_NAME = "readinglist.desktop"
 ICON_NAME = "readinglist.svg"
 SCHEME = "x-scheme-handler/readinglist"
-
-
-class DesktopError(ReadingListError):
-    """The desktop entry cannot be installed as asked."""
 
 
 def register(sub: Any) -> None:
@@ -38,7 +34,9 @@ def data_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
-def _program() -> Path:
+def program_path() -> Path:
+    """This very readinglist command, by its full path (the desktop entry and the daily schedule run it without
+    the virtual environment on PATH)."""
     candidate = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
     if candidate is not None and candidate.name == "readinglist" and candidate.is_file():
         return candidate
@@ -48,7 +46,7 @@ def _program() -> Path:
     found = shutil.which("readinglist")
     if found:
         return Path(found).resolve()
-    raise DesktopError("cannot tell where the readinglist command is installed; run this as .venv/bin/readinglist")
+    raise CommandError("cannot tell where the readinglist command is installed; run it by its full path")
 
 
 def _quoted(path: Path) -> str:
@@ -91,7 +89,7 @@ def cmd_desktop(args: argparse.Namespace, app: App) -> int:
         _run(["update-desktop-database", str(entry.parent)])
         print("Removed " + ", ".join(map(str, gone)) if gone else "Reading List was not in this user's menu")
         return 0
-    program = _program()
+    program = program_path()
     from readinglist.app import default_data_dir
 
     data_dir = None if app.data_dir.resolve() == default_data_dir().resolve() else app.data_dir.resolve()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -233,16 +232,6 @@ def _show(config: Any, mail: Any) -> None:
 # ---- the schedule ----------------------------------------------------------------------------------------------
 
 
-def _program() -> Path:
-    found = shutil.which("readinglist")
-    candidate = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-    if candidate is not None and candidate.name == "readinglist" and candidate.exists():
-        return candidate
-    if found:
-        return Path(found).resolve()
-    raise DigestError("cannot tell where the readinglist command is installed; run it by its full path")
-
-
 def cmd_schedule(args: argparse.Namespace, app: App) -> int:
     from readinglist.core import schedule
 
@@ -252,6 +241,7 @@ def cmd_schedule(args: argparse.Namespace, app: App) -> int:
     if args.action == "status":
         print(schedule.status().message)
         return 0
+    from readinglist.cli.desktop_commands import program_path
     from readinglist.core import digest as dg
 
     with app.open_library(writer=False) as library:
@@ -263,7 +253,7 @@ def cmd_schedule(args: argparse.Namespace, app: App) -> int:
             "`readinglist digest setup` is done",
             file=sys.stderr,
         )
-    plan = schedule.Plan(at=args.at or config.at, program=_program(), data_dir=app.data_dir.resolve(), send=send)
+    plan = schedule.Plan(at=args.at or config.at, program=program_path(), data_dir=app.data_dir.resolve(), send=send)
     installed = schedule.install(plan)
     print(installed.message)
     if installed.cron_line:

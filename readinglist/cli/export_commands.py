@@ -12,7 +12,8 @@ from readinglist.cli.library_commands import add_selection_options
 from readinglist.core.errors import CommandError
 from readinglist.core.export import ExportFormat, export_papers, write_markdown_folder
 from readinglist.core.files import write_atomically
-from readinglist.core.models import ListFilter
+from readinglist.core.library import Library
+from readinglist.core.models import ListFilter, PaperKey
 
 
 def register(sub: Any) -> None:
@@ -59,6 +60,18 @@ _BY_SUFFIX = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "cs
               ".markdown": "markdown", ".csv": "csv"}  # fmt: skip
 
 
+def selected_papers(library: Library, args: argparse.Namespace) -> list[PaperKey]:
+    """The papers the keys and selection options (`add_selection_options`) name: keys in the order the user
+    named them, else the view's order."""
+    subset = [library.resolve(k) for k in args.keys] if args.keys else None
+    feed = library.feeds.source_id(args.feed) if args.feed else None
+    keys = library.query(view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset, author=args.author)
+    if subset is not None:
+        chosen = set(keys)
+        keys = [k for k in dict.fromkeys(subset) if k in chosen]
+    return keys
+
+
 def cmd_export(args: argparse.Namespace, app: App) -> int:
     name = args.format or (_BY_SUFFIX.get(Path(args.output).suffix.lower()) if args.output else None)
     if name is None:
@@ -67,14 +80,7 @@ def cmd_export(args: argparse.Namespace, app: App) -> int:
     if args.per_paper and (fmt is not ExportFormat.MARKDOWN or not args.output):
         raise CommandError("--per-paper needs --format markdown and -o FOLDER")
     with app.open_library(writer=False) as library:
-        subset = [library.resolve(k) for k in args.keys] if args.keys else None
-        feed = library.feeds.source_id(args.feed) if args.feed else None
-        keys = library.query(
-            view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset, author=args.author
-        )
-        if subset is not None:
-            chosen = set(keys)
-            keys = [k for k in dict.fromkeys(subset) if k in chosen]  # in the order the user named them
+        keys = selected_papers(library, args)
         if not keys:
             print("readinglist: no papers match; nothing was exported", file=sys.stderr)
             return 1
@@ -108,14 +114,7 @@ def cmd_cite(args: argparse.Namespace, app: App) -> int:
 
     style = style_id(args.style)
     with app.open_library(writer=False) as library:
-        subset = [library.resolve(k) for k in args.keys] if args.keys else None
-        feed = library.feeds.source_id(args.feed) if args.feed else None
-        keys = library.query(
-            view=args.view, tag=args.tag, feed=feed, search=args.search, keys=subset, author=args.author
-        )
-        if subset is not None:
-            chosen = set(keys)
-            keys = [k for k in dict.fromkeys(subset) if k in chosen]
+        keys = selected_papers(library, args)
         if not keys:
             print("readinglist: no papers match", file=sys.stderr)
             return 1

@@ -23,6 +23,7 @@ from readinglist.core.rules import (
     describe_change,
     find_rule,
     follow_rule_name,
+    follow_rules,
     new_rule_id,
 )
 from readinglist.core.text import shown_title
@@ -298,7 +299,7 @@ def cmd_follow(args: argparse.Namespace, app: App) -> int:
         if args.category:
             conditions.append(Condition("category", ",".join(args.category)))
         rule = _new_rule(follow_rule_name(args.person), Action.FOLLOW, "", tuple(conditions))
-        same = [r for r in rules if r.action is Action.FOLLOW and r.name.casefold() == rule.name.casefold()]
+        same = follow_rules(rules, args.person)
         kept = [r for r in rules if r not in same]
         library.put_rules([*kept, replace(rule, id=same[0].id, created=same[0].created) if same else rule])
         matched = library.rules_matching(rule)
@@ -311,8 +312,7 @@ def cmd_follow(args: argparse.Namespace, app: App) -> int:
 def cmd_unfollow(args: argparse.Namespace, app: App) -> int:
     with app.open_library() as library:
         rules = library.rules()
-        name = follow_rule_name(args.person).casefold()
-        gone = [r for r in rules if r.action is Action.FOLLOW and r.name.casefold() == name]
+        gone = follow_rules(rules, args.person)
         if not gone:
             raise RuleError(f"you do not follow {args.person!r} (see `readinglist rules list`)")
         library.put_rules([r for r in rules if r not in gone])

@@ -151,6 +151,12 @@ def follow_rule_name(person: str) -> str:
     return f"follow {' '.join(person.split())}"
 
 
+def follow_rules(rules: Sequence[Rule], person: str) -> list[Rule]:
+    """The rules that follow `person` (by the name `follow_rule_name` gives them), whatever else they narrow to."""
+    name = follow_rule_name(person).casefold()
+    return [r for r in rules if r.action is Action.FOLLOW and r.name.casefold() == name]
+
+
 def describe_change(change: Any, rule: Rule | None = None) -> str:
     """ "Muted 41 papers by rule “no surveys”" — what a change of the rules (a StateChange) did, in one sentence."""
     by = f" by rule “{rule.name}”" if rule is not None else ""

@@ -46,7 +46,7 @@ from readinglist.app import App
 from readinglist.core.digest import Arrival, arrival
 from readinglist.core.errors import ReadingListError
 from readinglist.core.library import Library
-from readinglist.core.models import ListFilter
+from readinglist.core.models import ListFilter, StateChange
 from readinglist.core.search import query_words
 from readinglist.core.taste import MIN_EVIDENCE
 from readinglist.ui import library_jobs as jobs
@@ -1374,32 +1374,47 @@ class MainWindow(QMainWindow):
     def action_dismiss(self) -> None:
         """Not interested (again: interested after all). The paper leaves For you; papers like it rank lower
         from the next ranking on. Undone with Ctrl+Z like a star."""
-        keys = self._acted_on()
-        if not keys:
+        toggled = self._toggle_flag(
+            "dismissed", ("Not Interested", "Interested"), "{label} in {n:,} Papers", Library.set_dismissed
+        )
+        if toggled is None:
             return
-        dismissed = not self.model.state(self.pane.key or keys[0]).dismissed
-        optimistic = {k: self.model.state(k)._replace(dismissed=dismissed) for k in keys}
-        label = "Not Interested" if dismissed else "Interested"
-        if len(keys) > 1:
-            label = f"{label} in {len(keys):,} Papers"
-        self.writes.change(label, optimistic, lambda lib: lib.set_dismissed(keys, dismissed))
+        keys, dismissed = toggled
         self._taste_changed()
         if dismissed and len(keys) == 1:
             self.statusBar().showMessage(f"Not interested in “{self._title_of(keys[0])}”: Ctrl+Z undoes it", 5000)
             if self._selection == FOR_YOU:
                 self.action_next()
 
-    def action_read_later(self) -> None:
-        """Read later (again: out of the queue). Undone with Ctrl+Z like a star."""
+    def _toggle_flag(
+        self,
+        name: str,
+        labels: tuple[str, str],
+        many: str,
+        setter: Callable[[Library, list[str], bool], StateChange],
+    ) -> tuple[list[str], bool] | None:
+        """Turn a yes/no state field (`dismissed`, `later`) of the papers acted on to the opposite of the paper
+        shown's, as one undoable change; the papers and the new value, or None when there is no paper."""
         keys = self._acted_on()
         if not keys:
-            return
-        later = not self.model.state(self.pane.key or keys[0]).later
-        optimistic = {k: self.model.state(k)._replace(later=later) for k in keys}
-        label = "Read Later" if later else "Out of Read Later"
+            return None
+        value = not getattr(self.model.state(self.pane.key or keys[0]), name)
+        change: dict[str, Any] = {name: value}
+        optimistic = {k: self.model.state(k)._replace(**change) for k in keys}
+        label = labels[0] if value else labels[1]
         if len(keys) > 1:
-            label = f"{label}: {len(keys):,} Papers"
-        self.writes.change(label, optimistic, lambda lib: lib.set_later(keys, later))
+            label = many.format(label=label, n=len(keys))  # "Not Interested in 3 Papers"
+        self.writes.change(label, optimistic, lambda lib: setter(lib, keys, value))
+        return keys, value
+
+    def action_read_later(self) -> None:
+        """Read later (again: out of the queue). Undone with Ctrl+Z like a star."""
+        toggled = self._toggle_flag(
+            "later", ("Read Later", "Out of Read Later"), "{label}: {n:,} Papers", Library.set_later
+        )
+        if toggled is None:
+            return
+        keys, later = toggled
         if len(keys) == 1:
             verb = "Queued to read later" if later else "Out of the Read later queue"
             self.statusBar().showMessage(f"{verb}: “{self._title_of(keys[0])}” (Ctrl+Z undoes it)", 5000)

@@ -15,6 +15,7 @@ from readinglist.core.rules import (
     RuleError,
     check_rule,
     follow_rule_name,
+    follow_rules,
     new_rule_id,
 )
 from readinglist.core.text import shown_title
@@ -92,8 +93,7 @@ def set_enabled(lib: Library, rule_id: str, enabled: bool) -> StateChange:
 
 
 def follow_rule(lib: Library, person: str) -> Rule | None:
-    name = follow_rule_name(person).casefold()
-    return next((r for r in lib.rules() if r.action is Action.FOLLOW and r.name.casefold() == name), None)
+    return next(iter(follow_rules(lib.rules(), person)), None)
 
 
 def set_following(lib: Library, person: str, follow: bool) -> StateChange:
