@@ -4,7 +4,8 @@ Layout of a data folder::
 
     library/manifest.json        which file holds each part of the library, the schema version, the generation
     library/<part>.g<N>.json     TinyDB documents of one part (a segment of papers, a shard of user state, feeds)
-    backups/<timestamp>/         full copies of library/, the newest 7 kept
+    backups/<timestamp>/         the files of library/ at one generation, the newest 7 kept (hard links to
+                                 backups/.pool/, which holds one copy of each generation file)
     corrupt/<timestamp>/         files found damaged, moved aside, never deleted by us
     lock                         held by a process while it writes: one transaction at a time, never for a life
 
@@ -39,13 +40,18 @@ from tinydb.storages import Storage
 
 from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import StoreError
-from readinglist.core.files import describe_oserror, fsync_dir, write_durably
+from readinglist.core.files import copy_durably, describe_oserror, fsync_dir, write_durably
 from readinglist.core.models import SCHEMA_VERSION
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "readinglist-library"
 BACKUPS_KEPT = 7
 SAFETY_KEPT = 3  # copies taken by restores, kept besides the seven
+# Backups share one copy of each generation file: backups/.pool/<file> is copied once (a generation file never
+# changes), and every backup folder holds hard links to it. A backup is thus whole on its own (its files live on
+# if the library folder or the pool goes), the library's own files are another copy (damage to them reaches no
+# backup), and the day's first change costs a copy of what changed since the last backup, not of the library.
+POOL = ".pool"
 
 # Schema migrations: MIGRATIONS[n] turns a schema-n library (its raw parts) into schema n+1.
 Parts = dict[str, dict[str, Any]]
@@ -778,16 +784,22 @@ class Store:
         name = _timestamp() + (f"-{reason}" if reason else "")
         tmp = self.backups_dir / f".tmp-{name}"
         target = self.backups_dir / name
+        pool = self.backups_dir / POOL
         try:
             tmp.mkdir(mode=0o700)
-            for filename in self._files.values():
-                shutil.copyfile(self.dir / filename, tmp / filename)
-                os.chmod(tmp / filename, 0o600)
-                fd = os.open(tmp / filename, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            pool.mkdir(exist_ok=True, mode=0o700)
+            pooled = True
+            for part, filename in self._files.items():
+                kept = pool / filename
+                if pooled:
+                    pooled = self._pool_copy(self.dir / filename, kept, self._sizes.get(part))
+                if pooled:
+                    try:
+                        os.link(kept, tmp / filename)
+                        continue
+                    except OSError:
+                        pooled = False  # a file system without hard links: every file copied, as before
+                copy_durably(self.dir / filename, tmp / filename)
             manifest = orjson.loads((self.dir / MANIFEST).read_bytes())
             manifest["backup_created"] = datetime.now(UTC).isoformat()
             write_durably(tmp / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
@@ -806,7 +818,31 @@ class Store:
             shutil.rmtree(old.path, ignore_errors=True)
         for stale in self.backups_dir.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        self._prune_pool(pool)
         return BackupInfo(name, target, manifest["backup_created"], self.generation, self.bytes_on_disk())
+
+    @staticmethod
+    def _pool_copy(source: Path, kept: Path, size: int | None) -> bool:
+        """Make sure the pool holds its own copy of one generation file (copied once in the file's life: a
+        generation file never changes, and its name is never reused). False when the pool cannot be used."""
+        try:
+            if kept.stat().st_size == (size if size is not None else source.stat().st_size):
+                return True
+        except FileNotFoundError:
+            pass
+        partial = kept.with_name(kept.name + ".tmp")
+        copy_durably(source, partial)
+        os.replace(partial, kept)
+        return True
+
+    @staticmethod
+    def _prune_pool(pool: Path) -> None:
+        """Drop pool files no backup links to any more (a pruned backup was the last to hold them)."""
+        with contextlib.suppress(OSError):
+            for entry in pool.iterdir():
+                with contextlib.suppress(OSError):
+                    if entry.name.endswith(".tmp") or entry.stat().st_nlink <= 1:
+                        entry.unlink()
 
     def backup_daily(self) -> BackupInfo | None:
         """The automatic backup: one per day, taken before the day's first change."""

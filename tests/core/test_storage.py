@@ -230,3 +230,55 @@ def test_salvage_rebuilds_a_lost_manifest(data_dir: Path) -> None:
     store.close()
     with Library.open(data_dir) as lib:
         assert len(lib) == 5 and lib.state("arxiv:2401.00003").note == "kept"
+
+
+def _backup_files(info: storage.BackupInfo) -> dict[str, Path]:
+    manifest = json.loads((info.path / "manifest.json").read_text())
+    return {part: info.path / name for part, name in manifest["files"].items()}
+
+
+def test_backups_share_the_files_that_did_not_change_and_none_with_the_library(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(50), source="x")
+        first = lib.store.backup(reason="manual")
+        lib.set_starred(["arxiv:2401.00007"], True)
+        second = lib.store.backup(reason="manual")
+        assert first is not None and second is not None
+        before, after = _backup_files(first), _backup_files(second)
+        segment = "papers-00000"
+        # The papers did not change between the two backups: one copy on disk, held by both.
+        assert before[segment].stat().st_ino == after[segment].stat().st_ino
+        # The star changed one shard: the second backup holds its own copy of that file.
+        changed = [p for p in after if p.startswith("state-")]
+        assert changed and all(p not in before for p in changed)
+        # No backup file is the library's own file: damage to the library reaches no backup.
+        library_inodes = {(lib.store.dir / name).stat().st_ino for name in lib.store.files().values()}
+        assert not library_inodes & {p.stat().st_ino for p in [*before.values(), *after.values()]}
+
+
+def test_a_backup_restores_after_the_library_folder_and_the_shared_copies_are_gone(data_dir: Path) -> None:
+    import shutil
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(20), source="x")
+        lib.set_note("arxiv:2401.00003", "kept through the loss of the folder")
+        info = lib.store.backup(reason="manual")
+        assert info is not None
+    shutil.rmtree(data_dir / "library")
+    shutil.rmtree(data_dir / "backups" / storage.POOL)
+    with Library.open(data_dir) as lib:
+        assert len(lib) == 0
+        lib.restore(info.name)
+        assert len(lib) == 20
+        assert lib.state("arxiv:2401.00003").note == "kept through the loss of the folder"
+
+
+def test_pruned_backups_release_their_shared_copies(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(5), source="x")
+        for i in range(BACKUPS_KEPT + 3):
+            lib.set_starred([f"arxiv:2401.{i % 5:05d}"], i % 2 == 0)
+            lib.store.backup(reason="manual")
+        held = {p.name for b in lib.store.list_backups() for p in _backup_files(b).values()}
+        pooled = {p.name for p in (lib.store.backups_dir / storage.POOL).iterdir()}
+        assert pooled == held  # nothing kept for a backup that is gone, nothing a kept backup needs is missing
