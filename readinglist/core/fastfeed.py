@@ -11,7 +11,10 @@ they decide a value, so the two readings cannot drift apart.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import functools
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +107,8 @@ class _Reader:
             and ("<" in output or "&" in output)  # otherwise the pass leaves the text as it is
         ):
             output = resolve_relative_uris(output, self.base, "utf-8", content_type)
+        if output.isascii():
+            return output, content_type or ""  # the repair and the cp1252 table change no ASCII character
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             output = output.encode("iso-8859-1").decode("utf-8")  # feedparser's repair of double-encoded UTF-8
         return output.translate(_cp1252), content_type or ""
@@ -152,7 +157,8 @@ def _text_link(reader: _Reader, ctx: dict[str, Any], el: Any, *, entry: bool) ->
     output, _ = reader.text(el, "link", None)
     if entry:
         output = output.replace("&amp;", "&")
-    output = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", output)
+    if "&" in output:
+        output = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", output)
     ctx["link"] = output
     if output or not entry:
         ctx["links"][-1]["href"] = output
@@ -237,7 +243,42 @@ def _date(reader: _Reader, ctx: dict[str, Any], el: Any, key: str) -> None:
     _attrs(el, _NONE)
     value, _ = reader.text(el, key, None)
     ctx[key] = value
-    ctx[f"{key}_parsed"] = _parse_date(value)
+    ctx[f"{key}_parsed"] = parse_date(value)
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+# The two forms feeds write nearly always, in the narrow spelling whose reading by feedparser's handlers is plain:
+# RFC 822 as RSS writes it ("Tue, 16 Sep 2025 00:00:00 -0400") and W3C-DTF as Atom writes it
+# ("2025-09-16T00:00:00Z"). Anything else, or a value out of range, goes to feedparser's `_parse_date`.
+_RFC822 = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) (?:([+-])(\d{2})(\d{2})|GMT|UTC|UT|Z)"
+)
+_W3DTF = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:Z|([+-])(\d{2}):(\d{2}))")
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_date(value: str) -> time.struct_time | None:
+    """feedparser's `_parse_date(value)`, read directly for the common forms (a feed's entries often share one date,
+    hence the cache: the result is an immutable struct_time)."""
+    m = _RFC822.fullmatch(value)
+    if m is not None:
+        day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+    else:
+        m = _W3DTF.fullmatch(value)
+        if m is None:
+            return _parse_date(value)  # type: ignore[no-any-return]
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    sign, tz_hours, tz_minutes = m.group(7, 8, 9)
+    hours, minutes = (int(tz_hours), int(tz_minutes)) if sign else (0, 0)
+    if sign == "-":
+        hours, minutes = -hours, -minutes
+    try:
+        stamp = datetime.datetime(year, month, day, int(m.group(4)), int(m.group(5)), int(m.group(6)))
+        return (stamp - datetime.timedelta(minutes=minutes, hours=hours)).utctimetuple()
+    except (ValueError, OverflowError):
+        return _parse_date(value)  # type: ignore[no-any-return]
 
 
 def _summary(reader: _Reader, ctx: dict[str, Any], el: Any, default: str, state: dict[str, bool]) -> None:

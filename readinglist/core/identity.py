@@ -102,12 +102,30 @@ def normalize_doi(text: str | None) -> str | None:
     return doi.lower()
 
 
+# An http(s) URL in the plain shape nearly every feed link has: a host of ASCII letters, digits, dots and hyphens
+# (no user, no port, no brackets), then an optional path, query and fragment, with none of the characters urlsplit
+# removes (tab, CR, LF). For it, urlsplit's parts are these groups, and the host is its hostname once lower-cased.
+_PLAIN_URL = re.compile(
+    r"https?://([A-Za-z0-9.\-]+)(/[^?#\t\r\n]*)?(?:\?([^#\t\r\n]*))?(?:#[^\t\r\n]*)?", re.IGNORECASE
+)
+
+
 def normalize_url(url: str | None) -> str | None:
     """A URL reduced to what identifies the page: no scheme difference, no www, no fragment, no tracking."""
     if not url:
         return None
+    url = url.strip()
+    m = _PLAIN_URL.fullmatch(url)
+    if m is not None and m.group(1).lower() != "www.":
+        # What the general reading below gives for this shape, without urlsplit and urlunsplit.
+        host, path, query = m.group(1).lower(), m.group(2), m.group(3)
+        if host.startswith("www."):
+            host = host[4:]
+        path = path.rstrip("/") if path else ""
+        query = _query(query) if query else ""
+        return f"{host}{path}?{query}" if query else f"{host}{path}"
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -117,13 +135,18 @@ def normalize_url(url: str | None) -> str | None:
         host = host[4:]
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    query = [
+    path = parts.path.rstrip("/") or ""
+    return urlunsplit(("", host, path, _query(parts.query), "")).lstrip("/")
+
+
+def _query(query: str) -> str:
+    """A URL's query without tracking parameters, in a canonical order."""
+    kept = [
         (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        for k, v in parse_qsl(query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
     ]
-    path = parts.path.rstrip("/") or ""
-    return urlunsplit(("", host, path, urlencode(sorted(query)), "")).lstrip("/")
+    return urlencode(sorted(kept))
 
 
 def normalize_title(title: str) -> str:

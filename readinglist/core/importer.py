@@ -43,12 +43,16 @@ def plain_text(markup: str | None) -> str:
     return html_to_text(markup)
 
 
+_WEB_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+_UNSAFE_IN_URL = re.compile(r"[\s<>\"]")
+
+
 def safe_url(url: Any) -> str | None:
     """Only absolute http(s) links survive: no javascript:, data:, file: or relative oddities."""
     if not isinstance(url, str):
         return None
     url = url.strip()
-    if re.match(r"^https?://[^\s/]+", url, re.IGNORECASE) and not re.search(r"[\s<>\"]", url):
+    if _WEB_URL.match(url) and not _UNSAFE_IN_URL.search(url):
         return str(url)
     return None
 
@@ -59,6 +63,9 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.?(?:\s|-)?){1,4}$")
 _ET_AL = re.compile(r"\s*(?:,\s*)?\bet\.?\s*al\.?\s*$", re.IGNORECASE)
 
 
+_NAME_SEPARATORS = {sep: re.compile(rf"\s*{sep}\s*|\s+and\s+|\s*&\s*") for sep in (";", ",")}
+
+
 def split_authors(text: str) -> list[str]:
     """'A, B and C' / 'A; B' / 'A et al.' into names; 'et al.' is kept on the last name so it stays visible."""
     text = one_line(text)
@@ -67,7 +74,7 @@ def split_authors(text: str) -> list[str]:
     et_al = bool(_ET_AL.search(text))
     text = _ET_AL.sub("", text)
     sep = ";" if ";" in text else ","
-    tokens = [n.strip() for n in re.split(rf"\s*{sep}\s*|\s+and\s+|\s*&\s*", text) if n.strip()]
+    tokens = [n.strip() for n in _NAME_SEPARATORS[sep].split(text) if n.strip()]
     names: list[str] = []
     for token in tokens:
         # "Hou, N., Wu, Z." (bioRxiv): a token of initials belongs to the surname before it.

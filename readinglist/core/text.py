@@ -80,8 +80,11 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# A run of spaces other than one plain space (which would be replaced by itself): the same result as replacing
+# every run of [ \t\r\f\v\u00a0]+ with one space, with far fewer replacements.
+_SPACES = re.compile(r"[\t\r\f\v\u00a0][ \t\r\f\v\u00a0]*| [ \t\r\f\v\u00a0]+")
 _PARAS = re.compile(r"\s*\n\s*\n\s*")
+_UNTIDY = re.compile(r"[\x00\n\t\r\f\v\u00a0]|  ")
 
 
 # C0 controls but tab, newline and carriage return, DEL and C1 controls (0x9b is a one-byte CSI), and the bidi
@@ -103,8 +106,13 @@ def visible_controls(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """Whitespace normalised within paragraphs, paragraph breaks kept, NULs dropped."""
+    if _UNTIDY.search(text) is None:
+        # One line, no NUL and no white space but single plain spaces: the passes below only strip it.
+        return text.strip()
     text = text.replace("\x00", "")
-    paragraphs = [_SPACES.sub(" ", " ".join(p.split("\n"))).strip() for p in _PARAS.split(text)]
+    # A paragraph break needs two newlines: with fewer, the split would give the text back whole.
+    parts = _PARAS.split(text) if text.count("\n") >= 2 else [text]
+    paragraphs = [_SPACES.sub(" ", " ".join(p.split("\n"))).strip() for p in parts]
     return "\n\n".join(p for p in paragraphs if p)
 
 
@@ -219,6 +227,12 @@ def tex_to_unicode(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", out).strip() if out.strip() else text
 
 
+# The characters `_TexReader.read` acts on (everything else it copies as it is), and a run of the others. A stop
+# character other than "}" would have to be added here.
+_ACTIVE = frozenset("\\${}-~")
+_PLAIN_RUN = re.compile(r"[^\\${}\-~]+")
+
+
 class _TexReader:
     """A small recursive reader over TeX as it appears in titles, names and abstracts (not whole documents)."""
 
@@ -231,6 +245,13 @@ class _TexReader:
         s = self.s
         while self.i < len(s):
             ch = s[self.i]
+            if ch not in _ACTIVE:
+                # A run of characters the reader copies as they are, in one step (the loop below would append
+                # them one by one to the same effect). `stop` is "}" or None, and "}" is active.
+                end = _PLAIN_RUN.match(s, self.i).end()  # type: ignore[union-attr]  # ch itself matches
+                out.append(s[self.i : end])
+                self.i = end
+                continue
             if stop is not None and ch == stop:
                 return "".join(out)
             if ch == "\\":

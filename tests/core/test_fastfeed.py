@@ -6,11 +6,15 @@ the arXiv layouts must be accepted (or the fast path is never used); hostile XML
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pytest
+from feedparser.datetimes import _parse_date
 from feedtools import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import readinglist.core.fastfeed as fastfeed
 from readinglist.core.errors import FeedError
@@ -148,3 +152,67 @@ def test_hostile_xml_is_never_read_by_the_fast_path(tmp_path: Path) -> None:
 
     root = etree.fromstring(external, fastfeed._PARSER)
     assert "TOP-SECRET" not in etree.tostring(root).decode()
+
+
+# ---- dates ------------------------------------------------------------------------------------------------------
+
+_DATE_ELEMENT = re.compile(
+    rb"<(?:[\w.-]+:)?(?:pubDate|date|published|updated|modified|issued|created|lastBuildDate|coverDate|"
+    rb"publicationDate)\b[^>]*>([^<]{1,80})</",
+    re.IGNORECASE,
+)
+
+
+def _corpus_dates(shared: Path) -> set[str]:
+    paths = [p for p in (shared / "samples").rglob("*") if p.is_file()] + sorted(FIXTURES.rglob("*.xml"))
+    root = shared / "corpus" / "feedparser-tests"
+    if root.is_dir():
+        paths += [p for p in root.rglob("*") if p.is_file()]
+    out: set[str] = set()
+    for path in paths:
+        for m in _DATE_ELEMENT.finditer(path.read_bytes()):
+            value = m.group(1).decode("utf-8", "replace")
+            out.update({value, value.strip()})
+    return out
+
+
+def test_dates_read_directly_equal_feedparsers_on_every_date_of_the_corpus(shared: Path) -> None:
+    dates = _corpus_dates(shared)
+    assert len(dates) > 60
+    direct = 0
+    for value in sorted(dates):
+        assert fastfeed.parse_date(value) == _parse_date(value), value
+        direct += bool(fastfeed._RFC822.fullmatch(value) or fastfeed._W3DTF.fullmatch(value))
+    assert direct > 20
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_two = st.integers(0, 99).map(lambda n: f"{n:02d}")
+_zone = st.one_of(
+    st.sampled_from(["GMT", "UT", "UTC", "Z", "+0000", "-0000", "EST", "gmt", "+00:00"]),
+    st.tuples(st.sampled_from("+-"), _two, _two).map("".join),
+)
+_rfc822 = st.tuples(
+    st.sampled_from(("", *(f"{d}, " for d in _DAYS), "Tue ")),
+    st.integers(0, 40).map(str) | _two,
+    st.sampled_from((*_MONTH_NAMES, "jan", "Sept", "Foo")),
+    st.integers(0, 10000).map(lambda n: f"{n:04d}") | _two,
+    st.tuples(_two, _two, _two).map(":".join),
+    _zone,
+).map(lambda t: f"{t[0]}{t[1]} {t[2]} {t[3]} {t[4]} {t[5]}")
+_w3dtf = st.tuples(
+    st.integers(0, 10000).map(lambda n: f"{n:04d}"),
+    _two,
+    _two,
+    st.sampled_from("Tt "),
+    st.tuples(_two, _two, _two).map(":".join),
+    st.sampled_from(["", ".5", ".123456"]),
+    st.one_of(st.sampled_from(["Z", "z", "", "+0530"]), st.tuples(st.sampled_from("+-"), _two, _two).map(":".join)),
+).map(lambda t: f"{t[0]}-{t[1]}-{t[2]}{t[3]}{t[4]}{t[5]}{t[6]}")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_rfc822, _w3dtf))
+def test_dates_read_directly_equal_feedparsers_on_random_dates(value: str) -> None:
+    assert fastfeed.parse_date(value) == _parse_date(value), value
