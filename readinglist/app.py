@@ -15,6 +15,15 @@ from readinglist.core.library import Library
 
 if TYPE_CHECKING:
     from readinglist.core.credentials import CredentialStore
+    from readinglist.core.shelf import Shelf
+
+
+def _catalog_progress(done: int, total: int) -> None:
+    """A command that finds the library's index far behind (its first use, a restore) says what it is doing."""
+    if total >= 25 and (done == 1 or done == total or done % 25 == 0):
+        end = "\n" if done == total else "\r"
+        print(f"readinglist: indexing the library: {done} of {total} parts", end=end, file=sys.stderr, flush=True)
+
 
 APP_NAME = "readinglist"
 ENV_DATA_DIR = "READINGLIST_DATA_DIR"
@@ -63,6 +72,14 @@ class App:
 
     def open_library(self, *, writer: bool = True) -> Library:
         return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout, owner=self.owner)
+
+    def open_shelf(self, *, writer: bool = True) -> Shelf:
+        """The library for a command that touches a few papers (`core.shelf`): nothing read but what it asks."""
+        from readinglist.core.shelf import Shelf
+
+        return Shelf.open(
+            self.data_dir, writer=writer, lock_timeout=self.lock_timeout, owner=self.owner, progress=_catalog_progress
+        )
 
     def credentials(self) -> CredentialStore:
         """The one credential store of this run (the OS keyring; per-run memory if there is none)."""

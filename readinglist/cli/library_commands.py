@@ -6,7 +6,7 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -16,6 +16,9 @@ from readinglist.core.errors import FeedError, PaperNotFoundError
 from readinglist.core.library import Library, UnknownPaperError
 from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
 from readinglist.core.text import shown_title
+
+if TYPE_CHECKING:
+    from readinglist.core.shelf import Shelf
 
 
 def add_selection_options(p: argparse.ArgumentParser) -> None:
@@ -163,7 +166,7 @@ def _resolve(library: Library, texts: list[str]) -> list[PaperKey]:
     return [library.resolve(t) for t in texts]
 
 
-def paper_json(library: Library, key: str, names: dict[str, str] | None = None) -> dict[str, Any]:
+def paper_json(library: Library | Shelf, key: str, names: dict[str, str] | None = None) -> dict[str, Any]:
     names = library.feed_names() if names is None else names
     stored = library.get(key)
     paper = stored.as_shown()  # TeX read as Unicode: what the window shows and search finds
@@ -205,7 +208,7 @@ def paper_json(library: Library, key: str, names: dict[str, str] | None = None) 
     }
 
 
-def _rule_name(library: Library, rule_id: str) -> str:
+def _rule_name(library: Library | Shelf, rule_id: str) -> str:
     return next((r.name for r in library.rules() if r.id == rule_id), rule_id)
 
 
@@ -247,14 +250,37 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:
+    sort = SortKey(args.sort)
+    view = args.view or ListFilter.ALL
+    with app.open_shelf(writer=False) as shelf:
+        if shelf.supports(view, sort, author=args.author):
+            # The catalog answers: twenty rows of a million papers cost twenty rows.
+            feed = shelf.feeds.source_id(args.feed) if args.feed else None
+            keys = shelf.query(view=view, tag=args.tag, feed=feed, search=args.search, sort=sort, limit=args.limit)
+            out = sys.stdout
+            if args.json:
+                names = shelf.feed_names()
+                for key in keys:
+                    _print_json_line(paper_json(shelf, key, names))
+            else:
+                lines = shelf.catalog.rows(keys)
+                for key in keys:
+                    line = lines[key]
+                    out.write(
+                        f"{key:<26} {'*' if line.starred else ' '}{' ' if line.read else 'N'} {line.date[:10]:<10}  "
+                        f"{line.title}\n"
+                    )
+            if not keys and not args.json:
+                print("no papers match", file=sys.stderr)
+            return 0
+    # Ranking, trending, followed authors and people need every paper: the whole library.
     with app.open_library(writer=False) as library:
         names = library.feed_names()
         feed = None
         if args.feed:
             feed = library.feeds.source_id(args.feed)
-        sort = SortKey(args.sort)
         keys = library.query(
-            view=args.view,
+            view=view,
             tag=args.tag,
             feed=feed,
             search=args.search,
@@ -323,7 +349,7 @@ def cmd_similar(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_show(args: argparse.Namespace, app: App) -> int:
-    with app.open_library(writer=False) as library:
+    with app.open_shelf(writer=False) as library:
         key = library.resolve(args.key)
         data = paper_json(library, key)
     if args.json:
@@ -362,7 +388,7 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_state(args: argparse.Namespace, app: App) -> int:
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         keys = []
         unknown = []
         for text in args.keys:
@@ -424,7 +450,7 @@ def cmd_note(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, app: App) -> int:
-    with app.open_library(writer=False) as library:
+    with app.open_shelf(writer=False) as library:
         stats = library.stats()
         names = library.feed_names()
     if args.json:
@@ -447,7 +473,7 @@ def cmd_backup(args: argparse.Namespace, app: App) -> int:
         from readinglist.cli.archive_commands import backup_to
 
         return backup_to(args, app)
-    with app.open_library() as library:
+    with app.open_shelf() as library:  # a backup links files: no paper is read
         info = library.backup(reason="manual")
     if info is None:
         print("the library is empty: nothing to back up")
@@ -457,8 +483,8 @@ def cmd_backup(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, app: App) -> int:
+    from readinglist.core.catalog import Catalog
     from readinglist.core.library import Library
-    from readinglist.core.search import SearchIndex
     from readinglist.core.storage import Store
 
     if args.from_file:
@@ -479,7 +505,7 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
     if args.salvage:
         not_kept = store.salvage()
         try:
-            library = Library(store, search_index=SearchIndex(DataFolder(app.data_dir).search_index))
+            library = Library(store, catalog=Catalog(DataFolder(app.data_dir).catalog))
             library.sync_search_index()
             print(f"salvaged the library: {len(library)} papers")
         finally:
@@ -495,7 +521,7 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
     try:
         if problem is not None:
             print(f"readinglist: the current library could not be read: {problem}", file=sys.stderr)
-        library = Library(store, search_index=SearchIndex(DataFolder(app.data_dir).search_index))
+        library = Library(store, catalog=Catalog(DataFolder(app.data_dir).catalog))
         name = library.restore(chosen.name)
         print(f"restored backup {name} (taken {chosen.created[:16].replace('T', ' ')}): {len(library)} papers")
     finally:

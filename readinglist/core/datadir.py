@@ -3,7 +3,7 @@
 DATA/library/      the library's parts and manifest (storage.py)
 DATA/backups/      daily and manual backups
 DATA/corrupt/      damaged files moved aside, never deleted
-DATA/index/        derived caches (the search index), rebuilt when missing
+DATA/index/        derived caches (the catalog: lists, counts and search; the ranking), rebuilt when missing
 DATA/lock          held by a process while it writes
 DATA/window.ini    the window's own settings
 """
@@ -35,8 +35,8 @@ class DataFolder:
         return self.root / "index"
 
     @property
-    def search_index(self) -> Path:
-        return self.index / "search.sqlite"
+    def catalog(self) -> Path:
+        return self.index / "catalog.sqlite"
 
     @property
     def ranking(self) -> Path:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -26,6 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
+from readinglist.core.catalog import Catalog
 from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import PaperNotFoundError
 from readinglist.core.identity import (
@@ -58,6 +58,7 @@ from readinglist.core.papers import (
     normalized,
     paper_from_doc,
     state_from_doc,
+    state_part,
     state_to_doc,
     with_reading,
 )
@@ -75,7 +76,7 @@ from readinglist.core.rules import (
     rules_from_part,
     verdict_for,
 )
-from readinglist.core.search import SearchIndex, query_words
+from readinglist.core.search import as_shown, query_words
 from readinglist.core.storage import BackupInfo, Store, gc_paused
 from readinglist.core.taste import community_signal, trending_score
 
@@ -86,15 +87,12 @@ if TYPE_CHECKING:
 from readinglist.core.text import (
     RENDER_VERSION,
     fold,
-    has_tex,
     shown,
     shown_title,
-    tex_to_unicode,
 )
 
 SEGMENT_SIZE = 4000
 IMPORT_BATCH = 1000  # papers per commit of a large import (about half a second of the writer lock)
-STATE_SHARDS = 64
 # Papers changed after their segment was written (a new version, one more feed) live whole in this part, which
 # overrides their segment copy; folded back into the segments when it grows past DELTA_LIMIT.
 DELTA = "paper-changes"
@@ -108,10 +106,6 @@ Doc = dict[str, Any]
 class UnknownPaperError(PaperNotFoundError):
     def __init__(self, text: str) -> None:
         super().__init__(f"no paper {text!r} in the library (use a key from `readinglist list`, or an arXiv id)")
-
-
-def _state_part(key: str) -> str:
-    return f"state-{zlib.crc32(key.encode('utf-8')) % STATE_SHARDS:02d}"
 
 
 def _segment_name(n: int) -> str:
@@ -133,6 +127,26 @@ def _consistent(state: PaperState, mute_rules: AbstractSet[str], now: str) -> Pa
     if not state.read:
         return replace(state, muted_by=KEPT)
     return state
+
+
+def flag(st: PaperState, name: str, value: bool, now: str) -> PaperState | None:
+    """The state with a yes/no field (`starred`, `read`, `later`, `dismissed`) set and stamped; None when it
+    already was. Starring un-mutes (a starred paper is never muted); unread by hand keeps the paper from the
+    rule for good."""
+    if getattr(st, name) == value:
+        return None
+    fields: dict[str, Any] = {name: value, f"{name}_at": now}
+    changed = replace(st, **fields)
+    if st.muted and name == "starred" and value:
+        changed = _unmuted(changed, now)
+    elif st.muted and name == "read" and not value:
+        changed = replace(changed, muted_by=KEPT, muted_at=now)
+    return changed
+
+
+def consistent_states(states: Sequence[PaperState], mute_rules: AbstractSet[str], now: str) -> list[PaperState]:
+    """States put right before they are written (see `Library._store_states`)."""
+    return [_consistent(s, mute_rules, now) for s in states]
 
 
 def today_cutoff(now: datetime | None = None) -> str:
@@ -161,11 +175,9 @@ def writes(method: Callable[Concatenate[Library, _P], _T]) -> Callable[Concatena
 class Library:
     """One user's library. Not thread-safe by design: the window calls it from its one database thread."""
 
-    def __init__(
-        self, store: Store, *, search_index: SearchIndex | None = None, ranking_dir: Path | None = None
-    ) -> None:
+    def __init__(self, store: Store, *, catalog: Catalog | None = None, ranking_dir: Path | None = None) -> None:
         self.store = store
-        self._search = search_index
+        self._search = catalog
         self._ranking_dir = ranking_dir
         self._docs: dict[str, Doc] = {}
         self._where: dict[str, tuple[str, str]] = {}
@@ -195,7 +207,7 @@ class Library:
         store = Store(Path(data_dir), writer=writer, lock_timeout=lock_timeout, owner=owner)
         store.open()
         folder = DataFolder(Path(data_dir))
-        return cls(store, search_index=SearchIndex(folder.search_index), ranking_dir=folder.ranking)
+        return cls(store, catalog=Catalog(folder.catalog), ranking_dir=folder.ranking)
 
     def close(self) -> None:
         if self._search is not None:
@@ -436,16 +448,13 @@ class Library:
 
     def search(self, text: str) -> set[str] | None:
         """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes)."""
-        if has_tex(text):
-            text = tex_to_unicode(text)  # "Beno\^it" finds what is shown as Benoît
-        if self._search is None:
+        text = as_shown(text)  # "Beno\\^it" finds what is shown as Benoît
+        if self._search is None or self.store._depth:
             return self._scan(text)
         try:
-            indexed = self._search.generation()
-            # A reader may find the index ahead of it (a writer moved on since it loaded): the index is then still
-            # right for every paper the reader knows, and query() drops keys it does not know.
-            if indexed < self.store.generation or (self.store.writer and indexed != self.store.generation):
-                self.sync_search_index()
+            # The catalog reads the parts whose files changed since it last did (this process's commits, or
+            # another's): after an import, one or two files, not the library.
+            self._search.catch_up(self.store)
             return self._search.search(text)
         except sqlite3.Error:
             # The index is a cache: if SQLite cannot serve it (locked too long, damaged), search the slow way.
@@ -467,22 +476,16 @@ class Library:
         title, authors, abstract = shown(doc)
         return (key, title, "; ".join(authors), abstract, self._states.get(key, {}).get("note", ""))
 
-    def sync_search_index(self) -> int:
+    def sync_search_index(self, *, budget: float | None = None) -> bool:
+        """Bring the catalog up to the library (the parts that changed); with `budget`, about that many seconds
+        of it at most. True when it is current."""
         if self._search is None:
-            return 0
-        rows = (self._search_row(k, d) for k, d in self._docs.items())
-        return self._search.sync(rows, generation=self.store.generation)
+            return True
+        return self._search.catch_up(self.store, budget=budget)
 
-    def _reindex(self, keys: Iterable[str]) -> None:
-        if self._search is None:
-            return
-        rows = [self._search_row(k, self._docs[k]) for k in keys if k in self._docs]
-        try:
-            if self._search.generation() not in (self.store.generation - 1, self.store.generation):
-                return  # already stale: the next search syncs everything
-            self._search.upsert(rows, generation=self.store.generation)
-        except sqlite3.Error:
-            pass  # the library is saved; the index catches up at the next search (its generation is behind)
+    @property
+    def catalog(self) -> Catalog | None:
+        return self._search
 
     def query(
         self,
@@ -654,8 +657,6 @@ class Library:
         except BaseException:
             self._build_indexes()  # the store went back to what is on disk; so do the indexes
             raise
-        text_changed = [k for k, f in changes.items() if {"title", "authors", "abstract"} & f.keys()]
-        self._reindex([*new_keys, *text_changed])
         if len(self._delta_ids) > DELTA_LIMIT:
             self.fold_changes()
         return ImportResult(
@@ -731,15 +732,6 @@ class Library:
         """Group several changes (imports of many feeds, a restore) into one durable, all-or-nothing commit."""
         with self.store.transaction():
             yield
-        self._index_caught_up()
-
-    def _index_caught_up(self) -> None:
-        """After a commit that changed no indexed text, the index (current before it) is current after it."""
-        if self._search is None:
-            return
-        with contextlib.suppress(sqlite3.Error):
-            if self._search.generation() == self.store.generation - 1:
-                self._search.set_generation(self.store.generation)
 
     @writes
     def fold_changes(self) -> None:
@@ -831,10 +823,6 @@ class Library:
         except BaseException:
             self._build_indexes()
             raise
-        if any(b.note != a.note for b, a in zip(change.before, change.after, strict=True)):
-            self._reindex(s.key for s in new_states)
-        else:
-            self._index_caught_up()
         return change
 
     def _store_states(
@@ -849,44 +837,30 @@ class Library:
         now = utc_now()
         new_states = [_consistent(s, mute_rules, now) for s in new_states]
         before = tuple(self.state(s.key) for s in new_states)
-        updates: dict[str, list[int]] = {}
+        updates: dict[str, dict[str, Doc]] = {}
         inserts: dict[str, list[Doc]] = {}
-        docs_by_key: dict[str, Doc] = {}
         for st in new_states:
             doc = state_to_doc(st)
-            docs_by_key[st.key] = doc
             where = self._state_where.get(st.key)
             if where:
-                updates.setdefault(where[0], []).append(int(where[1]))
+                updates.setdefault(where[0], {})[where[1]] = doc
             else:
-                inserts.setdefault(_state_part(st.key), []).append(doc)
-        for part, doc_ids in updates.items():
-            self._update_docs(part, STATE, docs_by_key, doc_ids, replace_all=True)
-        for part, docs in inserts.items():
-            ids = self.store.db(part).table(STATE).insert_multiple(docs)
+                inserts.setdefault(state_part(st.key), []).append(doc)
+        for part in sorted(updates.keys() | inserts.keys()):
+            ids = self.store.put_docs(part, STATE, updates.get(part, {}), inserts.get(part, ()))
             raw = self.store.table(part, STATE)
             for doc_id in ids:
-                stored = raw[str(doc_id)]
+                stored = raw[doc_id]
                 self._states[stored["key"]] = stored
-                self._state_where[stored["key"]] = (part, str(doc_id))
+                self._state_where[stored["key"]] = (part, doc_id)
         after = tuple(self.state(s.key) for s in new_states)
         return StateChange(before=before, after=after)
 
     def _set_flag(self, keys: Iterable[str], name: str, value: bool) -> StateChange:
         """Set a yes/no field of the user's state (`starred`, `read`, `dismissed`) and the time it changed."""
         now = utc_now()
-        fields: dict[str, Any] = {name: value, f"{name}_at": now}
-        new = []
-        for st in (self.state(k) for k in self._require(keys)):
-            if getattr(st, name) == value:
-                continue
-            changed = replace(st, **fields)
-            if st.muted and name == "starred" and value:
-                changed = _unmuted(changed, now)  # a starred paper is never muted
-            elif st.muted and name == "read" and not value:
-                changed = replace(changed, muted_by=KEPT, muted_at=now)  # unread by hand: the user wins over the rule
-            new.append(changed)
-        return self._apply_states(new)
+        flagged = (flag(self.state(k), name, value, now) for k in self._require(keys))
+        return self._apply_states([st for st in flagged if st is not None])
 
     @writes
     def set_starred(self, keys: Iterable[str], starred: bool) -> StateChange:
@@ -997,7 +971,7 @@ class Library:
         if lookup is None or self._search is None:
             return None
         try:
-            if self._search.generation() != self.store.generation or self.store.changing(DELTA):
+            if self.store.changing(DELTA) or not self._search.current(self.store):
                 return None
             hits = self._search.phrase_keys(*lookup)
         except sqlite3.Error:
@@ -1122,7 +1096,6 @@ class Library:
         except BaseException:
             self._build_indexes()
             raise
-        self._index_caught_up()
         return replace(
             change, rules_before=tuple(r.to_doc() for r in before), rules_after=tuple(r.to_doc() for r in after)
         )
@@ -1174,7 +1147,6 @@ class Library:
             self._build_indexes()
             raise
         self._build_indexes()
-        self._reindex([keep])
         return PaperMerge(PaperKey(keep), PaperKey(other), keep_doc, other_doc, keep_state, other_state)
 
     @writes
@@ -1195,7 +1167,6 @@ class Library:
             self._build_indexes()
             raise
         self._build_indexes()
-        self._reindex([merge.keep, merge.other])
 
     def _remove_paper(self, key: str) -> None:
         """Take one paper and its state out of the store (in the caller's transaction); indexes are rebuilt after."""

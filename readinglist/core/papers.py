@@ -10,6 +10,7 @@ state document holds the user's star, read mark, note and tags, each with the ti
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -25,6 +26,14 @@ Doc = dict[str, Any]
 _LISTS = frozenset({"authors", "categories", "feeds"})
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(PaperContent))
 PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
+
+
+STATE_SHARDS = 64  # the user's state is kept in this many parts, chosen by a hash of the key
+
+
+def state_part(key: str) -> str:
+    """The part that holds a paper's state."""
+    return f"state-{zlib.crc32(key.encode('utf-8')) % STATE_SHARDS:02d}"
 
 
 def paper_from_doc(doc: Mapping[str, Any]) -> Paper:

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,9 +137,18 @@ class Store:
     """The files of one library: load, transactional commit, lock, backups, restore, corruption handling."""
 
     def __init__(
-        self, root: Path, *, writer: bool = True, lock_timeout: float = 5.0, owner: str = "readinglist"
+        self,
+        root: Path,
+        *,
+        writer: bool = True,
+        lock_timeout: float = 5.0,
+        owner: str = "readinglist",
+        lazy: bool = False,
     ) -> None:
         self.root = Path(root)
+        # Lazy: opening reads the manifest alone, and each part when it is first asked for (a command that shows
+        # or stars one paper reads two files of a million-paper library, not all of them).
+        self.lazy = lazy
         self.folder = DataFolder(self.root)
         self.dir = self.folder.library
         self.writer = writer
@@ -175,6 +184,9 @@ class Store:
             self.close()
             raise
         if self.writer and self.schema < SCHEMA_VERSION:
+            if self.lazy:  # a migration rewrites every part: read them all
+                self.lazy = False
+                self._load()
             with self.locked():
                 if self.schema < SCHEMA_VERSION:  # (another process may have upgraded it meanwhile)
                     self._migrate()
@@ -384,8 +396,8 @@ class Store:
         changed = {p for p in set(files) | set(self._files) if files.get(p) != self._files.get(p)}
         loaded: dict[str, dict[str, Any]] = {}
         for part in sorted(changed):
-            if part not in files:
-                continue
+            if part not in files or (self.lazy and part not in self._parts):
+                continue  # (a lazy store reads a part when it is asked for)
             path = self.dir / files[part]
             raw = path.read_bytes()
             loaded[part] = self._parse_part(path, raw, sizes.get(part))
@@ -473,7 +485,7 @@ class Store:
         parts: Parts = {}
         sizes: dict[str, int] = manifest.get("sizes", {})
         with gc_paused():  # the cyclic GC, not parsing, is most of the cost of loading 100k documents
-            for part, filename in manifest["files"].items():
+            for part, filename in manifest["files"].items() if not self.lazy else ():
                 path = self.dir / filename
                 try:
                     raw = path.read_bytes()
@@ -575,7 +587,7 @@ class Store:
     # ---- parts and TinyDB -------------------------------------------------------------------------------
 
     def parts(self) -> list[str]:
-        return list(self._parts)
+        return list(dict.fromkeys([*self._files, *self._parts]))
 
     def files(self) -> dict[str, str]:
         """Part -> the file that holds it now (a new file for every commit that changed the part)."""
@@ -586,14 +598,52 @@ class Store:
         return self._files.get(part)
 
     def loaded_part(self, part: str) -> dict[str, Any] | None:
-        return self._parts.get(part)
+        data = self._parts.get(part)
+        if data is None and self.lazy and part in self._files:
+            data = self._read_part(part)
+        return data
+
+    def _read_part(self, part: str) -> dict[str, Any] | None:
+        """A lazy store's first read of one part. A writer may have replaced its file since the manifest was read:
+        then the manifest is read again (what this store has loaded catches up with it) and the new file read."""
+        for attempt in range(20):
+            filename = self._files.get(part)
+            if filename is None:
+                return None
+            path = self.dir / filename
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                if self._lock_depth or attempt == 19:
+                    moved = self._find_moved(filename)
+                    where = f" (it was moved to {moved} when it was found damaged)" if moved else ""
+                    raise self._corrupt(path, f"it is missing{where}", move=False) from None
+                time.sleep(0.01 * (attempt + 1))
+                with contextlib.suppress(FileNotFoundError):
+                    self._catch_up_once()
+                continue
+            with gc_paused():
+                data = self._parse_part(path, raw, self._sizes.get(part))
+            self._parts[part] = data
+            return data
+        return None
 
     def table(self, part: str, table: str) -> dict[str, Any]:
         """The raw documents of one table (doc id as text -> document), for fast reads. Never mutate."""
-        data = self._parts.get(part)
+        data = self.loaded_part(part)
         if data is None:
             return {}
         result: dict[str, Any] = data.get(table, {})
+        return result
+
+    def read_table(self, part: str, table: str) -> dict[str, Any]:
+        """`table`, but a lazy store does not keep the part it had to read (building the catalog reads every part
+        once: memory stays at one part's worth)."""
+        data = self._parts.get(part)
+        if data is None and self.lazy and part in self._files:
+            data = self._read_part(part)
+            self._parts.pop(part, None)
+        result: dict[str, Any] = (data or {}).get(table, {})
         return result
 
     def db(self, part: str) -> TinyDB:
@@ -602,6 +652,32 @@ class Store:
             db = TinyDB(storage=AtomicJSONStorage, store=self, part=part)
             self._dbs[part] = db
         return db
+
+    def put_docs(
+        self, part: str, table: str, changed: Mapping[str, Mapping[str, Any]], new: Sequence[Mapping[str, Any]] = ()
+    ) -> list[str]:
+        """Write documents of one table, in the current transaction, in place of TinyDB's table calls (each of
+        which rebuilds the whole table, twice: a star in a shard of 8,000 states paid for all of them). `changed`:
+        doc id -> the document's new contents (the stored dict is changed in place, so readers holding it see
+        the change); `new`: appended under fresh ids, as TinyDB numbers them (one past the largest). The file
+        is TinyDB's as before. Returns the new ids."""
+        data = self.loaded_part(part)
+        data = {} if data is None else data
+        rows: dict[str, Any] = data.setdefault(table, {})
+        for doc_id, fields in changed.items():
+            doc = rows[doc_id]
+            doc.clear()
+            doc.update(fields)
+        ids: list[str] = []
+        if new:
+            next_id = max(map(int, rows), default=0) + 1
+            for fields in new:
+                rows[str(next_id)] = dict(fields)
+                ids.append(str(next_id))
+                next_id += 1
+        self._dbs.pop(part, None)  # a TinyDB over this part has cached its next id: the next use reads afresh
+        self.mark_dirty(part, data)
+        return ids
 
     def changing(self, part: str) -> bool:
         """Whether the transaction under way has changed this part (its memory is ahead of its file)."""

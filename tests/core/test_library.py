@@ -188,7 +188,7 @@ def test_search_index_catches_up_after_another_process_changed_the_library(data_
     with Library.open(data_dir) as lib:
         lib.add_papers([arxiv("2401.00001", title="Diffusion models")], source="x")
         assert lib.query(search="diffusion")
-    (data_dir / "index" / "search.sqlite").unlink()
+    (data_dir / "index" / "catalog.sqlite").unlink()
     with Library.open(data_dir) as lib:
         assert lib.query(search="diffusion") == ["arxiv:2401.00001"]
         lib.store.generation  # noqa: B018
@@ -267,9 +267,9 @@ def test_a_search_index_of_another_format_is_rebuilt(data_dir: Path) -> None:
     with Library.open(data_dir) as lib:
         lib.add_papers([arxiv("2401.00001", title="Kolmogorov networks")], source="x")
         assert lib.query(search="kolmo") == ["arxiv:2401.00001"]
-    db = sqlite3.connect(data_dir / "index" / "search.sqlite")
+    db = sqlite3.connect(data_dir / "index" / "catalog.sqlite")
     db.execute("UPDATE meta SET v = 'old' WHERE k = 'format'")
-    db.execute("DELETE FROM docs")  # an old layout would not hold what this version expects
+    db.execute("DELETE FROM paper")  # an old layout would not hold what this version expects
     db.commit()
     db.close()
     with Library.open(data_dir) as lib:

@@ -192,7 +192,7 @@ def test_text_that_cannot_be_saved_changes_nothing_and_blocks_nothing(data_dir: 
 def test_salvage_keeps_everything_but_the_damaged_file_when_there_is_no_backup(data_dir: Path) -> None:
     import shutil as _shutil
 
-    from readinglist.core.library import _state_part
+    from readinglist.core.papers import state_part as _state_part
     from readinglist.core.storage import CorruptLibraryError
 
     with Library.open(data_dir) as lib:

@@ -359,7 +359,7 @@ def test_a_damaged_state_file_comes_back_from_the_backup_and_the_rest_keeps_its_
 
 
 def part_of(library: CliLibrary, key: str) -> str:
-    from readinglist.core.library import _state_part  # the sharding rule the library uses
+    from readinglist.core.papers import state_part as _state_part  # the sharding rule the library uses
 
     return _state_part(key)
 

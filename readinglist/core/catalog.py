@@ -1,0 +1,560 @@
+"""The library's derived index (SQLite): what lists, sorts, filters, counts and searches need, one row per paper.
+
+The library files stay the truth; this file is a cache of them (`DATA/index/catalog.sqlite`), so a command that
+lists twenty papers, shows one or stars one reads a few rows instead of a million documents. It records which file
+of each part (papers segments, the paper changes, state shards) it was built from; `catch_up` compares that with
+the store's manifest and reads only the parts whose file changed, one part per SQLite transaction (bounded
+batches: a first build can stop and go on later, and others read meanwhile). Within a part a checksum per paper,
+and per state, skips what did not change. Losing or deleting the file costs a rebuild, never data.
+
+One rule makes the per-part catch-up enough: a paper's state is written in the commit that adds the paper or
+after it (a state without its paper is never kept), so the state of a paper first indexed now is in a state part
+indexed now or already.
+
+Rows: `paper` (the fields views, sorts and counts read, and the state flags), `alias` (arXiv ids, DOIs, links ->
+key), `feed` and `tag` (filters and counts), `fts` (FTS5 over title, authors, abstract and note as shown; rowid
+is the paper's id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from readinglist.core.identity import key_candidates
+from readinglist.core.models import ListFilter, SortKey, is_muted, paper_date
+from readinglist.core.papers import state_part
+from readinglist.core.search import fts_query
+from readinglist.core.text import shown, shown_title
+
+if TYPE_CHECKING:
+    from readinglist.core.storage import Store
+
+CATALOG_FORMAT = "1"  # bump when the tables change: a catalog of another format is rebuilt
+DELTA = "paper-changes"
+SEQ_SPAN = 1 << 32  # a paper's place: its segment's number * SEQ_SPAN + its id in the segment
+PAPERS = "papers"
+STATE = "state"
+
+
+def indexed_part(part: str) -> bool:
+    """The parts the catalog is made from: papers segments, the paper changes, state shards."""
+    return part.startswith(("papers-", "state-")) or part == DELTA
+
+
+def _sum(doc: Mapping[str, Any]) -> int:
+    return zlib.crc32(orjson.dumps(doc)) | 1  # never 0: 0 is "no state"
+
+
+# The views the catalog answers by itself (the others need the rules or the taste: the library answers them).
+VIEW_SQL: dict[ListFilter, str] = {
+    ListFilter.ALL: "1",
+    ListFilter.UNREAD: "p.read = 0",
+    ListFilter.READ: "p.read = 1",
+    ListFilter.STARRED: "p.starred = 1",
+    ListFilter.NOTED: "p.noted = 1",
+    ListFilter.MUTED: "p.muted = 1",
+    ListFilter.LATER: "p.later = 1",
+    ListFilter.FOR_YOU: "p.read = 0 AND p.dismissed = 0 AND p.starred = 0",
+    ListFilter.UPDATED: "p.muted = 0 AND p.updated != '' AND NOT (p.read = 1 AND p.read_at > p.updated)",
+    ListFilter.TODAY: "p.muted = 0 AND p.first_seen >= :today",
+}
+SORT_SQL: dict[SortKey, str] = {SortKey.DATE: "p.date", SortKey.TITLE: "p.sort_title", SortKey.SOURCE: "p.source"}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    date: str
+    title: str  # as shown
+    starred: bool
+    read: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    papers: int
+    unread: int
+    read: int
+    starred: int
+    noted: int
+    tagged: int
+    updated: int
+    tags: dict[str, int]
+    feeds: dict[str, int]
+
+
+class Catalog:
+    """One library's derived index. Not thread-safe: one thread uses one `Catalog` (its own SQLite connection)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    # ---- the file ------------------------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                self._db = self._connect()
+            except sqlite3.OperationalError:
+                raise  # locked or unreadable for now: not damage, and another process may be using the file
+            except sqlite3.DatabaseError:
+                self._discard()  # a damaged cache is thrown away and rebuilt: it holds nothing the library lacks
+                self._db = self._connect()
+        return self._db
+
+    def _discard(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                Path(str(self.path) + suffix).unlink()
+
+    def _connect(self) -> sqlite3.Connection:
+        # Several processes share the catalog (the window, commands): they wait for each other's short writes.
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        self.path.chmod(0o600)
+        # A cache: speed over durability. A crash may leave a part half done; its file is then not recorded, so
+        # the next catch-up does it again.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        row = db.execute("SELECT v FROM meta WHERE k='format'").fetchone()
+        if row is None or row[0] != CATALOG_FORMAT:
+            for table in ("paper", "alias", "feed", "tag", "fts", "part"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute("DELETE FROM meta")
+            db.execute("INSERT INTO meta VALUES ('format', ?)", (CATALOG_FORMAT,))
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, file TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS paper (
+                id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, part TEXT NOT NULL, seq INTEGER NOT NULL,
+                shard TEXT NOT NULL,
+                sum INTEGER NOT NULL, date TEXT NOT NULL, first_seen TEXT NOT NULL, updated TEXT NOT NULL,
+                title TEXT NOT NULL, sort_title TEXT NOT NULL, source TEXT NOT NULL,
+                ssum INTEGER NOT NULL DEFAULT 0, read INTEGER NOT NULL DEFAULT 0, read_at TEXT NOT NULL DEFAULT '',
+                starred INTEGER NOT NULL DEFAULT 0, noted INTEGER NOT NULL DEFAULT 0, tagged INTEGER NOT NULL DEFAULT 0,
+                later INTEGER NOT NULL DEFAULT 0, later_at TEXT NOT NULL DEFAULT '',
+                dismissed INTEGER NOT NULL DEFAULT 0, muted INTEGER NOT NULL DEFAULT 0, nsum INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX IF NOT EXISTS paper_part ON paper (part);
+            CREATE INDEX IF NOT EXISTS paper_seq ON paper (seq);
+            CREATE INDEX IF NOT EXISTS paper_shard ON paper (shard, ssum);
+            CREATE INDEX IF NOT EXISTS paper_date ON paper (date);
+            CREATE INDEX IF NOT EXISTS paper_unread ON paper (read, date);
+            CREATE TABLE IF NOT EXISTS alias (alias TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS alias_key ON alias (key);
+            CREATE TABLE IF NOT EXISTS feed (feed TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (feed, id))
+                WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS feed_id ON feed (id);
+            CREATE TABLE IF NOT EXISTS tag (tag TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tag, id))
+                WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS tag_id ON tag (id);
+            """
+        )
+        # detail=column: which column a word is in, not where in it; a third of the build of full positions, and
+        # every query readinglist asks is words and word prefixes (a phrase is asked as its words, a superset).
+        db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5("
+            "title, authors, abstract, note, tokenize='unicode61 remove_diacritics 2', detail=column)"
+        )
+        return db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # ---- keeping up with the library -------------------------------------------------------------------------
+
+    def indexed_files(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT name, file FROM part").fetchall())
+
+    def behind(self, store: Store) -> list[str]:
+        """The parts whose file changed since the catalog read them (empty: the catalog is current)."""
+        files = {p: f for p, f in store.files().items() if indexed_part(p)}
+        indexed = self.indexed_files()
+        return sorted(p for p in set(files) | set(indexed) if files.get(p) != indexed.get(p))
+
+    def current(self, store: Store) -> bool:
+        return not self.behind(store)
+
+    def catch_up(
+        self,
+        store: Store,
+        *,
+        budget: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> bool:
+        """Read the parts whose file changed, one SQLite transaction each (papers first, then the states).
+        `budget`: stop after about this many seconds (the rest waits for the next call). True when current."""
+        behind = self.behind(store)
+        if not behind:
+            return True
+        started = time.perf_counter()
+        files = store.files()
+        paper_parts = [p for p in behind if p.startswith("papers-")]
+        delta_changed = DELTA in behind
+        state_parts = [p for p in behind if p.startswith("state-")]
+        delta_docs: dict[str, Mapping[str, Any]] = {}
+        if paper_parts or delta_changed:
+            delta_docs = {d["key"]: d for d in store.read_table(DELTA, PAPERS).values()}
+        order: list[tuple[str, Callable[[], None]]] = []
+        for part in paper_parts:
+            order.append((part, lambda part=part: self._sync_segment(store, part, delta_docs)))  # type: ignore[misc]
+        if delta_changed:
+            order.append((DELTA, lambda: self._sync_delta(delta_docs)))
+        for part in state_parts:
+            order.append((part, lambda part=part: self._sync_states(store, part)))  # type: ignore[misc]
+        db = self._conn()
+        total = len(order)
+        for done, (part, step) in enumerate(order):
+            with _transaction(db):
+                step()
+                if part in files:
+                    db.execute("INSERT OR REPLACE INTO part VALUES (?, ?)", (part, files[part]))
+                else:
+                    db.execute("DELETE FROM part WHERE name = ?", (part,))
+            if progress is not None:
+                progress(done + 1, total)
+            if budget is not None and time.perf_counter() - started > budget and done + 1 < total:
+                return False
+        return not self.behind(store)
+
+    def _sync_segment(self, store: Store, part: str, delta: Mapping[str, Mapping[str, Any]]) -> None:
+        """One segment's papers: each at its place in the segment (the order ties keep, as the library's), with
+        its newest content (the paper changes override the segment's copy)."""
+        table = store.read_table(part, PAPERS) if part in store.files() else {}
+        number = int(part.rsplit("-", 1)[1])
+        entries = []
+        for doc_id, doc in table.items():
+            key = doc["key"]
+            newest = delta.get(key)
+            entries.append((newest or doc, DELTA if newest is not None else part, number * SEQ_SPAN + int(doc_id)))
+        keep = {e[0]["key"] for e in entries}
+        db = self._conn()
+        gone = db.execute(
+            "SELECT id, key FROM paper WHERE seq >= ? AND seq < ?", (number * SEQ_SPAN, (number + 1) * SEQ_SPAN)
+        ).fetchall()
+        self._delete([(pid, key) for pid, key in gone if key not in keep])
+        self._put_papers(entries)
+
+    def _sync_delta(self, delta: Mapping[str, Mapping[str, Any]]) -> None:
+        """The paper changes: new content for papers whose place a segment gives; a paper that left them (folded
+        back, its segment read again above) keeps its row."""
+        db = self._conn()
+        self._put_papers([(doc, DELTA, None) for doc in delta.values()])
+        stale = [(pid, key) for pid, key in db.execute("SELECT id, key FROM paper WHERE part = ?", (DELTA,))]
+        self._delete([(pid, key) for pid, key in stale if key not in delta])
+
+    def _put_papers(self, entries: Sequence[tuple[Mapping[str, Any], str, int | None]]) -> None:
+        """(document, the part that holds this content, its place or None to keep the row's) each."""
+        db = self._conn()
+        known: dict[str, tuple[int, int, str, int, int]] = {}
+        for chunk in _chunks([e[0]["key"] for e in entries], 500):
+            marks = ",".join("?" * len(chunk))
+            for pid, key, total, where, nsum, seq in db.execute(
+                f"SELECT id, key, sum, part, nsum, seq FROM paper WHERE key IN ({marks})", chunk
+            ):
+                known[key] = (pid, total, where, nsum, seq)
+        next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM paper").fetchone()[0]) + 1
+        last_seq = int(db.execute("SELECT coalesce(max(seq), 0) FROM paper").fetchone()[0])
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        texts: list[tuple[Any, ...]] = []
+        feeds_rows: list[tuple[str, int]] = []
+        alias_rows: list[tuple[str, str]] = []
+        replaced: list[tuple[int, str]] = []
+        for doc, part, place in entries:
+            key = doc["key"]
+            total = _sum(doc)
+            old = known.get(key)
+            if old is not None and old[1] == total and old[2] == part and place in (None, old[4]):
+                continue
+            if place is None:
+                if old is not None:
+                    place = old[4]
+                else:
+                    last_seq += 1
+                    place = last_seq
+            shown_text, authors, abstract = shown(doc)
+            title = shown_title(doc)
+            feeds = list(dict.fromkeys(doc.get("feeds") or ()))
+            fields = (
+                part,
+                place,
+                state_part(key),
+                total,
+                paper_date(doc),
+                doc.get("first_seen") or "",
+                doc.get("content_updated") or "",
+                title,
+                title.casefold(),
+                (feeds[0] if feeds else "").casefold(),
+            )
+            note = ""
+            if old is None:
+                pid = next_id
+                next_id += 1
+                inserts.append((pid, key, *fields))
+            else:
+                pid = old[0]
+                updates.append((*fields, pid))
+                if old[3]:
+                    row = db.execute("SELECT note FROM fts WHERE rowid = ?", (pid,)).fetchone()
+                    note = row[0] if row else ""
+                replaced.append((pid, key))
+            texts.append((pid, shown_text, "; ".join(authors), abstract, note))
+            feeds_rows += [(f, pid) for f in feeds]
+            alias_rows += [(a, key) for a in doc.get("ids", ()) if a != key]
+        db.executemany("DELETE FROM fts WHERE rowid = ?", [(pid,) for pid, _ in replaced])
+        db.executemany("DELETE FROM feed WHERE id = ?", [(pid,) for pid, _ in replaced])
+        db.executemany("DELETE FROM alias WHERE key = ?", [(key,) for _, key in replaced])
+        db.executemany(
+            "INSERT INTO paper (id, key, part, seq, shard, sum, date, first_seen, updated, title, sort_title, "
+            "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        db.executemany(
+            "UPDATE paper SET part=?, seq=?, shard=?, sum=?, date=?, first_seen=?, updated=?, title=?, "
+            "sort_title=?, source=? WHERE id=?",
+            updates,
+        )
+        db.executemany("INSERT INTO fts (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)", texts)
+        db.executemany("INSERT OR IGNORE INTO feed VALUES (?, ?)", feeds_rows)
+        db.executemany("INSERT OR IGNORE INTO alias VALUES (?, ?)", alias_rows)
+
+    def _delete(self, rows: Sequence[tuple[int, str]]) -> None:
+        db = self._conn()
+        for pid, key in rows:
+            db.execute("DELETE FROM paper WHERE id = ?", (pid,))
+            db.execute("DELETE FROM fts WHERE rowid = ?", (pid,))
+            db.execute("DELETE FROM feed WHERE id = ?", (pid,))
+            db.execute("DELETE FROM tag WHERE id = ?", (pid,))
+            db.execute("DELETE FROM alias WHERE key = ?", (key,))
+
+    def _sync_states(self, store: Store, part: str) -> None:
+        db = self._conn()
+        states = {d["key"]: d for d in store.read_table(part, STATE).values()} if part in store.files() else {}
+        had = {key: (pid, total, nsum, tagged) for pid, key, total, nsum, tagged in db.execute(
+            "SELECT id, key, ssum, nsum, tagged FROM paper WHERE shard = ? AND ssum != 0", (part,)
+        )}  # fmt: skip
+        rows: list[tuple[int, Mapping[str, Any] | None, int, bool]] = [
+            (pid, None, nsum, bool(tagged)) for key, (pid, _, nsum, tagged) in had.items() if key not in states
+        ]
+        changed = [(k, d) for k, d in states.items() if k not in had or had[k][1] != _sum(d)]
+        for chunk in _chunks(changed, 500):
+            marks = ",".join("?" * len(chunk))
+            found = db.execute(f"SELECT key, id, nsum, tagged FROM paper WHERE key IN ({marks})", [k for k, _ in chunk])
+            ids = {key: (pid, nsum, bool(tagged)) for key, pid, nsum, tagged in found}
+            # (a state whose paper is gone is not indexed)
+            rows += [(ids[k][0], doc, ids[k][1], ids[k][2]) for k, doc in chunk if k in ids]
+        self._put_states(rows)
+
+    def put_state(self, key: str, doc: Mapping[str, Any] | None) -> None:
+        """One paper's state as a writer just committed it (the caller records the part's file with `mark`)."""
+        row = self._conn().execute("SELECT id, nsum, tagged FROM paper WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            self._put_states([(row[0], doc, row[1], bool(row[2]))])
+
+    def _put_states(self, rows: Sequence[tuple[int, Mapping[str, Any] | None, int, bool]]) -> None:
+        """(paper id, state document or None, the note checksum and tagged flag the row has now) each."""
+        db = self._conn()
+        flags: list[tuple[Any, ...]] = []
+        untag: list[tuple[int]] = []
+        tags: list[tuple[str, int]] = []
+        notes: list[tuple[str, int]] = []
+        for pid, doc, nsum, tagged in rows:
+            st = doc or {}
+            read = bool(st.get("read"))
+            note = st.get("note") or ""
+            new_nsum = zlib.crc32(note.encode("utf-8")) | 1 if note else 0
+            flags.append(
+                (
+                    _sum(st) if doc else 0,
+                    read,
+                    (st.get("read_at") or "") if read else "",
+                    bool(st.get("starred")),
+                    bool(note),
+                    bool(st.get("tags")),
+                    bool(st.get("later")),
+                    st.get("later_at") or "",
+                    bool(st.get("dismissed")),
+                    is_muted(st),
+                    new_nsum,
+                    pid,
+                )
+            )
+            if tagged:
+                untag.append((pid,))
+            tags += [(t, pid) for t in st.get("tags", ())]
+            if new_nsum != nsum:
+                notes.append((note, pid))
+        db.executemany(
+            "UPDATE paper SET ssum=?, read=?, read_at=?, starred=?, noted=?, tagged=?, later=?, later_at=?, "
+            "dismissed=?, muted=?, nsum=? WHERE id=?",
+            flags,
+        )
+        db.executemany("DELETE FROM tag WHERE id = ?", untag)
+        db.executemany("INSERT OR IGNORE INTO tag VALUES (?, ?)", tags)
+        db.executemany("UPDATE fts SET note = ? WHERE rowid = ?", notes)
+
+    def mark(self, store: Store, parts: Iterable[str]) -> None:
+        """Record that the catalog holds these parts as the store now has them (after `put_state`)."""
+        files = store.files()
+        db = self._conn()
+        with _transaction(db):
+            for part in parts:
+                if part in files:
+                    db.execute("INSERT OR REPLACE INTO part VALUES (?, ?)", (part, files[part]))
+
+    def write(self) -> contextlib.AbstractContextManager[None]:
+        return _transaction(self._conn())
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM paper").fetchone()[0])
+
+    def resolve(self, text: str) -> str | None:
+        """The key of the paper the user named (a key, an arXiv id of any version, a DOI), or None."""
+        db = self._conn()
+        for candidate in key_candidates(text):
+            if db.execute("SELECT 1 FROM paper WHERE key = ?", (candidate,)).fetchone():
+                return candidate
+            row = db.execute("SELECT key FROM alias WHERE alias = ?", (candidate,)).fetchone()
+            if row is not None:
+                return str(row[0])
+        return None
+
+    def rows(self, keys: Sequence[str]) -> dict[str, Row]:
+        """What a list line shows of each paper, by key."""
+        out: dict[str, Row] = {}
+        db = self._conn()
+        for chunk in _chunks(list(keys), 500):
+            marks = ",".join("?" * len(chunk))
+            for key, date, title, starred, read in db.execute(
+                f"SELECT key, date, title, starred, read FROM paper WHERE key IN ({marks})", chunk
+            ):
+                out[key] = Row(key, date, title, bool(starred), bool(read))
+        return out
+
+    def part_of(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT part FROM paper WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def search(self, text: str) -> set[str] | None:
+        """Keys of the papers matching every word of `text` (words and word prefixes); None: no words."""
+        query = fts_query(text)
+        if query is None:
+            return None
+        rows = self._conn().execute(
+            "SELECT paper.key FROM fts JOIN paper ON paper.id = fts.rowid WHERE fts MATCH ?", (query,)
+        )
+        return {r[0] for r in rows}
+
+    def phrase_keys(self, columns: Sequence[str], phrases: Sequence[Sequence[str]]) -> set[str]:
+        """Keys of the papers where every word of one of `phrases` (the last a prefix) is in one of `columns`:
+        a superset of what a rule's words match, found without reading the papers."""
+        alternatives = " OR ".join(
+            "(" + " AND ".join(f'"{w}"' for w in words[:-1]) + (" AND " if len(words) > 1 else "") + f'"{words[-1]}"*)'
+            for words in phrases
+            if words
+        )
+        query = "{" + " ".join(columns) + "} : (" + alternatives + ")"
+        rows = self._conn().execute(
+            "SELECT paper.key FROM fts JOIN paper ON paper.id = fts.rowid WHERE fts MATCH ?", (query,)
+        )
+        return {r[0] for r in rows}
+
+    def supports(self, view: ListFilter, sort: SortKey) -> bool:
+        return view in VIEW_SQL and sort in SORT_SQL
+
+    def query(
+        self,
+        *,
+        view: ListFilter = ListFilter.ALL,
+        tag: str | None = None,
+        feed: str | None = None,
+        search: str | None = None,
+        sort: SortKey = SortKey.DATE,
+        descending: bool | None = None,
+        limit: int | None = None,
+        today: str = "",
+    ) -> list[str]:
+        """`Library.query` for the views and orders in VIEW_SQL and SORT_SQL, from the index alone."""
+        where = [VIEW_SQL[view]]
+        params: dict[str, Any] = {"today": today}
+        joins = ""
+        if tag is not None:
+            joins += " JOIN tag t ON t.id = p.id AND t.tag = :tag"
+            params["tag"] = tag
+        if feed is not None:
+            joins += " JOIN feed f ON f.id = p.id AND f.feed = :feed"
+            params["feed"] = feed
+        if search:
+            query = fts_query(search)
+            if query is not None:
+                where.append("p.id IN (SELECT rowid FROM fts WHERE fts MATCH :match)")
+                params["match"] = query
+        if view is ListFilter.LATER and sort is SortKey.DATE and not search:
+            order = "p.later_at DESC, p.seq" if descending is True else "p.later_at, p.seq"
+        else:
+            column = SORT_SQL[sort]
+            down = descending is not False if sort is SortKey.DATE else bool(descending)
+            tie = "p.key" if search else "p.seq"
+            order = f"{column} {'DESC' if down else 'ASC'}, {tie}"
+        sql = f"SELECT p.key FROM paper p{joins} WHERE {' AND '.join(where)} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = max(0, limit)
+        return [r[0] for r in self._conn().execute(sql, params)]
+
+    def counts(self) -> Counts:
+        db = self._conn()
+        papers, read, starred, noted, tagged = db.execute(
+            "SELECT count(*), total(read), total(starred), total(noted), total(tagged) FROM paper"
+        ).fetchone()
+        updated = db.execute(f"SELECT count(*) FROM paper p WHERE {VIEW_SQL[ListFilter.UPDATED]}").fetchone()[0]
+        tags = Counter(dict(db.execute("SELECT tag, count(*) FROM tag GROUP BY tag").fetchall()))
+        feeds = Counter(dict(db.execute("SELECT feed, count(*) FROM feed GROUP BY feed").fetchall()))
+        return Counts(
+            papers=papers,
+            unread=papers - int(read),
+            read=int(read),
+            starred=int(starred),
+            noted=int(noted),
+            tagged=int(tagged),
+            updated=updated,
+            tags=dict(tags),
+            feeds=dict(feeds),
+        )
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection):  # type: ignore[no-untyped-def]
+    # IMMEDIATE takes the write lock up front: a deferred transaction that upgrades later fails at once
+    # ("database is locked") when another process wrote in between, whatever the timeout.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,197 @@
+"""The catalog (the derived SQLite index) answers as the whole library does, stays a cache, and keeps up.
+
+A command answered from the catalog (`Shelf`) must list, count, search and resolve exactly what `Library` does
+from every paper in memory, after any mix of imports, new versions (the paper-changes part), folds, state
+changes, mute rules, merges and another process's writes; and deleting or damaging the catalog costs a rebuild,
+never a paper or a star.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+
+from readinglist.core import library as library_module
+from readinglist.core.catalog import VIEW_SQL, Catalog
+from readinglist.core.datadir import DataFolder
+from readinglist.core.library import Library
+from readinglist.core.models import IncomingPaper, ListFilter, SortKey
+from readinglist.core.rules import Action, Condition, Rule, new_rule_id
+from readinglist.core.shelf import Shelf
+
+WORDS = [
+    "diffusion",
+    "transformer",
+    "attention",
+    "graph",
+    "kernel",
+    "sparse",
+    "quantum",
+    "Straße",
+    "Benoît",
+    "noise",
+    "prior",
+    "lattice",
+]
+SORTS = [SortKey.DATE, SortKey.TITLE, SortKey.SOURCE]
+
+
+def paper(i: int, rng: random.Random, v: int = 1) -> IncomingPaper:
+    words = rng.sample(WORDS, 3)
+    return IncomingPaper(
+        title=f"{' '.join(words).capitalize()} {i}",
+        authors=(f"Author {i % 7}", "B. Sagot" if i % 5 == 0 else "Ann Lee"),
+        abstract=" ".join(rng.choice(WORDS) for _ in range(12)) + (" $\\alpha$-stable" if i % 9 == 0 else ""),
+        arxiv_id=f"2401.{i:05d}",
+        arxiv_version=v,
+        published=f"2024-01-{1 + i % 28:02d}T00:00:00Z",
+        categories=("cs.LG",) if i % 2 else ("cs.CL", "cs.LG"),
+    )
+
+
+def assert_same(lib: Library, data_dir: Path) -> None:
+    """Every view, order, filter and search the catalog answers, against the library's own answer."""
+    with Shelf.open(data_dir, writer=False) as shelf:
+        assert len(shelf) == len(lib)
+        tags = [*sorted(lib.tags()), "nosuch"]
+        feeds = sorted(lib.feed_counts())
+        for view in VIEW_SQL:
+            for sort in SORTS:
+                for desc in (None, True):
+                    want = lib.query(view=view, sort=sort, descending=desc)
+                    got = shelf.query(view=view, sort=sort, descending=desc)
+                    assert got == want, (view, sort, desc)
+            assert shelf.query(view=view, limit=3) == lib.query(view=view, limit=3), view
+        for tag, feed in itertools.product([None, *tags[:2]], [None, *feeds[:2]]):
+            assert shelf.query(tag=tag, feed=feed) == lib.query(tag=tag, feed=feed), (tag, feed)
+        for text in ["diff", "Straße", "strasse", "benoit sagot", "Beno\\^it", "noise prior", "zzz", "α-stable"]:
+            for view in (ListFilter.ALL, ListFilter.UNREAD):
+                assert shelf.query(search=text, view=view) == lib.query(search=text, view=view), text
+        stats, counts = lib.stats(), shelf.stats()
+        assert (counts.papers, counts.unread, counts.read, counts.starred, counts.noted, counts.tagged) == (
+            stats.papers,
+            stats.unread,
+            stats.read,
+            stats.starred,
+            stats.noted,
+            stats.tagged,
+        )
+        assert counts.updated == stats.updated and counts.tags == stats.tags and counts.feeds == stats.feeds
+        for key in lib.keys()[:: max(1, len(lib) // 15)]:
+            arxiv = lib.get(key).arxiv_id
+            assert shelf.resolve(f"{arxiv}v3") == key
+            assert shelf.get(key) == lib.get(key) and shelf.state(key) == lib.state(key)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_catalog_answers_as_the_library_through_every_kind_of_change(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # Small parts, so that a few hundred papers cross segments, fill the paper changes and fold them back.
+    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(library_module, "DELTA_LIMIT", 30)
+    rng = random.Random(seed)
+    n = 0
+    with Library.open(data_dir) as lib:
+        for step in range(14):
+            kind = rng.choice(["import", "import", "versions", "state", "state", "notes", "rule", "merge"])
+            if kind == "import" or n == 0:
+                batch = [paper(i, rng) for i in range(n, n + rng.randint(10, 70))]
+                lib.add_papers(batch, source=rng.choice(["arXiv cs.LG", "arXiv cs.CL", "Journal"]))
+                n += len(batch)
+            elif kind == "versions":
+                lib.add_papers([paper(i, rng, v=2 + step) for i in rng.sample(range(n), min(n, 25))], source="Other")
+            elif kind == "state":
+                keys = rng.sample(lib.keys(), min(n, 30))
+                lib.set_read(keys[:12], True)
+                lib.set_starred(keys[10:16], True)
+                lib.set_later(keys[16:20], True)
+                lib.set_dismissed(keys[20:23], True)
+                lib.set_read(keys[:3], False)
+                lib.add_tags(keys[5:9], [rng.choice(["to-read", "survey", "ml"])])
+            elif kind == "notes":
+                for key in rng.sample(lib.keys(), min(n, 4)):
+                    lib.set_note(key, f"remember the {rng.choice(WORDS)} quokka")
+            elif kind == "rule":
+                word = rng.choice(WORDS[:8])
+                rule = Rule(new_rule_id(), f"no {word}", (Condition("title", word),), Action.MUTE)
+                lib.put_rules([*lib.rules(), rule])
+            elif kind == "merge" and n > 4:
+                a, b = rng.sample(lib.keys(), 2)
+                lib.merge_papers(a, b)
+            assert_same(lib, data_dir)
+
+
+def test_the_catalog_is_a_cache_deleted_or_damaged_it_is_rebuilt(data_dir: Path) -> None:
+    rng = random.Random(4)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(60)], source="x")
+        lib.set_starred(lib.keys()[:5], True)
+        lib.set_note(lib.keys()[7], "the quokka paper")
+        assert_same(lib, data_dir)
+        path = DataFolder(data_dir).catalog
+        path.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        assert_same(lib, data_dir)
+        path.write_bytes(b"this is not a database" * 100)
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        assert_same(lib, data_dir)
+        assert lib.query(search="quokka") == [lib.keys()[7]]
+
+
+def test_a_star_from_a_command_keeps_the_mute_promises_and_the_window_sees_it(data_dir: Path) -> None:
+    rng = random.Random(5)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(30)], source="x")
+        rule = Rule(new_rule_id(), "no noise", (Condition("title", "noise"),), Action.MUTE)
+        lib.put_rules([rule])
+        muted = lib.muted_keys()
+        assert muted
+        with Shelf.open(data_dir) as shelf:
+            change = shelf.set_starred([muted[0]], True)
+            assert change.after[0].starred and not change.after[0].muted  # a starred paper is never muted
+            assert shelf.set_starred([muted[0]], True).after == ()  # already starred: nothing written
+            shelf.set_read([muted[1]], False)  # unread by hand: kept from the rule for good
+        lib.catch_up()
+        assert lib.state(muted[0]).starred and not lib.state(muted[0]).muted
+        assert not lib.state(muted[1]).read and not lib.state(muted[1]).muted
+        assert_same(lib, data_dir)
+
+
+def test_a_command_reads_only_the_parts_it_needs(data_dir: Path) -> None:
+    rng = random.Random(6)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(20)], source="x")
+        for start in range(20, 4020 * 3, 4000):
+            lib.add_papers([paper(i, rng) for i in range(start, start + 4000)], source="x")
+        key = lib.keys()[5000]
+    with Shelf.open(data_dir, writer=False) as shelf:
+        shelf.catalog  # noqa: B018 (built now: a first build reads every part once, and keeps none)
+    with Shelf.open(data_dir) as shelf:
+        shelf.get(key)
+        shelf.set_starred([key], True)
+        loaded = {p for p in shelf.store.parts() if shelf.store._parts.get(p) is not None}
+        assert {p for p in loaded if p.startswith("papers-")} == {"papers-00001"}
+        assert len({p for p in loaded if p.startswith("state-")}) == 1
+    with Library.open(data_dir) as lib:
+        assert lib.state(key).starred
+
+
+def test_the_catalog_catches_up_in_bounded_batches(data_dir: Path) -> None:
+    rng = random.Random(7)
+    with Library.open(data_dir) as lib:
+        for start in range(0, 12_000, 4000):
+            lib.add_papers([paper(i, rng) for i in range(start, start + 4000)], source="x")
+        catalog = Catalog(DataFolder(data_dir).catalog)
+        seen: list[tuple[int, int]] = []
+        rounds = 0
+        while not catalog.catch_up(lib.store, budget=0.0, progress=lambda d, t: seen.append((d, t))):
+            rounds += 1
+        assert rounds >= 2  # one part per round at a zero budget, and it resumes where it stopped
+        assert catalog.current(lib.store) and len(catalog) == 12_000
+        catalog.close()
