@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
-from readinglist.core.library import Library
-
 if TYPE_CHECKING:
     from readinglist.core.credentials import CredentialStore
+    from readinglist.core.library import Library
     from readinglist.core.shelf import Shelf
 
 
@@ -71,6 +70,8 @@ class App:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def open_library(self, *, writer: bool = True) -> Library:
+        from readinglist.core.library import Library  # (a command that needs only a few papers never loads it)
+
         return Library.open(self.data_dir, writer=writer, lock_timeout=self.lock_timeout, owner=self.owner)
 
     def open_shelf(self, *, writer: bool = True) -> Shelf:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readinglist.app import App
 from readinglist.cli.library_commands import add_selection_options
 from readinglist.core.errors import CommandError
 from readinglist.core.export import ExportFormat, export_papers, write_markdown_folder
 from readinglist.core.files import write_atomically
-from readinglist.core.library import Library
 from readinglist.core.models import ListFilter, PaperKey
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 
 def register(sub: Any) -> None:

@@ -13,11 +13,12 @@ import orjson
 from readinglist.app import App
 from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import FeedError, PaperNotFoundError
-from readinglist.core.library import Library, UnknownPaperError
 from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
+from readinglist.core.papers import UnknownPaperError
 from readinglist.core.text import shown_title
 
 if TYPE_CHECKING:
+    from readinglist.core.library import Library
     from readinglist.core.shelf import Shelf
 
 

@@ -7,12 +7,11 @@ import argparse
 import sys
 from collections import Counter
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from readinglist.app import App
-from readinglist.core.library import Library
 from readinglist.core.models import PaperKey, paper_date, utc_now
 from readinglist.core.rules import (
     Action,
@@ -40,6 +39,9 @@ CONDITION_OPTIONS = {
     "feed": ("feed", "a subscription (name, id or address)"),
     "announce": ("announce", "arXiv announce types (new, cross, replace, replace-cross)"),
 }
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 
 def _add_conditions(p: argparse.ArgumentParser) -> None:

@@ -146,10 +146,12 @@ class Catalog:
                 ssum INTEGER NOT NULL DEFAULT 0, read INTEGER NOT NULL DEFAULT 0, read_at TEXT NOT NULL DEFAULT '',
                 starred INTEGER NOT NULL DEFAULT 0, noted INTEGER NOT NULL DEFAULT 0, tagged INTEGER NOT NULL DEFAULT 0,
                 later INTEGER NOT NULL DEFAULT 0, later_at TEXT NOT NULL DEFAULT '',
-                dismissed INTEGER NOT NULL DEFAULT 0, muted INTEGER NOT NULL DEFAULT 0, nsum INTEGER NOT NULL DEFAULT 0
+                dismissed INTEGER NOT NULL DEFAULT 0, muted INTEGER NOT NULL DEFAULT 0, nsum INTEGER NOT NULL DEFAULT 0,
+                note TEXT NOT NULL DEFAULT '', fsum INTEGER NOT NULL DEFAULT 0
             );
             CREATE INDEX IF NOT EXISTS paper_part ON paper (part);
             CREATE INDEX IF NOT EXISTS paper_seq ON paper (seq);
+            CREATE INDEX IF NOT EXISTS paper_text_behind ON paper (part, seq) WHERE fsum != sum;
             CREATE INDEX IF NOT EXISTS paper_shard ON paper (shard, ssum);
             CREATE INDEX IF NOT EXISTS paper_date ON paper (date);
             CREATE INDEX IF NOT EXISTS paper_unread ON paper (read, date);
@@ -232,6 +234,53 @@ class Catalog:
                 return False
         return not self.behind(store)
 
+    def text_behind(self) -> int:
+        """How many papers' text the full-text index does not hold as it is now."""
+        return int(self._conn().execute("SELECT count(*) FROM paper WHERE fsum != sum").fetchone()[0])
+
+    def catch_up_text(
+        self,
+        store: Store,
+        *,
+        budget: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> bool:
+        """Bring the full-text index up to the rows (call `catch_up` first): the papers whose text changed since
+        it was indexed, one part's papers per SQLite transaction. The slow half of a first build (FTS5 takes most
+        of it), kept apart so that lists, counts and names need not wait for it. True when current."""
+        db = self._conn()
+        parts = [r[0] for r in db.execute("SELECT DISTINCT part FROM paper WHERE fsum != sum ORDER BY part")]
+        started = time.perf_counter()
+        for done, part in enumerate(parts):
+            stale = {
+                key: (pid, total, note)
+                for pid, key, total, note in db.execute(
+                    "SELECT id, key, sum, note FROM paper WHERE part = ? AND fsum != sum", (part,)
+                )
+            }
+            rows = []
+            for doc in store.read_table(part, PAPERS).values():
+                entry = stale.get(doc["key"])
+                if entry is not None and _sum(doc) == entry[1]:  # (else the rows are behind: `catch_up` first)
+                    title, authors, abstract = shown(doc)
+                    rows.append((entry[0], title, "; ".join(authors), abstract, entry[2], entry[1]))
+            with _transaction(db):
+                db.executemany("DELETE FROM fts WHERE rowid = ?", [(r[0],) for r in rows])
+                db.executemany(
+                    "INSERT INTO fts (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)",
+                    [r[:5] for r in rows],
+                )
+                db.executemany("UPDATE paper SET fsum = ? WHERE id = ?", [(r[5], r[0]) for r in rows])
+            if progress is not None:
+                progress(done + 1, len(parts))
+            if budget is not None and time.perf_counter() - started > budget and done + 1 < len(parts):
+                return False
+        return self.text_behind() == 0
+
+    def text_stale_keys(self) -> list[str]:
+        """The papers the full-text index does not hold as they are now (a search must look at them itself)."""
+        return [r[0] for r in self._conn().execute("SELECT key FROM paper WHERE fsum != sum")]
+
     def _sync_segment(self, store: Store, part: str, delta: Mapping[str, Mapping[str, Any]]) -> None:
         """One segment's papers: each at its place in the segment (the order ties keep, as the library's), with
         its newest content (the paper changes override the segment's copy)."""
@@ -272,7 +321,6 @@ class Catalog:
         last_seq = int(db.execute("SELECT coalesce(max(seq), 0) FROM paper").fetchone()[0])
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        texts: list[tuple[Any, ...]] = []
         feeds_rows: list[tuple[str, int]] = []
         alias_rows: list[tuple[str, str]] = []
         replaced: list[tuple[int, str]] = []
@@ -288,7 +336,6 @@ class Catalog:
                 else:
                     last_seq += 1
                     place = last_seq
-            shown_text, authors, abstract = shown(doc)
             title = shown_title(doc)
             feeds = list(dict.fromkeys(doc.get("feeds") or ()))
             fields = (
@@ -303,7 +350,6 @@ class Catalog:
                 title.casefold(),
                 (feeds[0] if feeds else "").casefold(),
             )
-            note = ""
             if old is None:
                 pid = next_id
                 next_id += 1
@@ -311,14 +357,9 @@ class Catalog:
             else:
                 pid = old[0]
                 updates.append((*fields, pid))
-                if old[3]:
-                    row = db.execute("SELECT note FROM fts WHERE rowid = ?", (pid,)).fetchone()
-                    note = row[0] if row else ""
                 replaced.append((pid, key))
-            texts.append((pid, shown_text, "; ".join(authors), abstract, note))
             feeds_rows += [(f, pid) for f in feeds]
             alias_rows += [(a, key) for a in doc.get("ids", ()) if a != key]
-        db.executemany("DELETE FROM fts WHERE rowid = ?", [(pid,) for pid, _ in replaced])
         db.executemany("DELETE FROM feed WHERE id = ?", [(pid,) for pid, _ in replaced])
         db.executemany("DELETE FROM alias WHERE key = ?", [(key,) for _, key in replaced])
         db.executemany(
@@ -331,7 +372,6 @@ class Catalog:
             "sort_title=?, source=? WHERE id=?",
             updates,
         )
-        db.executemany("INSERT INTO fts (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)", texts)
         db.executemany("INSERT OR IGNORE INTO feed VALUES (?, ?)", feeds_rows)
         db.executemany("INSERT OR IGNORE INTO alias VALUES (?, ?)", alias_rows)
 
@@ -406,6 +446,7 @@ class Catalog:
             "dismissed=?, muted=?, nsum=? WHERE id=?",
             flags,
         )
+        db.executemany("UPDATE paper SET note = ? WHERE id = ?", notes)
         db.executemany("DELETE FROM tag WHERE id = ?", untag)
         db.executemany("INSERT OR IGNORE INTO tag VALUES (?, ?)", tags)
         db.executemany("UPDATE fts SET note = ? WHERE rowid = ?", notes)

@@ -15,16 +15,18 @@ import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from readinglist.core.feeds import parse_time
 from readinglist.core.identity import is_web_url
-from readinglist.core.library import Library
 from readinglist.core.models import ListFilter, is_muted, landing_url, utc_now
 from readinglist.core.rules import Action
 from readinglist.core.taste import community_signal, trending_why
 from readinglist.core.text import shown, visible_controls
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 PART = "digest"
 SETTINGS = "settings"

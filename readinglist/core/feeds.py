@@ -15,13 +15,12 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from readinglist.core.credentials import Credential, CredentialStore, split_credentials
 from readinglist.core.errors import SubscriptionError
 from readinglist.core.identity import is_web_url
-from readinglist.core.library import Library
 from readinglist.core.sources import (
     FeedKind,
     arxiv_query_url,
@@ -32,6 +31,9 @@ from readinglist.core.sources import (
     looks_like_arxiv_query,
 )
 from readinglist.core.storage import Store
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 PART = "feeds"
 TABLE = "feeds"

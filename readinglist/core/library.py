@@ -16,18 +16,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from readinglist.core.catalog import Catalog
 from readinglist.core.datadir import DataFolder
-from readinglist.core.errors import PaperNotFoundError
 from readinglist.core.identity import (
     aliases,
     key_candidates,
@@ -35,7 +35,6 @@ from readinglist.core.identity import (
     normalize_title,
 )
 from readinglist.core.models import (
-    KEPT,
     ImportResult,
     IncomingPaper,
     LibraryStats,
@@ -51,6 +50,10 @@ from readinglist.core.models import (
     utc_now,
 )
 from readinglist.core.papers import (
+    UnknownPaperError,
+    _consistent,
+    _unmuted,
+    flag,
     join_states,
     merge_copy,
     merge_sighting,
@@ -60,6 +63,7 @@ from readinglist.core.papers import (
     state_from_doc,
     state_part,
     state_to_doc,
+    today_cutoff,
     with_reading,
 )
 from readinglist.core.rules import PART as RULES_PART
@@ -103,55 +107,8 @@ STATE = "state"
 Doc = dict[str, Any]
 
 
-class UnknownPaperError(PaperNotFoundError):
-    def __init__(self, text: str) -> None:
-        super().__init__(f"no paper {text!r} in the library (use a key from `readinglist list`, or an arXiv id)")
-
-
 def _segment_name(n: int) -> str:
     return f"papers-{n:05d}"
-
-
-def _unmuted(state: PaperState, now: str) -> PaperState:
-    """The paper as its mute found it: unread again when the rule marked it read (both stamped now)."""
-    if state.read_by_rule:
-        state = replace(state, read=False, read_at=now)
-    return replace(state, muted_by="", muted_at=now)
-
-
-def _consistent(state: PaperState, mute_rules: AbstractSet[str], now: str) -> PaperState:
-    if not state.muted:
-        return state
-    if state.starred or state.muted_by not in mute_rules:
-        return _unmuted(state, now)
-    if not state.read:
-        return replace(state, muted_by=KEPT)
-    return state
-
-
-def flag(st: PaperState, name: str, value: bool, now: str) -> PaperState | None:
-    """The state with a yes/no field (`starred`, `read`, `later`, `dismissed`) set and stamped; None when it
-    already was. Starring un-mutes (a starred paper is never muted); unread by hand keeps the paper from the
-    rule for good."""
-    if getattr(st, name) == value:
-        return None
-    fields: dict[str, Any] = {name: value, f"{name}_at": now}
-    changed = replace(st, **fields)
-    if st.muted and name == "starred" and value:
-        changed = _unmuted(changed, now)
-    elif st.muted and name == "read" and not value:
-        changed = replace(changed, muted_by=KEPT, muted_at=now)
-    return changed
-
-
-def consistent_states(states: Sequence[PaperState], mute_rules: AbstractSet[str], now: str) -> list[PaperState]:
-    """States put right before they are written (see `Library._store_states`)."""
-    return [_consistent(s, mute_rules, now) for s in states]
-
-
-def today_cutoff(now: datetime | None = None) -> str:
-    """The "Today" view holds papers first seen in the last 24 hours: the first_seen value it starts at."""
-    return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")
 
 
 _T = TypeVar("_T")
@@ -178,6 +135,10 @@ class Library:
     def __init__(self, store: Store, *, catalog: Catalog | None = None, ranking_dir: Path | None = None) -> None:
         self.store = store
         self._search = catalog
+        # Seconds of catalog catch-up a search may spend (the window, which must not wait for a first build of
+        # the full-text index); None: all of it (a command), and `not_searchable` papers were left out.
+        self.text_budget: float | None = None
+        self.not_searchable = 0
         self._ranking_dir = ranking_dir
         self._docs: dict[str, Doc] = {}
         self._where: dict[str, tuple[str, str]] = {}
@@ -447,15 +408,22 @@ class Library:
         raise ValueError(view)
 
     def search(self, text: str) -> set[str] | None:
-        """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes)."""
+        """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes).
+
+        With `text_budget` set (the window), the catalog catches up for about that long per search and the
+        rest later (`sync_search_index` in slices): until it is done the hits are those of the papers it holds,
+        and `not_searchable` says how many it does not."""
         text = as_shown(text)  # "Beno\\^it" finds what is shown as Benoît
         if self._search is None or self.store._depth:
             return self._scan(text)
         try:
             # The catalog reads the parts whose files changed since it last did (this process's commits, or
             # another's): after an import, one or two files, not the library.
-            self._search.catch_up(self.store)
-            return self._search.search(text)
+            ready = self.sync_search_index(budget=self.text_budget)
+            hits = self._search.search(text)
+            if hits is not None and not ready:
+                hits = {k for k in hits if k in self._docs}
+            return hits
         except sqlite3.Error:
             # The index is a cache: if SQLite cannot serve it (locked too long, damaged), search the slow way.
             return self._scan(text)
@@ -477,11 +445,18 @@ class Library:
         return (key, title, "; ".join(authors), abstract, self._states.get(key, {}).get("note", ""))
 
     def sync_search_index(self, *, budget: float | None = None) -> bool:
-        """Bring the catalog up to the library (the parts that changed); with `budget`, about that many seconds
-        of it at most. True when it is current."""
+        """Bring the catalog, then its full-text index, up to the library (the parts that changed); with
+        `budget`, about that many seconds of it at most. True when both are current."""
         if self._search is None:
             return True
-        return self._search.catch_up(self.store, budget=budget)
+        started = time.perf_counter()
+        if not self._search.catch_up(self.store, budget=budget):
+            self.not_searchable = len(self._docs) - len(self._search) + self._search.text_behind()
+            return False
+        left = None if budget is None else max(0.0, budget - (time.perf_counter() - started))
+        done = self._search.catch_up_text(self.store, budget=left)
+        self.not_searchable = 0 if done else self._search.text_behind()
+        return done
 
     @property
     def catalog(self) -> Catalog | None:
@@ -971,7 +946,7 @@ class Library:
         if lookup is None or self._search is None:
             return None
         try:
-            if self.store.changing(DELTA) or not self._search.current(self.store):
+            if self.store.changing(DELTA) or not self._search.current(self.store) or self._search.text_behind():
                 return None
             hits = self._search.phrase_keys(*lookup)
         except sqlite3.Error:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from readinglist.core.errors import PaperNotFoundError
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
-from readinglist.core.models import IncomingPaper, Paper, PaperContent, PaperKey, PaperState
+from readinglist.core.models import KEPT, IncomingPaper, Paper, PaperContent, PaperKey, PaperState
 from readinglist.core.text import display_fields, stripped_by_old_importer
 
 Doc = dict[str, Any]
@@ -261,3 +264,53 @@ def join_states(keep: PaperState, other: PaperState) -> PaperState:
     if out.starred and out.muted:
         out = replace(out, muted_by="", muted_at=None)
     return out
+
+
+# ---- state changes the library and the command line's shelf share ------------------------------------------
+
+
+class UnknownPaperError(PaperNotFoundError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"no paper {text!r} in the library (use a key from `readinglist list`, or an arXiv id)")
+
+
+def _unmuted(state: PaperState, now: str) -> PaperState:
+    """The paper as its mute found it: unread again when the rule marked it read (both stamped now)."""
+    if state.read_by_rule:
+        state = replace(state, read=False, read_at=now)
+    return replace(state, muted_by="", muted_at=now)
+
+
+def _consistent(state: PaperState, mute_rules: AbstractSet[str], now: str) -> PaperState:
+    if not state.muted:
+        return state
+    if state.starred or state.muted_by not in mute_rules:
+        return _unmuted(state, now)
+    if not state.read:
+        return replace(state, muted_by=KEPT)
+    return state
+
+
+def flag(st: PaperState, name: str, value: bool, now: str) -> PaperState | None:
+    """The state with a yes/no field (`starred`, `read`, `later`, `dismissed`) set and stamped; None when it
+    already was. Starring un-mutes (a starred paper is never muted); unread by hand keeps the paper from the
+    rule for good."""
+    if getattr(st, name) == value:
+        return None
+    fields: dict[str, Any] = {name: value, f"{name}_at": now}
+    changed = replace(st, **fields)
+    if st.muted and name == "starred" and value:
+        changed = _unmuted(changed, now)
+    elif st.muted and name == "read" and not value:
+        changed = replace(changed, muted_by=KEPT, muted_at=now)
+    return changed
+
+
+def consistent_states(states: Sequence[PaperState], mute_rules: AbstractSet[str], now: str) -> list[PaperState]:
+    """States put right before they are written (see `Library._store_states`)."""
+    return [_consistent(s, mute_rules, now) for s in states]
+
+
+def today_cutoff(now: datetime | None = None) -> str:
+    """The "Today" view holds papers first seen in the last 24 hours: the first_seen value it starts at."""
+    return ((now or datetime.now(UTC)) - timedelta(hours=24)).isoformat().replace("+00:00", "Z")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readinglist.core.credentials import Credential, CredentialStore, redact, split_credentials
 from readinglist.core.download import Download, RateLimiter, download, read_download
@@ -32,9 +32,11 @@ from readinglist.core.errors import CredentialError, FeedError, StoreError, Subs
 from readinglist.core.feeds import ARXIV_INTERVAL, Feed, FeedRegistry, format_time, parse_time
 from readinglist.core.fetcher import FeedFetcher, FetchStatus, describe_wait, origin
 from readinglist.core.importer import ParsedFeed
-from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper, PaperKey
 from readinglist.core.sources import ARXIV_MAX_RESULTS, ARXIV_PAGE_SIZE, HF_MAX_MISSED_DAYS, FeedKind, is_arxiv_url
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 # arXiv rebuilds its RSS feeds daily around 04:00 UTC (FIELD-NOTES): a daily arXiv feed is due just after.
 ARXIV_BUILD_UTC = (4, 30)

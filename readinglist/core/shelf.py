@@ -17,9 +17,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 from readinglist.core.catalog import DELTA, PAPERS, STATE, Catalog
 from readinglist.core.datadir import DataFolder
-from readinglist.core.library import UnknownPaperError, consistent_states, flag, today_cutoff
 from readinglist.core.models import LibraryStats, ListFilter, Paper, PaperKey, PaperState, SortKey, StateChange, utc_now
-from readinglist.core.papers import paper_from_doc, state_from_doc, state_part, state_to_doc
+from readinglist.core.papers import (
+    UnknownPaperError,
+    consistent_states,
+    flag,
+    paper_from_doc,
+    state_from_doc,
+    state_part,
+    state_to_doc,
+    today_cutoff,
+)
 from readinglist.core.rules import PART as RULES_PART
 from readinglist.core.rules import Action, Rule, rules_from_part
 from readinglist.core.storage import BackupInfo, Store
@@ -141,6 +149,8 @@ class Shelf:
         descending: bool | None = None,
         limit: int | None = None,
     ) -> list[PaperKey]:
+        if search:
+            self.catalog.catch_up_text(self.store, progress=self._progress)
         keys = self.catalog.query(
             view=view,
             tag=tag,

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from readinglist.core.duplicates import SamePaper
-from readinglist.core.library import Library, today_cutoff
+from readinglist.core.library import Library
 from readinglist.core.models import (
     ListFilter,
     PaperKey,
@@ -28,6 +28,7 @@ from readinglist.core.models import (
     landing_url,
     paper_date,
 )
+from readinglist.core.papers import today_cutoff
 from readinglist.core.rules import Action, Rule
 from readinglist.core.storage import gc_paused
 from readinglist.core.taste import community_signal, trending_why
@@ -628,6 +629,12 @@ def search(lib: Library, text: str) -> SearchHits:
         return SearchHits(text, lib.search(text))
 
 
-def prepare_search(lib: Library) -> None:
-    """Bring the search index up to date now, off the keystroke path: the first search is then as fast as the rest."""
-    lib.search("")
+def prepare_search(lib: Library) -> int:
+    """Bring the catalog and its search index up to date, a slice at a time (the window submits this again
+    while it returns papers still to index, so no other job waits long). Returns how many are left."""
+    lib.text_budget = SEARCH_SLICE  # a keystroke's search spends at most this catching up, too
+    lib.sync_search_index(budget=SEARCH_SLICE)
+    return lib.not_searchable
+
+
+SEARCH_SLICE = 0.2  # seconds of index building per turn on the library thread

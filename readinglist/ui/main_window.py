@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self._search_wanted = ""
         self._search_applied = ""
         self._search_busy = False
+        self._search_indexing = False  # a first build of the search index is under way (in slices)
         self._counts: SidebarCounts | None = None
         self._mark_read = self.settings.mark_read()
         self._syncing_sidebar = False
@@ -553,9 +554,25 @@ class MainWindow(QMainWindow):
         # library thread, and it would take turns at the GIL with the first sort and paint of the list.
         self._refresh_counts()
         # The search index catches up with the library now, not on the first keystroke.
-        self.worker.submit(jobs.prepare_search, label="prepare search")
+        self._prepare_search()
         self.refresh.load_errors()  # the feeds that failed last time show it from the start
         self.refresh.start_schedule()
+
+    def _prepare_search(self) -> None:
+        """The catalog's catch-up in slices (a first build after a large import takes a while): each slice is a
+        job of its own, so a star or a keystroke never waits behind the whole build."""
+
+        def done(left: int) -> None:
+            if left:
+                self.statusBar().showMessage(
+                    f"Indexing for search: {left:,} papers to go; searches meanwhile find the others", 4000
+                )
+                QTimer.singleShot(0, self._prepare_search)
+            elif self._search_indexing:
+                self.statusBar().showMessage("Search index ready", 3000)
+            self._search_indexing = bool(left)
+
+        self.worker.submit(jobs.prepare_search, done, label="prepare search")
 
     def _library_failed(self, exc: BaseException) -> None:
         message = error_text(exc)

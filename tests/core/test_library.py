@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from readinglist.core.library import SEGMENT_SIZE, Library, UnknownPaperError
+from readinglist.core.library import SEGMENT_SIZE, Library
 from readinglist.core.models import IncomingPaper, ListFilter, SortKey
+from readinglist.core.papers import UnknownPaperError
 
 
 def arxiv(n: str, v: int = 1, **kw: object) -> IncomingPaper:

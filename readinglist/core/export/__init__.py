@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readinglist.core.errors import ExportError
 from readinglist.core.export.bibtex import bibtex_entries, bibtex_entry, bibtex_text, split_math, tex_text
@@ -31,8 +32,10 @@ from readinglist.core.export.records import (
 )
 from readinglist.core.export.ris import ris_record, ris_records
 from readinglist.core.files import describe_oserror, write_atomically
-from readinglist.core.library import Library
 from readinglist.core.models import Paper
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 __all__ = [
     "CSV_COLUMNS",

@@ -10,11 +10,13 @@ import unicodedata
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from readinglist.core.library import Library
 from readinglist.core.models import Paper, PaperState
 from readinglist.core.text import INLINE_MATH, has_tex, shown
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 
 class ExportFormat(enum.Enum):

