@@ -284,3 +284,50 @@ def test_search_results_start_at_the_top_and_esc_esc_comes_back_to_the_paper_bei
     assert not window.model.searching and window.pane.key == reading  # back where triage was
     row = window.model.row_of(reading)
     assert row is not None and window.list.rowAt(window.list.viewport().height() // 2) in range(row - 3, row + 4)
+
+
+def test_after_a_large_import_elsewhere_the_window_opens_at_once_and_indexes_search_in_slices(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from readinglist.core.library import Library
+    from readinglist.core.models import IncomingPaper
+    from readinglist.ui import library_jobs
+
+    # Another process imported 8,000 papers and never built the catalog (as `readinglist import` leaves it).
+    with Library.open(data_dir) as lib:
+        for start in (0, 4000):
+            lib.add_papers(
+                [
+                    IncomingPaper(
+                        title=("Quokka dynamics" if i == 6543 else f"Paper number {i}"),
+                        abstract=f"An abstract about topic {i % 97}.",
+                        arxiv_id=f"2405.{i:05d}",
+                        arxiv_version=1,
+                    )
+                    for i in range(start, start + 4000)
+                ],
+                source="arXiv",
+            )
+    shutil.rmtree(data_dir / "index", ignore_errors=True)
+    slices: list[int] = []
+    original = library_jobs.prepare_search
+
+    def counted(lib: Library) -> int:
+        left = original(lib)
+        slices.append(left)
+        return left
+
+    monkeypatch.setattr(library_jobs, "SEARCH_SLICE", 0.005)
+    monkeypatch.setattr(library_jobs, "prepare_search", counted)
+    messages: list[str] = []
+    window = open_window(data_dir, wait=False)
+    window.statusBar().messageChanged.connect(messages.append)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 8000, timeout=20000)
+    # The list is there while the index is still being built, a slice at a time between other jobs.
+    qtbot.waitUntil(lambda: bool(slices) and slices[-1] == 0, timeout=60000)
+    assert len(slices) >= 3 and slices[0] > 0 and slices == sorted(slices, reverse=True)
+    assert any(m.startswith("Indexing for search:") for m in messages), messages
+    type_search(qtbot, window, "quokka")
+    assert window.model.rowCount() == 1
