@@ -195,3 +195,36 @@ def test_the_catalog_catches_up_in_bounded_batches(data_dir: Path) -> None:
         assert rounds >= 2  # one part per round at a zero budget, and it resumes where it stopped
         assert catalog.current(lib.store) and len(catalog) == 12_000
         catalog.close()
+
+
+def test_a_command_killed_while_it_builds_the_catalog_leaves_a_catalog_that_catches_up(data_dir: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(8)
+    with Library.open(data_dir) as lib:
+        for start in range(0, 16_000, 4000):
+            lib.add_papers([paper(i, rng) for i in range(start, start + 4000)], source="x")
+        lib.set_starred(lib.keys()[::97], True)
+        lib.set_note(lib.keys()[1234], "the quokka paper")
+    command = [sys.executable, "-m", "readinglist.cli.main", "--data-dir", str(data_dir), "list", "--search", "quokka"]
+    killed_during_build = False
+    for delay in (0.6, 1.0, 1.5):  # stopped at some point of the build (one SQLite transaction per part)
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed_during_build = True
+        proc.wait()
+        catalog = Catalog(DataFolder(data_dir).catalog)
+        done_parts = len(catalog.indexed_files())
+        catalog.close()
+        if done_parts > 0:
+            break
+    assert killed_during_build
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    with Library.open(data_dir) as lib:
+        assert done.stdout.split()[0] == lib.keys()[1234]
+        assert_same(lib, data_dir)
