@@ -400,16 +400,18 @@ class Catalog:
             ids = {key: (pid, nsum, bool(tagged)) for key, pid, nsum, tagged in found}
             # (a state whose paper is gone is not indexed)
             rows += [(ids[k][0], doc, ids[k][1], ids[k][2]) for k, doc in chunk if k in ids]
-        self._put_states(rows)
+        self._put_states(rows, part)
 
-    def put_state(self, key: str, doc: Mapping[str, Any] | None) -> None:
-        """One paper's state as a writer just committed it (the caller records the part's file with `mark`)."""
+    def put_state(self, key: str, doc: Mapping[str, Any] | None, *, part: str) -> None:
+        """One paper's state as a writer just committed it into `part` (the caller records the part's file with
+        `mark`)."""
         row = self._conn().execute("SELECT id, nsum, tagged FROM paper WHERE key = ?", (key,)).fetchone()
         if row is not None:
-            self._put_states([(row[0], doc, row[1], bool(row[2]))])
+            self._put_states([(row[0], doc, row[1], bool(row[2]))], part)
 
-    def _put_states(self, rows: Sequence[tuple[int, Mapping[str, Any] | None, int, bool]]) -> None:
-        """(paper id, state document or None, the note checksum and tagged flag the row has now) each."""
+    def _put_states(self, rows: Sequence[tuple[int, Mapping[str, Any] | None, int, bool]], part: str) -> None:
+        """(paper id, state document or None, the note checksum and tagged flag the row has now) each, all of
+        them states of `part` (or states no longer in it, when None)."""
         db = self._conn()
         flags: list[tuple[Any, ...]] = []
         untag: list[tuple[int]] = []
@@ -433,6 +435,7 @@ class Catalog:
                     bool(st.get("dismissed")),
                     is_muted(st),
                     new_nsum,
+                    part,
                     pid,
                 )
             )
@@ -443,7 +446,7 @@ class Catalog:
                 notes.append((note, pid))
         db.executemany(
             "UPDATE paper SET ssum=?, read=?, read_at=?, starred=?, noted=?, tagged=?, later=?, later_at=?, "
-            "dismissed=?, muted=?, nsum=? WHERE id=?",
+            "dismissed=?, muted=?, nsum=?, shard=? WHERE id=?",
             flags,
         )
         db.executemany("UPDATE paper SET note = ? WHERE id = ?", notes)

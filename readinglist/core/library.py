@@ -8,7 +8,8 @@ keyed by paper key and by alias give O(1) lookups; TinyDB's documents are the in
 
 Its size (about 680 lines): the in-memory indexes, queries and durable mutations of one object that must change
 together (every mutation keeps the alias, date and state indexes in step with the store); the documents it stores
-are built and merged in papers.py, the files in storage.py, search in search.py.
+are built and merged in papers.py, the files in storage.py, search in catalog.py (the derived index it shares
+with the command line's shelf.py).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ from readinglist.core.papers import (
     new_doc,
     normalized,
     paper_from_doc,
+    split_full_shards,
+    split_shards,
     state_from_doc,
     state_part,
     state_to_doc,
@@ -814,20 +817,25 @@ class Library:
         before = tuple(self.state(s.key) for s in new_states)
         updates: dict[str, dict[str, Doc]] = {}
         inserts: dict[str, list[Doc]] = {}
+        split = split_shards(self.store.parts())
         for st in new_states:
             doc = state_to_doc(st)
             where = self._state_where.get(st.key)
             if where:
                 updates.setdefault(where[0], {})[where[1]] = doc
             else:
-                inserts.setdefault(state_part(st.key), []).append(doc)
-        for part in sorted(updates.keys() | inserts.keys()):
+                inserts.setdefault(state_part(st.key, split), []).append(doc)
+        touched = sorted(updates.keys() | inserts.keys())
+        for part in touched:
             ids = self.store.put_docs(part, STATE, updates.get(part, {}), inserts.get(part, ()))
             raw = self.store.table(part, STATE)
             for doc_id in ids:
                 stored = raw[doc_id]
                 self._states[stored["key"]] = stored
                 self._state_where[stored["key"]] = (part, doc_id)
+        for key, (part, doc_id) in split_full_shards(self.store, touched, STATE).items():
+            self._states[key] = self.store.table(part, STATE)[doc_id]
+            self._state_where[key] = (part, doc_id)
         after = tuple(self.state(s.key) for s in new_states)
         return StateChange(before=before, after=after)
 

@@ -10,17 +10,21 @@ state document holds the user's star, read mark, note and tags, each with the ti
 from __future__ import annotations
 
 import dataclasses
+import functools
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readinglist.core.errors import PaperNotFoundError
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import KEPT, IncomingPaper, Paper, PaperContent, PaperKey, PaperState
 from readinglist.core.text import display_fields, stripped_by_old_importer
+
+if TYPE_CHECKING:
+    from readinglist.core.storage import Store
 
 Doc = dict[str, Any]
 
@@ -32,11 +36,58 @@ PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
 
 
 STATE_SHARDS = 64  # the user's state is kept in this many parts, chosen by a hash of the key
+# A shard that grows past SPLIT_AT states is split in SPLIT_INTO by more bits of the same hash ("state-07" into
+# "state-07.0" ... "state-07.3", and so on down), so a star rewrites a few hundred KB however many papers are read.
+SPLIT_AT = 2400
+SPLIT_INTO = 4
 
 
-def state_part(key: str) -> str:
-    """The part that holds a paper's state."""
-    return f"state-{zlib.crc32(key.encode('utf-8')) % STATE_SHARDS:02d}"
+def state_part(key: str, split: AbstractSet[str] = frozenset()) -> str:
+    """The part that holds a paper's state; `split`: the shards already split (`split_shards`)."""
+    h = zlib.crc32(key.encode("utf-8"))
+    part = f"state-{h % STATE_SHARDS:02d}"
+    h //= STATE_SHARDS
+    while part in split:
+        part = f"{part}.{h % SPLIT_INTO}"
+        h //= SPLIT_INTO
+    return part
+
+
+def split_shards(parts: Iterable[str]) -> frozenset[str]:
+    """The state shards that were split, from the names of the parts there are."""
+    return _split_of(tuple(parts))
+
+
+@functools.lru_cache(maxsize=8)
+def _split_of(parts: tuple[str, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for part in parts:
+        if part.startswith("state-") and "." in part:
+            pieces = part.split(".")
+            out.update(".".join(pieces[:i]) for i in range(1, len(pieces)))
+    return frozenset(out)
+
+
+def split_full_shards(store: Store, parts: Iterable[str], table: str) -> dict[str, tuple[str, str]]:
+    """Split each of these state shards that holds more than SPLIT_AT states (and its children, while they do),
+    in the current transaction. Returns where each moved state now is: key -> (part, doc id)."""
+    moved: dict[str, tuple[str, str]] = {}
+    todo = [p for p in parts if len(store.table(p, table)) > SPLIT_AT]
+    while todo:
+        part = todo.pop()
+        split = split_shards(store.parts()) | {part}
+        children: dict[str, list[Any]] = {f"{part}.{i}": [] for i in range(SPLIT_INTO)}
+        for doc in store.table(part, table).values():
+            children[state_part(doc["key"], split)].append(doc)
+        store.drop_part(part)
+        for child, docs in children.items():
+            ids = store.put_docs(child, table, {}, docs)
+            rows = store.table(child, table)
+            for doc_id in ids:
+                moved[rows[doc_id]["key"]] = (child, doc_id)
+            if len(docs) > SPLIT_AT:
+                todo.append(child)
+    return moved
 
 
 def paper_from_doc(doc: Mapping[str, Any]) -> Paper:

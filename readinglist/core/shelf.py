@@ -23,6 +23,8 @@ from readinglist.core.papers import (
     consistent_states,
     flag,
     paper_from_doc,
+    split_full_shards,
+    split_shards,
     state_from_doc,
     state_part,
     state_to_doc,
@@ -45,6 +47,8 @@ class Shelf:
         self._progress = progress  # told (parts done, parts to do) while the catalog catches up
         self._caught_up = False
         self._backup_checked = False
+        self._state_ids: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+        self._catalog_at = -1  # the store's generation the catalog was last brought up to by this shelf
 
     @classmethod
     def open(
@@ -126,10 +130,16 @@ class Shelf:
         return found[1] if found else {}
 
     def _state_entry(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        for doc_id, doc in self.store.table(state_part(key), STATE).items():
-            if doc["key"] == key:
-                return doc_id, doc
-        return None
+        part = state_part(key, split_shards(self.store.parts()))
+        table = self.store.table(part, STATE)
+        # Key -> doc id of the shard as loaded (a shard holds thousands of states at a million papers); a commit
+        # of this shelf or a catch-up gives the part a new dict, and the index is made again.
+        cached = self._state_ids.get(part)
+        if cached is None or cached[0] is not table or len(cached[1]) != len(table):
+            cached = (table, {doc["key"]: doc_id for doc_id, doc in table.items()})
+            self._state_ids[part] = cached
+        doc_id = cached[1].get(key)
+        return (doc_id, table[doc_id]) if doc_id is not None else None
 
     def state(self, key: str) -> PaperState:
         return state_from_doc(key, self.state_doc(key))
@@ -197,7 +207,8 @@ class Shelf:
     def _set_flag(self, keys: Iterable[str], name: str, value: bool) -> StateChange:
         keys = list(dict.fromkeys(keys))
         with self.store.locked():  # caught up with other writers first: the change is made over the disk's state
-            self._catalog.catch_up(self.store, progress=self._progress)
+            if self._catalog_at != self.store.generation:  # (else current since this shelf's last write)
+                self._catalog.catch_up(self.store, progress=self._progress)
             self._caught_up = True
             for key in keys:
                 if self.catalog.part_of(key) is None:
@@ -217,8 +228,9 @@ class Shelf:
         before = tuple(self.state(s.key) for s in states)
         updates: dict[str, dict[str, dict[str, Any]]] = {}
         inserts: dict[str, list[dict[str, Any]]] = {}
+        split = split_shards(self.store.parts())
         for st in states:
-            part = state_part(st.key)
+            part = state_part(st.key, split)
             entry = self._state_entry(st.key)
             if entry is not None:
                 updates.setdefault(part, {})[entry[0]] = state_to_doc(st)
@@ -228,9 +240,14 @@ class Shelf:
         with self.store.transaction():
             for part in parts:
                 self.store.put_docs(part, STATE, updates.get(part, {}), inserts.get(part, ()))
-        # The catalog follows at once, row by row (the shard it rereads otherwise holds thousands of states).
-        with self.catalog.write():
-            for st in states:
-                self.catalog.put_state(st.key, self.state_doc(st.key))
-        self.catalog.mark(self.store, parts)
+            moved = split_full_shards(self.store, parts, STATE)
+        self._catalog_at = self.store.generation
+        if moved:  # a shard was split: the catalog reads the new parts (once in a shard's life)
+            self._catalog.catch_up(self.store)
+        else:
+            # The catalog follows at once, row by row (the shard it rereads otherwise holds thousands of states).
+            with self.catalog.write():
+                for st in states:
+                    self.catalog.put_state(st.key, self.state_doc(st.key), part=state_part(st.key, split))
+            self.catalog.mark(self.store, parts)
         return StateChange(before=before, after=tuple(self.state(s.key) for s in states))

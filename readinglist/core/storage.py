@@ -162,6 +162,7 @@ class Store:
         self._sizes: dict[str, int] = {}
         self._dbs: dict[str, TinyDB] = {}
         self._dirty: dict[str, dict[str, Any]] = {}
+        self._dropped: set[str] = set()  # parts the transaction under way removes (a state shard split in two)
         self._depth = 0
         self.generation = 0
         self.schema = SCHEMA_VERSION
@@ -679,6 +680,14 @@ class Store:
         self.mark_dirty(part, data)
         return ids
 
+    def drop_part(self, part: str) -> None:
+        """Remove a part from the library, in the current transaction (its file goes after the commit)."""
+        if self._depth == 0:
+            raise StoreError("a change to the library must be made inside store.transaction()")
+        self._dropped.add(part)
+        self._dirty.pop(part, None)
+        self._parts[part] = {}  # empty for whoever reads it until the commit
+
     def changing(self, part: str) -> bool:
         """Whether the transaction under way has changed this part (its memory is ahead of its file)."""
         return part in self._dirty
@@ -706,8 +715,9 @@ class Store:
                 yield
             except BaseException:
                 self._depth -= 1
-                if self._depth == 0 and self._dirty:
+                if self._depth == 0 and (self._dirty or self._dropped):
                     self._dirty.clear()
+                    self._dropped.clear()
                     self._reload_after_failure()
                 raise
             self._depth -= 1
@@ -715,12 +725,16 @@ class Store:
                 self.commit()
 
     def commit(self) -> None:
-        if not self._dirty and not self._schema_dirty:
+        if not self._dirty and not self._schema_dirty and not self._dropped:
             return
         dirty, self._dirty = self._dirty, {}
+        dropped, self._dropped = self._dropped - dirty.keys(), set()
         generation = self.generation + 1
         files = dict(self._files)
         sizes = dict(self._sizes)
+        for part in dropped:
+            files.pop(part, None)
+            sizes.pop(part, None)
         created: list[Path] = []
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -755,6 +769,10 @@ class Store:
             reason = describe_oserror(exc) if isinstance(exc, OSError) else f"the change holds invalid text ({exc})"
             raise WriteFailedError(f"could not save the library in {self.dir}: {reason}; nothing was changed") from exc
         old = [self._files[p] for p in dirty if p in self._files and self._files[p] != files[p]]
+        old += [self._files[p] for p in dropped if p in self._files]
+        for part in dropped:
+            self._parts.pop(part, None)
+            self._dbs.pop(part, None)
         self._files, self._sizes, self.generation = files, sizes, generation
         self._schema_dirty = False
         for filename in old:

@@ -228,3 +228,32 @@ def test_a_command_killed_while_it_builds_the_catalog_leaves_a_catalog_that_catc
     with Library.open(data_dir) as lib:
         assert done.stdout.split()[0] == lib.keys()[1234]
         assert_same(lib, data_dir)
+
+
+def test_a_shard_that_grows_is_split_and_every_state_is_kept(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from readinglist.core import papers as papers_module
+
+    monkeypatch.setattr(papers_module, "SPLIT_AT", 5)  # a few hundred states split shards, and their children
+    rng = random.Random(9)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(3000)], source="x")
+        keys = lib.keys()
+        lib.set_read(keys[:1500], True)  # one write: its shards split in the same commit
+        with Shelf.open(data_dir) as shelf:  # a command's writes split shards too
+            for key in keys[1500:1540]:
+                shelf.set_starred([key], True)
+            shelf.set_later([keys[7]], True)
+        lib.catch_up()
+        lib.add_tags(keys[1600:1700], ["split"])
+        lib.set_note(keys[1650], "a quokka among the splits")
+        parts = [p for p in lib.store.parts() if p.startswith("state-")]
+        assert any(p.count(".") >= 2 for p in parts), parts  # split, and split again
+        sizes = [len(lib.store.table(p, "state")) for p in parts]
+        assert max(sizes) <= 5 and sum(sizes) == len({*keys[:1540], *keys[1600:1700]})
+        assert_same(lib, data_dir)
+    with Library.open(data_dir) as lib:
+        assert all(lib.state(k).read for k in keys[:1500])
+        assert all(lib.state(k).starred for k in keys[1500:1540]) and lib.state(keys[7]).later
+        assert lib.state(keys[1650]).note == "a quokka among the splits"
+        assert lib.query(tag="split") == lib.query(keys=keys[1600:1700])
+        assert_same(lib, data_dir)
