@@ -245,7 +245,10 @@ class Store:
         parts: Parts = {}
         report: list[str] = []
         schema = int(manifest["schema"]) if manifest else SCHEMA_VERSION
-        for part in sorted(set(found) | set(named) | (set(from_backup) if manifest is None else set())):
+        candidates_parts = set(found) | set(named) | (set(from_backup) if manifest is None else set())
+        # A state shard that was split left its children: an old file of the shard itself is not part of it.
+        split = {p for p in candidates_parts if any(q.startswith(p + ".") for q in candidates_parts)}
+        for part in sorted(candidates_parts - split):
             # The manifest's file first, then any other generation of the part, newest first.
             candidates = [named[part]] if part in named else []
             candidates += [name for _, name in sorted(found.get(part, []), reverse=True) if name not in candidates]
@@ -500,6 +503,24 @@ class Store:
             # The documents live as long as the library: keep later collections from walking all of them again
             # (a full collection over 100k papers is a visible pause in the window). Refcounting still frees them.
             gc.freeze()
+        if self.lazy:
+            # What a lazy open can check without reading: every file is there, at the size the manifest gives (a
+            # truncated or missing file is named now, not when a command happens to read that part).
+            for part, filename in manifest["files"].items():
+                path = self.dir / filename
+                try:
+                    size = path.stat().st_size
+                except FileNotFoundError:
+                    if not last_try:
+                        raise
+                    moved = self._find_moved(filename)
+                    where = f" (it was moved to {moved} when it was found damaged)" if moved else ""
+                    raise self._corrupt(path, f"it is missing{where}", move=False) from None
+                expected = sizes.get(part)
+                if expected is not None and int(expected) != size:
+                    raise self._corrupt(
+                        path, f"it is truncated or altered ({size} bytes, the manifest says {expected})"
+                    )
         self._parts = parts
         self._files = dict(manifest["files"])
         self._sizes = {p: int(s) for p, s in sizes.items()}
