@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 if TYPE_CHECKING:
     from readinglist.core.credentials import CredentialStore
     from readinglist.core.library import Library
@@ -40,11 +38,15 @@ def resource(name: str) -> Path:
 
 
 def default_data_dir() -> Path:
+    import platformdirs  # (not loaded by a command given --data-dir)
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def sample_data_dir() -> Path:
     """Where `--sample` keeps its own library, apart from the user's real one."""
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)).parent / f"{APP_NAME}-sample"
 
 

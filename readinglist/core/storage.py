@@ -31,10 +31,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
@@ -42,6 +41,9 @@ from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import StoreError
 from readinglist.core.files import copy_durably, describe_oserror, fsync_dir, write_durably
 from readinglist.core.models import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "readinglist-library"
@@ -153,7 +155,7 @@ class Store:
         self.dir = self.folder.library
         self.writer = writer
         self._lock_timeout = lock_timeout
-        self._lock: FileLock | None = None
+        self._lock: FileLock | None = None  # (filelock is imported at the first write: readers never lock)
         self._lock_depth = 0  # > 0 while this process holds the writer lock (a transaction, a backup, a recovery)
         self._orphans_checked = False
         self.owner = owner  # who this process is, for another process that finds the library busy
@@ -318,6 +320,8 @@ class Store:
     def _acquire_lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         info_path = self.root / "lock.owner"
+        from filelock import FileLock, Timeout
+
         if self._lock is None:
             self._lock = FileLock(str(self.folder.lock), timeout=self._lock_timeout, mode=0o600)
         try:

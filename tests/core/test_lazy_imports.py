@@ -55,3 +55,37 @@ def test_reading_commands_load_nothing_heavy(library: Path, command: tuple[str, 
 def test_the_commands_that_need_them_still_load_them(library: Path) -> None:
     assert "feedparser" in loaded_by(library, "import", str(SAMPLE))
     assert "listparser" in loaded_by(library, "feeds", "export-opml", "-")
+
+
+def whole_library_loaded_by(data_dir: Path, *args: str) -> bool:
+    code = (
+        "import sys\n"
+        "from readinglist.cli.main import main\n"
+        f"code = main({['--data-dir', str(data_dir), *args]!r})\n"
+        "print('readinglist.core.library' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("list", "--limit", "20"),
+        ("list", "--unread", "--search", "retrieval"),
+        ("show", "web:3ec47fcf9732"),
+        ("star", "web:3ec47fcf9732"),
+        ("stats",),
+        ("backup",),
+    ],
+    ids=["list", "search", "show", "star", "stats", "backup"],
+)
+def test_commands_that_touch_a_few_papers_never_load_the_whole_library(library: Path, command: tuple[str, ...]) -> None:
+    # They read the catalog and the parts they touch (core.shelf), at any library size.
+    assert not whole_library_loaded_by(library, *command)
+
+
+def test_views_that_need_every_paper_still_open_the_whole_library(library: Path) -> None:
+    assert whole_library_loaded_by(library, "list", "--following")
