@@ -32,14 +32,14 @@ import orjson
 
 from readinglist.core.identity import key_candidates
 from readinglist.core.models import ListFilter, SortKey, is_muted, paper_date
-from readinglist.core.papers import state_part
+from readinglist.core.papers import split_shards, state_part
 from readinglist.core.search import fts_query
 from readinglist.core.text import shown, shown_title
 
 if TYPE_CHECKING:
     from readinglist.core.storage import Store
 
-CATALOG_FORMAT = "1"  # bump when the tables change: a catalog of another format is rebuilt
+CATALOG_FORMAT = "2"  # bump when the tables change: a catalog of another format is rebuilt
 DELTA = "paper-changes"
 SEQ_SPAN = 1 << 32  # a paper's place: its segment's number * SEQ_SPAN + its id in the segment
 PAPERS = "papers"
@@ -114,6 +114,8 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._fresh = False  # a first build under way in this process (its rows go in before the indexes)
+        self._split: frozenset[str] = frozenset()  # the state shards split, as the store being read has them
 
     # ---- the file ------------------------------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class Catalog:
             db.execute("INSERT INTO meta VALUES ('format', ?)", (CATALOG_FORMAT,))
         db.executescript(
             """
-            CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, file TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, file TEXT NOT NULL, generation INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS paper (
                 id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, part TEXT NOT NULL, seq INTEGER NOT NULL,
                 shard TEXT NOT NULL,
@@ -188,13 +190,23 @@ class Catalog:
     # ---- keeping up with the library -------------------------------------------------------------------------
 
     def indexed_files(self) -> dict[str, str]:
-        return dict(self._conn().execute("SELECT name, file FROM part").fetchall())
+        return {name: file for name, (file, _) in self._indexed().items()}
+
+    def _indexed(self) -> dict[str, tuple[str, int]]:
+        rows = self._conn().execute("SELECT name, file, generation FROM part")
+        return {name: (file, generation) for name, file, generation in rows}
 
     def behind(self, store: Store) -> list[str]:
-        """The parts whose file changed since the catalog read them (empty: the catalog is current)."""
+        """The parts whose file changed since the catalog read them (empty: the catalog is current). A part the
+        catalog holds from a newer generation than this process's store (another process moved on) is not
+        behind: this process leaves it as it is, never rolls it back to what it knows."""
         files = {p: f for p, f in store.files().items() if indexed_part(p)}
-        indexed = self.indexed_files()
-        return sorted(p for p in set(files) | set(indexed) if files.get(p) != indexed.get(p))
+        indexed = self._indexed()
+        return sorted(
+            p
+            for p in set(files) | set(indexed)
+            if files.get(p) != indexed.get(p, ("", 0))[0] and indexed.get(p, ("", -1))[1] <= store.generation
+        )
 
     def current(self, store: Store) -> bool:
         return not self.behind(store)
@@ -235,14 +247,16 @@ class Catalog:
         if fresh:
             for name in _INDEX_NAMES:
                 db.execute(f"DROP INDEX IF EXISTS {name}")
+        self._fresh = fresh
+        self._split = split_shards(store.parts())
         for done, (part, step) in enumerate(order):
             if fresh and part.startswith("state-"):
                 db.executescript(INDEXES)
-                fresh = False
+                fresh = self._fresh = False
             with _transaction(db):
                 step()
                 if part in files:
-                    db.execute("INSERT OR REPLACE INTO part VALUES (?, ?)", (part, files[part]))
+                    db.execute("INSERT OR REPLACE INTO part VALUES (?, ?, ?)", (part, files[part], store.generation))
                 else:
                     db.execute("DELETE FROM part WHERE name = ?", (part,))
             if progress is not None:
@@ -251,11 +265,8 @@ class Catalog:
                 return False
         if fresh:
             db.executescript(INDEXES)
+            self._fresh = False
         return not self.behind(store)
-
-    def _has_index(self, name: str) -> bool:
-        row = self._conn().execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,))
-        return row.fetchone() is not None
 
     def text_behind(self) -> int:
         """How many papers' text the full-text index does not hold as it is now."""
@@ -317,12 +328,11 @@ class Catalog:
         keep = {e[0]["key"] for e in entries}
         db = self._conn()
         gone = (
-            db.execute(
-                "SELECT id, key FROM paper INDEXED BY paper_seq WHERE seq >= ? AND seq < ?",
-                (number * SEQ_SPAN, (number + 1) * SEQ_SPAN),
+            []
+            if self._fresh  # (a first build: no row of this segment yet, and no index to find them by)
+            else db.execute(
+                "SELECT id, key FROM paper WHERE seq >= ? AND seq < ?", (number * SEQ_SPAN, (number + 1) * SEQ_SPAN)
             ).fetchall()
-            if self._has_index("paper_seq")
-            else []
         )
         self._delete([(pid, key) for pid, key in gone if key not in keep])
         self._put_papers(entries)
@@ -371,7 +381,6 @@ class Catalog:
             fields = (
                 part,
                 place,
-                state_part(key),
                 total,
                 paper_date(doc),
                 doc.get("first_seen") or "",
@@ -383,7 +392,7 @@ class Catalog:
             if old is None:
                 pid = next_id
                 next_id += 1
-                inserts.append((pid, key, *fields))
+                inserts.append((pid, key, state_part(key, self._split), *fields))
             else:
                 pid = old[0]
                 updates.append((*fields, pid))
@@ -393,12 +402,12 @@ class Catalog:
         db.executemany("DELETE FROM feed WHERE id = ?", [(pid,) for pid, _ in replaced])
         db.executemany("DELETE FROM alias WHERE key = ?", [(key,) for _, key in replaced])
         db.executemany(
-            "INSERT INTO paper (id, key, part, seq, shard, sum, date, first_seen, updated, title, sort_title, "
+            "INSERT INTO paper (id, key, shard, part, seq, sum, date, first_seen, updated, title, sort_title, "
             "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         db.executemany(
-            "UPDATE paper SET part=?, seq=?, shard=?, sum=?, date=?, first_seen=?, updated=?, title=?, "
+            "UPDATE paper SET part=?, seq=?, sum=?, date=?, first_seen=?, updated=?, title=?, "
             "sort_title=?, source=? WHERE id=?",
             updates,
         )
@@ -491,7 +500,7 @@ class Catalog:
         with _transaction(db):
             for part in parts:
                 if part in files:
-                    db.execute("INSERT OR REPLACE INTO part VALUES (?, ?)", (part, files[part]))
+                    db.execute("INSERT OR REPLACE INTO part VALUES (?, ?, ?)", (part, files[part], store.generation))
 
     def write(self) -> contextlib.AbstractContextManager[None]:
         return _transaction(self._conn())

@@ -908,10 +908,14 @@ class Store:
             tmp.mkdir(mode=0o700)
             pool.mkdir(exist_ok=True, mode=0o700)
             pooled = True
-            for part, filename in self._files.items():
-                kept = pool / filename
+            for filename in self._files.values():
+                source = self.dir / filename
+                # A pool entry is named by the library file it copies (inode and modification time with the
+                # name): a library begun again from generation 0 writes files of the same names, never these.
+                info = source.stat()
+                kept = pool / f"{info.st_ino}-{info.st_mtime_ns}-{filename}"
                 if pooled:
-                    pooled = self._pool_copy(self.dir / filename, kept, self._sizes.get(part))
+                    pooled = self._pool_copy(source, kept, info.st_size)
                 if pooled:
                     try:
                         os.link(kept, tmp / filename)
@@ -941,11 +945,11 @@ class Store:
         return BackupInfo(name, target, manifest["backup_created"], self.generation, self.bytes_on_disk())
 
     @staticmethod
-    def _pool_copy(source: Path, kept: Path, size: int | None) -> bool:
+    def _pool_copy(source: Path, kept: Path, size: int) -> bool:
         """Make sure the pool holds its own copy of one generation file (copied once in the file's life: a
-        generation file never changes, and its name is never reused). False when the pool cannot be used."""
+        generation file never changes once written). False when the pool cannot be used."""
         try:
-            if kept.stat().st_size == (size if size is not None else source.stat().st_size):
+            if kept.stat().st_size == size:
                 return True
         except FileNotFoundError:
             pass

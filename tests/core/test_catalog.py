@@ -257,3 +257,50 @@ def test_a_shard_that_grows_is_split_and_every_state_is_kept(data_dir: Path, mon
         assert lib.state(keys[1650]).note == "a quokka among the splits"
         assert lib.query(tag="split") == lib.query(keys=keys[1600:1700])
         assert_same(lib, data_dir)
+
+
+def test_a_new_version_after_a_split_and_a_restore_leaves_no_star_the_library_lost(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readinglist.core import papers as papers_module
+
+    monkeypatch.setattr(papers_module, "SPLIT_AT", 5)
+    rng = random.Random(10)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(400)], source="x")
+        keys = lib.keys()
+        lib.set_read(keys[:300], True)  # the shards split
+        backup = lib.store.backup(reason="before")
+        assert backup is not None
+        lib.set_starred([keys[350]], True)
+        assert_same(lib, data_dir)
+        lib.add_papers([paper(350, rng, v=5)], source="x")  # its row is rewritten: its shard must stay the split one
+        assert_same(lib, data_dir)
+        lib.restore(backup.name)  # the star goes
+        assert not lib.state(keys[350]).starred
+        assert_same(lib, data_dir)
+
+
+def test_a_process_behind_others_never_rolls_the_catalog_back(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    rng = random.Random(11)
+    window = Library.open(data_dir)
+    try:
+        window.add_papers([paper(i, rng) for i in range(100)], source="x")
+        window.query(search="graph")  # the catalog current at the window's generation
+        with Library.open(data_dir) as other:  # a command moves the library on meanwhile
+            other.add_papers([paper(i, rng) for i in range(100, 130)], source="x")
+            starred = other.keys()[-25]
+            other.set_starred([starred], True)
+            with Shelf.open(data_dir, writer=False) as shelf:
+                assert shelf.query(view=ListFilter.STARRED) == [starred]
+            window.text_budget = 0.0  # the window's search, a slice at a time, from its older view
+            window.query(search="graph")
+            with Shelf.open(data_dir, writer=False) as shelf:
+                assert shelf.query(view=ListFilter.STARRED) == [starred]
+                assert len(shelf) == 130
+            window.catch_up()
+            window.text_budget = None
+            assert_same(window, data_dir)
+    finally:
+        window.close()

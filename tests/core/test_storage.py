@@ -279,6 +279,24 @@ def test_pruned_backups_release_their_shared_copies(data_dir: Path) -> None:
         for i in range(BACKUPS_KEPT + 3):
             lib.set_starred([f"arxiv:2401.{i % 5:05d}"], i % 2 == 0)
             lib.store.backup(reason="manual")
-        held = {p.name for b in lib.store.list_backups() for p in _backup_files(b).values()}
-        pooled = {p.name for p in (lib.store.backups_dir / storage.POOL).iterdir()}
+        held = {p.stat().st_ino for b in lib.store.list_backups() for p in _backup_files(b).values()}
+        pooled = {p.stat().st_ino for p in (lib.store.backups_dir / storage.POOL).iterdir()}
         assert pooled == held  # nothing kept for a backup that is gone, nothing a kept backup needs is missing
+
+
+def test_a_library_begun_again_beside_its_old_backups_is_backed_up_as_it_is(data_dir: Path) -> None:
+    import filecmp
+    import shutil
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(20), source="x")
+        lib.set_starred(["arxiv:2401.00003"], True)
+        lib.store.backup(reason="manual")
+    shutil.rmtree(data_dir / "library")  # the backups stay; the new library's files get the same names again
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(20), source="y")
+        lib.set_starred(["arxiv:2401.00004"], True)
+        info = lib.store.backup(reason="manual")
+        assert info is not None
+        for part, path in _backup_files(info).items():
+            assert filecmp.cmp(path, lib.store.dir / lib.store.files()[part], shallow=False), part
