@@ -22,7 +22,6 @@ import contextlib
 import sqlite3
 import time
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,19 +92,6 @@ class Row:
     title: str  # as shown
     starred: bool
     read: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    papers: int
-    unread: int
-    read: int
-    starred: int
-    noted: int
-    tagged: int
-    updated: int
-    tags: dict[str, int]
-    feeds: dict[str, int]
 
 
 class Catalog:
@@ -310,10 +296,6 @@ class Catalog:
             if budget is not None and time.perf_counter() - started > budget and done + 1 < len(parts):
                 return False
         return self.text_behind() == 0
-
-    def text_stale_keys(self) -> list[str]:
-        """The papers the full-text index does not hold as they are now (a search must look at them itself)."""
-        return [r[0] for r in self._conn().execute("SELECT key FROM paper WHERE fsum != sum")]
 
     def _sync_segment(self, store: Store, part: str, delta: Mapping[str, Mapping[str, Any]]) -> None:
         """One segment's papers: each at its place in the segment (the order ties keep, as the library's), with
@@ -540,8 +522,9 @@ class Catalog:
     def search(self, text: str) -> set[str] | None:
         """Keys of the papers matching every word of `text` (words and word prefixes); None: no words."""
         query = fts_query(text)
-        if query is None:
-            return None
+        return None if query is None else self._matching(query)
+
+    def _matching(self, query: str) -> set[str]:
         rows = self._conn().execute(
             "SELECT paper.key FROM fts JOIN paper ON paper.id = fts.rowid WHERE fts MATCH ?", (query,)
         )
@@ -551,15 +534,9 @@ class Catalog:
         """Keys of the papers where every word of one of `phrases` (the last a prefix) is in one of `columns`:
         a superset of what a rule's words match, found without reading the papers."""
         alternatives = " OR ".join(
-            "(" + " AND ".join(f'"{w}"' for w in words[:-1]) + (" AND " if len(words) > 1 else "") + f'"{words[-1]}"*)'
-            for words in phrases
-            if words
+            "(" + " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*']) + ")" for words in phrases if words
         )
-        query = "{" + " ".join(columns) + "} : (" + alternatives + ")"
-        rows = self._conn().execute(
-            "SELECT paper.key FROM fts JOIN paper ON paper.id = fts.rowid WHERE fts MATCH ?", (query,)
-        )
-        return {r[0] for r in rows}
+        return self._matching("{" + " ".join(columns) + "} : (" + alternatives + ")")
 
     def supports(self, view: ListFilter, sort: SortKey) -> bool:
         return view in VIEW_SQL and sort in SORT_SQL
@@ -604,25 +581,24 @@ class Catalog:
             params["limit"] = max(0, limit)
         return [r[0] for r in self._conn().execute(sql, params)]
 
-    def counts(self) -> Counts:
+    def counts(self) -> dict[str, Any]:
+        """The counting fields of `LibraryStats`, by name."""
         db = self._conn()
         papers, read, starred, noted, tagged = db.execute(
             "SELECT count(*), total(read), total(starred), total(noted), total(tagged) FROM paper"
         ).fetchone()
         updated = db.execute(f"SELECT count(*) FROM paper p WHERE {VIEW_SQL[ListFilter.UPDATED]}").fetchone()[0]
-        tags = Counter(dict(db.execute("SELECT tag, count(*) FROM tag GROUP BY tag").fetchall()))
-        feeds = Counter(dict(db.execute("SELECT feed, count(*) FROM feed GROUP BY feed").fetchall()))
-        return Counts(
-            papers=papers,
-            unread=papers - int(read),
-            read=int(read),
-            starred=int(starred),
-            noted=int(noted),
-            tagged=int(tagged),
-            updated=updated,
-            tags=dict(tags),
-            feeds=dict(feeds),
-        )
+        return {
+            "papers": papers,
+            "unread": papers - int(read),
+            "read": int(read),
+            "starred": int(starred),
+            "noted": int(noted),
+            "tagged": int(tagged),
+            "updated": updated,
+            "tags": dict(db.execute("SELECT tag, count(*) FROM tag GROUP BY tag").fetchall()),
+            "feeds": dict(db.execute("SELECT feed, count(*) FROM feed GROUP BY feed").fetchall()),
+        }
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -52,8 +52,8 @@ from readinglist.core.models import (
 )
 from readinglist.core.papers import (
     UnknownPaperError,
-    _consistent,
     _unmuted,
+    consistent_states,
     flag,
     join_states,
     merge_copy,
@@ -142,6 +142,7 @@ class Library:
         # the full-text index); None: all of it (a command), and `not_searchable` papers were left out.
         self.text_budget: float | None = None
         self.not_searchable = 0
+        self._search_current_at = -1  # the store generation the catalog was last found current at
         self._ranking_dir = ranking_dir
         self._docs: dict[str, Doc] = {}
         self._where: dict[str, tuple[str, str]] = {}
@@ -450,8 +451,8 @@ class Library:
     def sync_search_index(self, *, budget: float | None = None) -> bool:
         """Bring the catalog, then its full-text index, up to the library (the parts that changed); with
         `budget`, about that many seconds of it at most. True when both are current."""
-        if self._search is None:
-            return True
+        if self._search is None or self._search_current_at == self.store.generation:
+            return True  # (every keystroke's search asks: once current, nothing to compare until a commit)
         started = time.perf_counter()
         if not self._search.catch_up(self.store, budget=budget):
             self.not_searchable = len(self._docs) - len(self._search) + self._search.text_behind()
@@ -459,6 +460,8 @@ class Library:
         left = None if budget is None else max(0.0, budget - (time.perf_counter() - started))
         done = self._search.catch_up_text(self.store, budget=left)
         self.not_searchable = 0 if done else self._search.text_behind()
+        if done:
+            self._search_current_at = self.store.generation
         return done
 
     @property
@@ -813,7 +816,7 @@ class Library:
         if mute_rules is None:
             mute_rules = {r.id for r in self.rules() if r.enabled and r.action is Action.MUTE}
         now = utc_now()
-        new_states = [_consistent(s, mute_rules, now) for s in new_states]
+        new_states = consistent_states(new_states, mute_rules, now)
         before = tuple(self.state(s.key) for s in new_states)
         updates: dict[str, dict[str, Doc]] = {}
         inserts: dict[str, list[Doc]] = {}

@@ -174,17 +174,8 @@ class Shelf:
         return cast(list[PaperKey], keys)
 
     def stats(self) -> LibraryStats:
-        counts = self.catalog.counts()
         return LibraryStats(
-            papers=counts.papers,
-            unread=counts.unread,
-            read=counts.read,
-            starred=counts.starred,
-            noted=counts.noted,
-            tagged=counts.tagged,
-            updated=counts.updated,
-            tags=counts.tags,
-            feeds=counts.feeds,
+            **self.catalog.counts(),
             data_dir=str(self.store.root),
             bytes_on_disk=self.store.bytes_on_disk(),
             generation=self.store.generation,
