@@ -59,7 +59,7 @@ from readinglist.ui.library_jobs import FOR_YOU, PaperRow, RowState, Selection, 
 from readinglist.ui.links import open_in_browser
 from readinglist.ui.notify import Notifier
 from readinglist.ui.paper_list import PaperListView
-from readinglist.ui.paper_model import COL_TITLE, PaperTableModel
+from readinglist.ui.paper_model import COL_DATE, COL_TITLE, PaperTableModel
 from readinglist.ui.paper_view import PaperPane
 from readinglist.ui.preferences import PreferencesDialog
 from readinglist.ui.refresh_controller import RefreshController, RefreshDone, RefreshStatus
@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         self._selection = Selection.from_text(self.settings.selection())
         self._shown_selection: Selection | None = None
         self._restore_key: str | None = self.settings.current_key() or None
+        self._view_complete = True  # False while the list holds only the first screen, before the library opened
         self._not_opening: str | None = None  # the paper being shown again on start: not marked read by that
         self._view_serial = 0
         self._search_wanted = ""
@@ -200,6 +201,15 @@ class MainWindow(QMainWindow):
         self.worker.opened.connect(self._library_opened)
         self.worker.open_failed.connect(self._library_failed)
         self.worker.job_failed.connect(self._job_failed)
+        if self.model.sort_column == COL_DATE and self.model.sort_order == Qt.SortOrder.DescendingOrder:
+            # The first screen from the catalog while the library opens (half a minute at 1,000,000 papers): the
+            # list is there at once, and a star or a mark made meanwhile is written once the library is open.
+            data_dir, selection, serial = app.data_dir, self._selection, self._view_serial
+            self.worker.submit_unopened(
+                lambda: jobs.first_screen(data_dir, selection),
+                lambda view: self._first_screen(serial, view),
+                label="show the first papers",
+            )
         self.worker.start()
 
     # ---- building ------------------------------------------------------------------------------------------
@@ -507,12 +517,27 @@ class MainWindow(QMainWindow):
         self._read_timer.stop()
 
     @property
+    def view_complete(self) -> bool:
+        """False while the list holds only the first screen of the view, read before the library opened."""
+        return self._view_complete
+
+    @property
     def mark_read_mode(self) -> MarkReadMode:
         return self._mark_read
 
     # ---- the library thread's answers ----------------------------------------------------------------------
 
+    def _first_screen(self, serial: int, view: ViewRows | None) -> None:
+        if view is None or self._closed or serial != self._view_serial:
+            return
+        self._select_in_sidebar(view.selection)
+        self.view_title.setText(self._label(view.selection))
+        self._view_rows_loaded(serial, view)
+        self.statusBar().showMessage(f"Opening the library: {view.library_size:,} papers…")
+
     def _library_opened(self, papers: int) -> None:
+        if self.statusBar().currentMessage().startswith("Opening the library"):
+            self.statusBar().clearMessage()
         self._load_view(self._selection)
         self._follow_timer.start()
 
@@ -628,6 +653,7 @@ class MainWindow(QMainWindow):
         first = self.stack.currentIndex() != PAGE_MAIN
         self.stack.setCurrentIndex(PAGE_MAIN)
         same = view.selection == self._shown_selection
+        self._view_complete = view.complete
         # Changes still on their way to the disk are newer than this answer: keep showing them.
         states = dict(view.states)
         for key in self.writes.pending:
@@ -670,7 +696,8 @@ class MainWindow(QMainWindow):
                 self.list.select_row(first_unread)
         if self._restore_key is not None:
             row = self.model.row_of(self._restore_key)
-            self._restore_key = None
+            if row is not None or view.complete:  # (the first screen may not hold it: the whole view will)
+                self._restore_key = None
             if row is not None:
                 # Coming back to the paper left open is not opening it: one kept unread (M) stays unread.
                 self._not_opening = self.model.key_at(row)
@@ -697,7 +724,9 @@ class MainWindow(QMainWindow):
     def _update_view_header(self) -> None:
         shown, total = self.model.rowCount(), self.model.view_size
         noun = "paper" if total == 1 else "papers"
-        if self.model.searching:
+        if not self._view_complete:
+            self.view_count.setText(f"newest {shown:,} while the library opens")
+        elif self.model.searching:
             self.view_count.setText(f"{shown:,} of {total:,} {noun} match")
             self.list.empty_text = f"No paper in {self._label(self._selection)} matches “{self._search_applied}”."
         elif self._selection.kind == "feed":

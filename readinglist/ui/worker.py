@@ -79,6 +79,12 @@ class LibraryWorker(QObject):
             return
         self._submit_raw(label or getattr(job, "__name__", "job"), lambda: job(self._require()), done, failed)
 
+    def submit_unopened(self, call: Callable[[], T], done: Callable[[T], None], *, label: str) -> None:
+        """Run `call`, which needs no library, on the library thread in turn with the jobs: asked before `start`,
+        it runs before the library opens (the window's first screen, read from the catalog meanwhile)."""
+        if not self._closed:
+            self._submit_raw(label, call, done, None)
+
     def close(self) -> None:
         """Finish every job already submitted (a note being saved, a star), close the library, stop the thread.
 

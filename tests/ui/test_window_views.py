@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from uitools import WindowFactory, read_library, reopen, wait_idle
+from uitools import WindowFactory, load_sample, read_library, reopen, wait_idle
 
 from readinglist.core.search import query_words
 from readinglist.ui.library_jobs import Selection
@@ -331,3 +331,78 @@ def test_after_a_large_import_elsewhere_the_window_opens_at_once_and_indexes_sea
     assert any(m.startswith("Indexing for search:") for m in messages), messages
     type_search(qtbot, window, "quokka")
     assert window.model.rowCount() == 1
+
+
+def test_the_first_screen_comes_from_the_catalog_while_the_library_opens_and_a_star_made_meanwhile_is_kept(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from readinglist.app import App
+    from readinglist.core.models import IncomingPaper, ListFilter
+    from readinglist.core.shelf import Shelf
+    from readinglist.ui.library_jobs import FIRST_SCREEN
+
+    papers = 500
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(
+            [
+                IncomingPaper(
+                    title=f"Paper number {i}",
+                    abstract=f"What paper {i} found.",
+                    arxiv_id=f"2405.{i:05d}",
+                    arxiv_version=1,
+                    published=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+                )
+                for i in range(papers)
+            ],
+            source="arXiv",
+        )
+        newest = lib.query(view=ListFilter.UNREAD)[:FIRST_SCREEN]
+    with Shelf.open(data_dir, writer=False) as shelf:
+        shelf.query(limit=1)  # any command brings the catalog up to the library, as `list` does
+    # The library takes its time to open (half a minute at 1,000,000 papers): here, until the test says so.
+    may_open = threading.Event()
+    real_open = App.open_library
+
+    def slow_open(self: App, *, writer: bool = True) -> object:
+        may_open.wait(30)
+        return real_open(self, writer=writer)
+
+    monkeypatch.setattr(App, "open_library", slow_open)
+    window = open_window(data_dir, wait=False)
+    qtbot.waitUntil(lambda: window.model.rowCount() == FIRST_SCREEN, timeout=5000)
+    assert window.stack.currentIndex() == PAGE_MAIN
+    assert [window.model.key_at(r) for r in range(FIRST_SCREEN)] == newest  # the Inbox's newest, in its order
+    assert window.view_title.text() == "Inbox"
+    assert window.view_count.text() == f"newest {FIRST_SCREEN} while the library opens"
+    assert window.statusBar().currentMessage() == f"Opening the library: {papers} papers…"
+    # Reading and starring work meanwhile: the star shows at once and is written once the library is open.
+    window.list.select_row(0)
+    assert window.pane.key == newest[0] and "What paper" in window.pane.details.toPlainText()
+    qtbot.keyClick(window.list, Qt.Key.Key_S)
+    assert window.model.state(newest[0]).starred
+    may_open.set()
+    qtbot.waitUntil(lambda: window.model.rowCount() == papers, timeout=10000)
+    wait_idle(qtbot, window)
+    assert window.view_count.text() == f"{papers} papers"
+    assert window.pane.key == newest[0] and window.model.state(newest[0]).starred  # the place is kept
+    assert window.statusBar().currentMessage() == ""
+    with read_library(data_dir) as lib:
+        assert lib.state(newest[0]).starred
+
+
+def test_without_a_current_catalog_the_window_waits_for_the_library_as_before(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    import shutil
+
+    from readinglist.ui import library_jobs
+
+    load_sample(data_dir)
+    shutil.rmtree(data_dir / "index", ignore_errors=True)  # no catalog: nothing to show before the library
+    assert library_jobs.first_screen(data_dir, library_jobs.INBOX) is None
+    window = open_window(data_dir)
+    assert window.model.rowCount() == 60 and window.view_count.text() == "60 papers"
+    # A view the catalog cannot answer alone (ranked by the user's taste) never has a first screen either.
+    assert library_jobs.first_screen(data_dir, library_jobs.FOR_YOU) is None
