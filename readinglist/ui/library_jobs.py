@@ -383,7 +383,7 @@ def first_screen(data_dir: Path, selection: Selection, *, limit: int = FIRST_SCR
             return None  # the welcome view, or the sample to load: the library's to decide
         keys = shelf.query(view=view, sort=sort, limit=limit, **args)
         rows = [row_from_doc(shelf.doc(k)) for k in keys]
-        states = {k: row_state_from_doc(st) for k in keys if (st := shelf.state_doc(k))}
+        states: dict[str, RowState] = {k: row_state_from_doc(st) for k in keys if (st := shelf.state_doc(k))}
         names = shelf.feed_names()
     except (OSError, sqlite3.Error, ReadingListError):
         return None
