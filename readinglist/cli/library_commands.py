@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from readinglist.app import App
-from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import FeedError, PaperNotFoundError
 from readinglist.core.models import ListFilter, PaperKey, SortKey, paper_date
 from readinglist.core.papers import UnknownPaperError
 from readinglist.core.text import shown_title
 
 if TYPE_CHECKING:
+    from readinglist.app import App
     from readinglist.core.library import Library
     from readinglist.core.shelf import Shelf
 
@@ -380,6 +378,8 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
         fields.append((name.replace("_", " ").capitalize(), str(value)))
     lines += [f"{name + ':':<12} {value}" for name, value in fields if value]
     if data["abstract"]:
+        import textwrap
+
         for paragraph in data["abstract"].split("\n\n"):
             lines += ["", *textwrap.wrap(paragraph, 100, break_on_hyphens=False)]
     if data["note"]:
@@ -485,6 +485,7 @@ def cmd_backup(args: argparse.Namespace, app: App) -> int:
 
 def cmd_restore(args: argparse.Namespace, app: App) -> int:
     from readinglist.core.catalog import Catalog
+    from readinglist.core.datadir import DataFolder
     from readinglist.core.library import Library
     from readinglist.core.storage import Store
 

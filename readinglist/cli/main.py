@@ -3,35 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from readinglist import __version__
-from readinglist.app import App, resolve_data_dir
-from readinglist.cli import (
-    desktop_commands,
-    digest_commands,
-    export_commands,
-    feeds_commands,
-    library_commands,
-    rules_commands,
-)
 from readinglist.cli.terminal import SafeStream
-from readinglist.core.errors import ReadingListError
 
-Handler = Callable[[argparse.Namespace, App], int]
+if TYPE_CHECKING:
+    from readinglist.app import App
 
-# Each module adds its subcommands with `register(subparsers)`, setting `handler` on each.
-COMMAND_MODULES: list[Any] = [
-    library_commands,
-    feeds_commands,
-    export_commands,
-    rules_commands,
-    digest_commands,
-    desktop_commands,
-]
+Handler = Callable[[argparse.Namespace, "App"], int]
+
+# Each module adds its subcommands with `register(subparsers)`, setting `handler` on each; here, the commands each
+# one registers, in the order `--help` lists them. A command imports and builds its own module's parser alone
+# (`list` loads neither the feed registry nor the exporters, and builds one subparser); `--help`, a usage error
+# and an unknown command build them all. A test holds this table to what the modules register.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "library_commands": (
+        "import", "list", "similar", "show", "star", "unstar", "read", "unread", "dismiss", "later", "unlater",
+        "undismiss", "tag", "untag", "note", "stats", "backup", "restore",
+    ),
+    "feeds_commands": ("feeds", "refresh"),
+    "export_commands": ("export", "cite"),
+    "rules_commands": ("rules", "follow", "unfollow", "same", "merge", "author"),
+    "digest_commands": ("digest", "schedule"),
+    "desktop_commands": ("desktop",),
+}  # fmt: skip
+MODULE_OF = {command: module for module, commands in COMMAND_MODULES.items() for command in commands}
+
+
+def command_module(name: str) -> Any:
+    return importlib.import_module(f"readinglist.cli.{name}")
 
 
 _SECRET_OPTION = re.compile(r"(--?[\w-]*(?:pass|token|secret)[\w-]*)(?:=\S+|\s+(?!-)\S+)", re.IGNORECASE)
@@ -45,7 +50,31 @@ class Parser(argparse.ArgumentParser):
         super().error(_SECRET_OPTION.sub(r"\1 …", message))
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _OneCommand:
+    """The subparsers as a module's `register` sees them when one command runs: that command's parser is built,
+    every other `add_parser` call gets `_Nowhere`."""
+
+    def __init__(self, sub: Any, command: str) -> None:
+        self._sub = sub
+        self._command = command
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        return self._sub.add_parser(name, **kwargs) if name == self._command else _Nowhere()
+
+
+class _Nowhere:
+    """A parser that is not built: every call on it, and on what it returns, does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self
+
+
+def build_parser(command: str | None = None, *, commands: bool = True) -> argparse.ArgumentParser:
+    """The whole parser; with a known `command`, only that command's subparser (what running it parses);
+    `commands=False`: the global options alone (no command given: the window)."""
     parser = Parser(
         prog="readinglist",
         description="A personal reading list for research papers. With no command, opens the window.",
@@ -69,8 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long to wait for another readinglist process that is writing (default: 5)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(sub)
+    if command in MODULE_OF:
+        command_module(MODULE_OF[command]).register(_OneCommand(sub, command))
+    elif commands:
+        for module in COMMAND_MODULES:
+            command_module(module).register(sub)
     return parser
 
 
@@ -79,9 +111,10 @@ GLOBAL_WITH_VALUE = ("--data-dir", "--wait")
 GLOBAL_FLAGS = ("--sample",)
 
 
-def _globals_first(argv: list[str]) -> list[str]:
+def _globals_first(argv: list[str]) -> tuple[list[str], list[str]]:
     """`readinglist list --data-dir X` as `readinglist --data-dir X list`: the options of every command may come
-    after the command too (argparse only takes them before it). Nothing after `--` moves."""
+    after the command too (argparse only takes them before it). Nothing after `--` moves. The global options, and
+    the rest."""
     front: list[str] = []
     rest: list[str] = []
     i = 0
@@ -101,7 +134,7 @@ def _globals_first(argv: list[str]) -> list[str]:
         else:
             rest.append(arg)
         i += 1
-    return front + rest
+    return front, rest
 
 
 def _paper_of_link(link: str) -> str | None:
@@ -124,21 +157,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     # The desktop opens a readinglist://paper/KEY link (a digest's "Open in Reading List") as an argument.
     links = [a for a in argv if a.startswith(f"{APP_SCHEME}:")]
     paper = _paper_of_link(links[0]) if links else None
-    args = parser.parse_args(_globals_first([a for a in argv if a not in links]))
+    front, rest = _globals_first([a for a in argv if a not in links])
+    # The command is the first word after the global options; anything else (--help, --version, a word that is no
+    # command) is parsed by the whole parser, which says it as before.
+    parser = build_parser(rest[0] if rest else None, commands=bool(rest))
+    args = parser.parse_args(front + rest)
     args.paper = paper
+    from readinglist.app import App, resolve_data_dir
+    from readinglist.core.errors import ReadingListError
+
     owner = f"readinglist {args.command}" if args.command else "the Reading List window"
     app = App(data_dir=resolve_data_dir(args.data_dir, sample=args.sample), lock_timeout=args.wait, owner=owner)
     try:
         if args.command is None:
             # The window loads the sample itself, on its library thread, after checking for a running window.
-            return library_commands.open_window(args, app)
+            from readinglist.cli.library_commands import open_window
+
+            return open_window(args, app)
         if args.sample and args.command != "restore":  # restore must work on a library that does not open
-            library_commands.ensure_sample(app)
+            from readinglist.cli.library_commands import ensure_sample
+
+            ensure_sample(app)
         handler: Handler = args.handler
         return handler(args, app)
     except ReadingListError as exc:  # every failure worded for the user: one line, exit status 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -177,6 +176,8 @@ def make_key(*, arxiv_id: str | None, doi: str | None, url: str | None, guid: st
         return PaperKey(f"arxiv:{arxiv_id}")
     if doi:
         return PaperKey(f"doi:{doi}")
+    import hashlib  # (here: loading it costs the commands that make no key, `list` among them)
+
     basis = normalize_url(url) or normalize_url(guid) or (guid or "").strip() or normalize_title(title)
     return PaperKey("web:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:12])
 

@@ -30,12 +30,12 @@ from readinglist.core.papers import (
     state_to_doc,
     today_cutoff,
 )
-from readinglist.core.rules import PART as RULES_PART
-from readinglist.core.rules import Action, Rule, rules_from_part
-from readinglist.core.storage import BackupInfo, Store
+from readinglist.core.storage import Store
 
 if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
+    from readinglist.core.rules import Rule
+    from readinglist.core.storage import BackupInfo
 
 
 class Shelf:
@@ -94,7 +94,9 @@ class Shelf:
         return self.feeds.feed_names()
 
     def rules(self) -> list[Rule]:
-        return rules_from_part(self.store.loaded_part(RULES_PART))
+        from readinglist.core.rules import PART, rules_from_part  # (a list or a show of an unmuted paper needs none)
+
+        return rules_from_part(self.store.loaded_part(PART))
 
     def backup(self, *, reason: str) -> BackupInfo | None:
         return self.store.backup(reason=reason)
@@ -214,6 +216,8 @@ class Shelf:
         if not self._backup_checked:
             self._backup_checked = True
             self.store.backup_daily()
+        from readinglist.core.rules import Action
+
         mute_rules = {r.id for r in self.rules() if r.enabled and r.action is Action.MUTE}
         states = consistent_states(states, mute_rules, now)
         before = tuple(self.state(s.key) for s in states)

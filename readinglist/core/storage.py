@@ -25,7 +25,6 @@ import contextlib
 import gc
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,8 +38,9 @@ from tinydb.storages import Storage
 
 from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import StoreError
-from readinglist.core.files import copy_durably, describe_oserror, fsync_dir, write_durably
 from readinglist.core.models import SCHEMA_VERSION
+
+# shutil and core.files (secrets, hashlib) are imported by the writes and backups that use them: a reader loads neither.
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -219,6 +219,8 @@ class Store:
         damaged file held goes back to the backup. The library folder is copied to corrupt/ first, so nothing is
         lost even from a part that is left out. Returns what was not kept as it was, one line each.
         """
+        import shutil
+
         self._hold_lock()
         manifest: dict[str, Any] | None
         try:
@@ -309,6 +311,8 @@ class Store:
             self._migrate()
 
     def _move_library_aside(self) -> None:
+        from readinglist.core.files import fsync_dir
+
         if not self.dir.is_dir() or not any(self.dir.iterdir()):
             return
         target = self.folder.corrupt / (_timestamp() + "-library")
@@ -556,6 +560,8 @@ class Store:
         return hits[-1] if hits else None
 
     def _corrupt(self, path: Path, reason: str, *, move: bool = True) -> CorruptLibraryError:
+        from readinglist.core.files import fsync_dir
+
         moved_to: Path | None = None
         if move and self.writer and path.exists():
             target_dir = self.folder.corrupt / _timestamp()
@@ -750,6 +756,8 @@ class Store:
                 self.commit()
 
     def commit(self) -> None:
+        from readinglist.core.files import describe_oserror, fsync_dir, write_durably
+
         if not self._dirty and not self._schema_dirty and not self._dropped:
             return
         dirty, self._dirty = self._dirty, {}
@@ -897,6 +905,10 @@ class Store:
         return self._backup(reason)
 
     def _backup(self, reason: str) -> BackupInfo | None:
+        import shutil
+
+        from readinglist.core.files import copy_durably, describe_oserror, fsync_dir, write_durably
+
         if not self._files:
             return None
         self.backups_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -948,6 +960,8 @@ class Store:
     def _pool_copy(source: Path, kept: Path, size: int) -> bool:
         """Make sure the pool holds its own copy of one generation file (copied once in the file's life: a
         generation file never changes once written). False when the pool cannot be used."""
+        from readinglist.core.files import copy_durably
+
         try:
             if kept.stat().st_size == size:
                 return True

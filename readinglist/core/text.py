@@ -12,12 +12,10 @@ Two decisions live here and nowhere else:
 from __future__ import annotations
 
 import functools
-import html
 import re
 import unicodedata
 import zlib
 from collections.abc import Mapping, Sequence
-from html.parser import HTMLParser
 from typing import Any
 
 # Bump when the rendering of TeX changes: stored renderings of an older version are ignored and redone.
@@ -37,47 +35,54 @@ _HTML_ELEMENTS = (
 )
 
 
-class _TextExtractor(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
-    _SKIP = frozenset({"script", "style", "head", "title", "iframe", "object", "embed", "noscript", "template"})
-    # Elements of HTML as feeds use it. A tag outside this set in an HTML abstract ("<think>", "<mask>") is the
-    # author's text that a feed failed to escape, so it is kept as text rather than deleted.
-    _HTML = frozenset(_HTML_ELEMENTS.split())
+@functools.cache
+def _text_extractor() -> type[Any]:
+    """`_TextExtractor`, made at first use: html.parser is loaded by what reads HTML (an import), not by `list`."""
+    from html.parser import HTMLParser
 
-    def __init__(self, keep_unknown: bool) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-        self._keep_unknown = keep_unknown
+    class _TextExtractor(HTMLParser):
+        _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
+        _SKIP = frozenset({"script", "style", "head", "title", "iframe", "object", "embed", "noscript", "template"})
+        # Elements of HTML as feeds use it. A tag outside this set in an HTML abstract ("<think>", "<mask>") is the
+        # author's text that a feed failed to escape, so it is kept as text rather than deleted.
+        _HTML = frozenset(_HTML_ELEMENTS.split())
 
-    def _unknown(self, tag: str) -> bool:
-        return self._keep_unknown and tag not in self._HTML
+        def __init__(self, keep_unknown: bool) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self._skip = 0
+            self._keep_unknown = keep_unknown
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._unknown(tag):
-            self.handle_data(self.get_starttag_text() or "")
-        elif tag in self._SKIP:
-            self._skip += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
+        def _unknown(self, tag: str) -> bool:
+            return self._keep_unknown and tag not in self._HTML
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._unknown(tag):
-            self.handle_data(self.get_starttag_text() or "")
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if self._unknown(tag):
+                self.handle_data(self.get_starttag_text() or "")
+            elif tag in self._SKIP:
+                self._skip += 1
+            elif tag in self._BLOCK:
+                self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if self._unknown(tag):
-            self.handle_data(f"</{tag}>")
-        elif tag in self._SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
+        def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if self._unknown(tag):
+                self.handle_data(self.get_starttag_text() or "")
+            elif tag in self._BLOCK:
+                self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        def handle_endtag(self, tag: str) -> None:
+            if self._unknown(tag):
+                self.handle_data(f"</{tag}>")
+            elif tag in self._SKIP:
+                self._skip = max(0, self._skip - 1)
+            elif tag in self._BLOCK:
+                self.parts.append("\n")
+
+        def handle_data(self, data: str) -> None:
+            if not self._skip:
+                self.parts.append(data)
+
+    return _TextExtractor
 
 
 # A run of spaces other than one plain space (which would be replaced by itself): the same result as replacing
@@ -122,7 +127,9 @@ def html_to_text(markup: str | None, *, keep_unknown_tags: bool = True) -> str:
     if not markup:
         return ""
     if "<" in markup or "&" in markup:
-        parser = _TextExtractor(keep_unknown_tags)
+        import html
+
+        parser = _text_extractor()(keep_unknown_tags)
         try:
             parser.feed(markup)
             parser.close()

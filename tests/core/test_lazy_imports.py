@@ -89,3 +89,76 @@ def test_commands_that_touch_a_few_papers_never_load_the_whole_library(library: 
 
 def test_views_that_need_every_paper_still_open_the_whole_library(library: Path) -> None:
     assert whole_library_loaded_by(library, "list", "--following")
+
+
+# What a command that reads or marks a few papers never loads: the other commands' modules and what only they use
+# (subscriptions, exports, rules, HTML parsing, the file-writing helpers and their randomness, a backup's copies).
+NOT_FOR_A_FEW_PAPERS = (
+    "readinglist.cli.feeds_commands",
+    "readinglist.cli.export_commands",
+    "readinglist.cli.rules_commands",
+    "readinglist.cli.digest_commands",
+    "readinglist.cli.desktop_commands",
+    "readinglist.core.export",
+    "readinglist.core.importer",
+    "readinglist.core.refresh",
+    "html.parser",
+)
+NOT_FOR_A_LIST = (*NOT_FOR_A_FEW_PAPERS, "readinglist.core.feeds", "readinglist.core.rules", "readinglist.core.files",
+                  "secrets", "hashlib", "textwrap")  # fmt: skip
+
+
+def modules_loaded_by(data_dir: Path, names: tuple[str, ...], *args: str) -> list[str]:
+    code = (
+        "import sys\n"
+        "from readinglist.cli.main import main\n"
+        f"code = main({['--data-dir', str(data_dir), *args]!r})\n"
+        f"print(sorted(m for m in {names!r} if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return eval(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("command", "names"),
+    [
+        (("list", "--limit", "20"), NOT_FOR_A_LIST),
+        (("show", "web:3ec47fcf9732"), NOT_FOR_A_FEW_PAPERS),
+        (("star", "web:3ec47fcf9732"), NOT_FOR_A_FEW_PAPERS),
+    ],
+    ids=["list", "show", "star"],
+)
+def test_a_command_loads_its_own_module_alone(library: Path, command: tuple[str, ...], names: tuple[str, ...]) -> None:
+    assert modules_loaded_by(library, names, *command) == []
+
+
+def test_the_command_table_names_what_each_module_registers() -> None:
+    # main.COMMAND_MODULES says which module to import for a command; the whole parser says what each registers.
+    import argparse
+
+    from readinglist.cli.main import COMMAND_MODULES, build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    registered: dict[str, list[str]] = {}
+    for name, parser in sub.choices.items():
+        handlers = [parser.get_default("handler")]
+        if handlers == [None]:  # a command with actions (feeds add, rules list): its actions' handlers
+            actions = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            handlers = [p.get_default("handler") for p in actions.choices.values()]
+        (module,) = {h.__module__.rsplit(".", 1)[1] for h in handlers}
+        registered.setdefault(module, []).append(name)
+    assert {m: tuple(names) for m, names in registered.items()} == COMMAND_MODULES
+
+
+def test_every_command_parses_as_with_the_whole_parser() -> None:
+    # Building one command's parser gives what the whole parser gives for it.
+    from readinglist.cli.main import MODULE_OF, build_parser
+
+    whole = build_parser()
+    for argv in (["list", "--limit", "3", "--unread"], ["star", "a", "b"], ["feeds", "list", "--json"],
+                 ["rules", "test", "--title", "x"], ["export", "--format", "bibtex"], ["digest", "setup", "--show"],
+                 ["schedule", "status"], ["desktop", "remove"], ["show", "k", "--json"]):  # fmt: skip
+        assert argv[0] in MODULE_OF
+        assert vars(build_parser(argv[0]).parse_args(argv)) == vars(whole.parse_args(argv))
