@@ -141,6 +141,11 @@ class Library:
         # Seconds of catalog catch-up a search may spend (the window, which must not wait for a first build of
         # the full-text index); None: all of it (a command), and `not_searchable` papers were left out.
         self.text_budget: float | None = None
+        # Seconds the catalog may spend catching up for `query` to answer a view from it (the window: a view of
+        # 1,000,000 papers in milliseconds, not a walk of every paper); None: `query` walks the papers (commands,
+        # and the tests that hold the catalog's answers to the walk's).
+        self.views_budget: float | None = None
+        self._rows_current_at = -1  # the store generation the catalog's rows were last found current at
         self.not_searchable = 0
         self._search_current_at = -1  # the store generation the catalog was last found current at
         self._ranking_dir = ranking_dir
@@ -485,6 +490,10 @@ class Library:
         """Keys of the papers in a view, filtered and sorted; newest first by default for dates. `author`: papers
         by that person (core.people: "B. Sagot" is Benoît Sagot); `muted`: instead of the view's papers, those a
         mute rule keeps out of it."""
+        if keys is None and author is None and not muted and not search:
+            from_catalog = self._query_catalog(view, tag, feed, sort, descending, limit)
+            if from_catalog is not None:
+                return from_catalog
         candidates: Iterable[str] = self._docs.keys() if keys is None else keys
         if author is not None:
             candidates = self.by_author(author, keys=candidates)
@@ -535,6 +544,35 @@ class Library:
         if limit is not None:
             out = out[:limit]
         return cast(list[PaperKey], out)
+
+    def _query_catalog(
+        self,
+        view: ListFilter,
+        tag: str | None,
+        feed: str | None,
+        sort: SortKey,
+        descending: bool | None,
+        limit: int | None,
+    ) -> list[PaperKey] | None:
+        """`query` from the catalog, when `views_budget` is set, the catalog answers the view alone and it is
+        brought up to this library's commits within the budget; None: walk the papers."""
+        catalog = self._search
+        if catalog is None or self.views_budget is None or self.store._depth or not catalog.supports(view, sort):
+            return None  # (inside a transaction the papers in memory are ahead of any commit)
+        try:
+            if self._rows_current_at != self.store.generation:
+                if not catalog.catch_up(self.store, budget=self.views_budget):
+                    return None
+                self._rows_current_at = self.store.generation
+            found = catalog.query(
+                view=view, tag=tag, feed=feed, sort=sort, descending=descending, limit=limit, today=today_cutoff()
+            )
+        except sqlite3.Error:
+            return None  # a cache: if SQLite cannot serve it, the walk can
+        # Another process may have brought the catalog past this library's generation (it never rolls back): a
+        # paper this library does not hold yet is left out until it catches up, as its walk would.
+        docs = self._docs
+        return cast(list[PaperKey], [k for k in found if k in docs])
 
     def trending(self, key: str, *, now: datetime | None = None) -> float:
         """The paper's community signal, fading with age (`core.taste.trending_score`)."""

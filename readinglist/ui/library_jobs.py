@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from readinglist.app import App
 from readinglist.core.duplicates import SamePaper
 from readinglist.core.errors import ReadingListError
 from readinglist.core.library import Library
@@ -340,6 +341,15 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
         same=same,
         muted_by=muted_by,
     )
+
+
+def open_library(app: App) -> Library:
+    """The window's library: it answers views from the catalog (`Library.views_budget`), and a view never waits
+    for a first build of it: a view spends at most a slice bringing it up (else the walk answers), and
+    `prepare_search` builds the rest a slice at a time."""
+    lib = app.open_library()
+    lib.views_budget = SEARCH_SLICE
+    return lib
 
 
 FIRST_SCREEN = 200  # rows of the first screen read before the library opens: more than any window shows at once

@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.app = app
         self._load_sample_if_empty = load_sample
         self.settings = WindowSettings(app.data_dir)
-        self.worker = LibraryWorker(app.open_library, self)
+        self.worker = LibraryWorker(lambda: jobs.open_library(app), self)
         self._tracker = SidebarTracker()  # lives on the library thread: only jobs call it
         self._selection = Selection.from_text(self.settings.selection())
         self._shown_selection: Selection | None = None
