@@ -321,16 +321,29 @@ def interactive(data_dir: Path, steps: int, queries: list[str], stars: int) -> d
     from readinglist.ui.paper_model import COL_DATE, COL_TITLE
 
     log("switching views and sorting")
-    out["switch"], out["sort"] = [], []
+    out["switch"], out["switch_gui"], out["sort"] = [], [], []
+    # The part of a switch that holds the GUI thread: the answer put into the model and the list (the rows are
+    # read on the library thread meanwhile, the window answering keys and paints).
+    gui: list[float] = []
+    loaded = window._view_rows_loaded
+
+    def timed_loaded(serial: int, view: Any) -> None:
+        t = time.perf_counter()
+        loaded(serial, view)
+        gui.append(time.perf_counter() - t)
+
+    window._view_rows_loaded = timed_loaded  # type: ignore[method-assign]
     for _ in range(2):
         for name in ("starred", "all", "unread"):
             shown: list[str] = []
             window.view_loaded.connect(shown.append)
+            gui.clear()
             t0 = time.perf_counter()
             window.show_view(Selection("view", name))
             pump_until(lambda shown=shown: bool(shown) and window.worker.pending == 0)  # type: ignore[misc]
             qapp.processEvents()
             out["switch"].append(time.perf_counter() - t0)
+            out["switch_gui"].append(sum(gui))
             window.view_loaded.disconnect(shown.append)
         for column, order in ((COL_TITLE, Qt.SortOrder.AscendingOrder), (COL_DATE, Qt.SortOrder.DescendingOrder)):
             t0 = time.perf_counter()
@@ -465,12 +478,20 @@ def main(argv: list[str] | None = None) -> int:
             statistics.median(star_frame) <= 0.016,
         ),
         (
-            "switch view (Starred, All, Inbox), median",
+            "switch view (Starred, All, Inbox): click to list drawn, median",
             f"{ms(statistics.median(figures['switch']))} (max {ms(max(figures['switch']))})",
+            "(rows read on the library thread)",
+            None,
+            "(info)",
+            None,
+        ),
+        (
+            "switch view: GUI thread held, median",
+            f"{ms(statistics.median(figures['switch_gui']))} (max {ms(max(figures['switch_gui']))})",
             "a frame at 100k, 100 ms at 1M",
-            statistics.median(figures["switch"]) / (0.1 if n >= 1_000_000 else 0.016),
+            statistics.median(figures["switch_gui"]) / (0.1 if n >= 1_000_000 else 0.016),
             "<= 16 ms / 100 ms",
-            statistics.median(figures["switch"]) <= (0.1 if n >= 1_000_000 else 0.016),
+            statistics.median(figures["switch_gui"]) <= (0.1 if n >= 1_000_000 else 0.016),
         ),
         (
             "sort by title or date, median",

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from readinglist.core.duplicates import SamePaper
-from readinglist.core.models import date_of
 from readinglist.ui.elide import TITLE_SHOWN, shown, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
 
@@ -70,8 +69,8 @@ _ROLES = frozenset(
 )
 
 
-def _date_key(row: PaperRow) -> str:
-    return date_of(row.published, row.updated, row.first_seen)
+_date_key = attrgetter("sort_date")  # models.date_of of the row, worked out with it on the library thread
+_title_key = attrgetter("sort_title")
 
 
 AS_RANKED = -1  # the "sort column" of a ranked view (For you, Trending, More like this): the view's own order
@@ -374,7 +373,7 @@ class PaperTableModel(QAbstractTableModel):
         # Newest first among equals: sort by date, then (stable) by the column.
         rows.sort(key=_date_key, reverse=True)
         if column == COL_TITLE:
-            rows.sort(key=lambda r: r.title.casefold(), reverse=descending)
+            rows.sort(key=_title_key, reverse=descending)
         elif column == COL_AUTHORS:
             rows.sort(key=lambda r: short_authors(r.authors, 1).casefold(), reverse=descending)
         elif column == COL_SOURCE:
