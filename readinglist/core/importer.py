@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import feedparser
-from feedparser.exceptions import CharacterEncodingOverride
-
 from readinglist.core.errors import FeedError
 from readinglist.core.files import read_capped
 from readinglist.core.identity import normalize_doi, parse_arxiv_id
 from readinglist.core.models import IncomingPaper
 from readinglist.core.text import feed_text, html_to_text, one_line, plain
+
+# feedparser is imported where a feed goes to it (`parse_feed`): a feed the fast path reads never loads it.
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +70,17 @@ def split_authors(text: str) -> list[str]:
     text = one_line(text)
     if not text:
         return []
-    et_al = bool(_ET_AL.search(text))
-    text = _ET_AL.sub("", text)
+    # The patterns below, only where they can match (most author lists hold neither "et al." nor "and" or "&",
+    # and the searches cost more than the rest of the reading).
+    low = text.lower()
+    et_al = "al" in low and "et" in low and bool(_ET_AL.search(text))
+    if et_al:
+        text = _ET_AL.sub("", text)
     sep = ";" if ";" in text else ","
-    tokens = [n.strip() for n in _NAME_SEPARATORS[sep].split(text) if n.strip()]
+    if "and" in text or "&" in text:
+        tokens = [n.strip() for n in _NAME_SEPARATORS[sep].split(text) if n.strip()]
+    else:  # only the separator: the same tokens, as `strip` takes the white space the pattern would
+        tokens = [n.strip() for n in text.split(sep) if n.strip()]
     names: list[str] = []
     for token in tokens:
         # "Hou, N., Wu, Z." (bioRxiv): a token of initials belongs to the surname before it.
@@ -313,6 +319,8 @@ def parse_feed(
     if fast is not None:
         parsed = {"entries": fast.entries, "feed": fast.feed, "version": fast.version, "bozo": False}
     else:
+        import feedparser
+
         try:
             # No sanitising: nothing here is ever rendered as HTML (text is made plain below, by the content type the
             # feed declares), and feedparser's sanitiser deletes tags it does not know, `<think>` in an abstract
@@ -346,10 +354,13 @@ def parse_feed(
     warnings = []
     if charset_warning:
         warnings.append(f"{name}: {charset_warning}")
-    if bozo and entries and not isinstance(parsed.get("bozo_exception"), CharacterEncodingOverride):
-        warnings.append(f"{name}: the feed has errors ({parsed.get('bozo_exception')}); read what could be read")
-    elif bozo and entries:
-        warnings.append(f"{name}: {parsed.get('bozo_exception')}")
+    if bozo and entries:  # (only feedparser says bozo)
+        from feedparser.exceptions import CharacterEncodingOverride
+
+        if not isinstance(parsed.get("bozo_exception"), CharacterEncodingOverride):
+            warnings.append(f"{name}: the feed has errors ({parsed.get('bozo_exception')}); read what could be read")
+        else:
+            warnings.append(f"{name}: {parsed.get('bozo_exception')}")
     if skipped:
         warnings.append(f"{name}: {skipped} entries without a title or identifier were skipped")
     return ParsedFeed(
@@ -482,12 +493,13 @@ def parse_papers(
 def read_feed_file(path: Path) -> ParsedFeed:
     """A file saved from a feed (RSS, Atom) or from Hugging Face's daily papers (JSON), or another tool's library
     exported as BibTeX, RIS or CSL-JSON (a Zotero export), told apart by content."""
-    from readinglist.core.citations import looks_like_citations, read_citations
-
     try:
         data = read_capped(Path(path))
     except OSError as exc:
         raise FeedError(f"{path}: {exc.strerror or exc}") from exc
-    if looks_like_citations(data, str(path)):
-        return read_citations(data, name=str(path))
+    if data[:1] != b"<":  # (a file that opens with "<" is never a citation file: RSS, Atom or a web page)
+        from readinglist.core.citations import looks_like_citations, read_citations
+
+        if looks_like_citations(data, str(path)):
+            return read_citations(data, name=str(path))
     return parse_papers(data, name=str(path))

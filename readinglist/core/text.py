@@ -117,8 +117,19 @@ def _tidy(text: str) -> str:
     text = text.replace("\x00", "")
     # A paragraph break needs two newlines: with fewer, the split would give the text back whole.
     parts = _PARAS.split(text) if text.count("\n") >= 2 else [text]
-    paragraphs = [_SPACES.sub(" ", " ".join(p.split("\n"))).strip() for p in parts]
+    paragraphs = [_joined(p) for p in parts]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def _joined(paragraph: str) -> str:
+    """A paragraph's lines joined and its runs of white space made one space, trimmed."""
+    if paragraph.isascii() and not (
+        "\x1c" in paragraph or "\x1d" in paragraph or "\x1e" in paragraph or "\x1f" in paragraph
+    ):
+        # Its white space is then [ \t\n\r\v\f] alone, all of which the pass below joins and trims: `split` does
+        # the same in one step, several times faster (an abstract is read this way at each import).
+        return " ".join(paragraph.split())
+    return _SPACES.sub(" ", " ".join(paragraph.split("\n"))).strip()
 
 
 def html_to_text(markup: str | None, *, keep_unknown_tags: bool = True) -> str:
@@ -214,11 +225,11 @@ _SUP = dict(
 )
 _SUB = dict(zip("0123456789+-=()aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", strict=True))
 
-_TEX_HINT = re.compile(r"[\\${}]|--")
-
 
 def has_tex(text: str) -> bool:
-    return bool(text) and _TEX_HINT.search(text) is not None
+    """Whether `text` may hold TeX: a backslash, a dollar, a brace or "--" (five substring tests in C are several
+    times faster over an abstract than one regex search for the same characters)."""
+    return bool(text) and ("\\" in text or "$" in text or "{" in text or "}" in text or "--" in text)
 
 
 @functools.lru_cache(maxsize=8192)
