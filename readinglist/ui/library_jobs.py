@@ -361,6 +361,7 @@ def open_library(app: App) -> Library:
 
 FIRST_SCREEN = 200  # rows of the first screen read before the library opens: more than any window shows at once
 FIRST_SCREEN_BUDGET = 0.5  # seconds the catalog may take to catch up with a commit of another process first
+FIRST_SCREEN_BEHIND = 8  # parts: further behind (a large import elsewhere), the library opens without waiting
 
 
 def first_screen(data_dir: Path, selection: Selection, *, limit: int = FIRST_SCREEN) -> ViewRows | None:
@@ -368,9 +369,10 @@ def first_screen(data_dir: Path, selection: Selection, *, limit: int = FIRST_SCR
     the window to show while the library opens (at 1,000,000 papers opening it takes half a minute).
 
     None when the catalog cannot answer at once: no library or catalog yet, a catalog further behind the library
-    than it can catch up with in FIRST_SCREEN_BUDGET (another process imported many papers since), or a view that
-    needs the whole library (a ranked one, an author's, a muted listing). The window then waits for the library, as it
-    always did. Nothing here writes the library or takes its lock; what goes wrong is said by the open that follows.
+    than a few parts or than it can catch up with in FIRST_SCREEN_BUDGET (another process imported many papers
+    since), or a view that needs the whole library (a ranked one, an author's, a muted listing). The window then
+    waits for the library, as it always did. Nothing here writes the library or takes its lock; what goes wrong
+    is said by the open that follows.
     """
     from readinglist.core.catalog import Catalog
     from readinglist.core.datadir import DataFolder
@@ -393,7 +395,9 @@ def first_screen(data_dir: Path, selection: Selection, *, limit: int = FIRST_SCR
     catalog = Catalog(catalog_file)
     shelf = Shelf(store, catalog)
     try:
-        if not catalog.catch_up(store, budget=FIRST_SCREEN_BUDGET) or not shelf.supports(view, sort):
+        if len(catalog.behind(store)) > FIRST_SCREEN_BEHIND or not shelf.supports(view, sort):
+            return None
+        if not catalog.catch_up(store, budget=FIRST_SCREEN_BUDGET):
             return None
         size = len(catalog)
         if size == 0:

@@ -406,3 +406,27 @@ def test_without_a_current_catalog_the_window_waits_for_the_library_as_before(
     assert window.model.rowCount() == 60 and window.view_count.text() == "60 papers"
     # A view the catalog cannot answer alone (ranked by the user's taste) never has a first screen either.
     assert library_jobs.first_screen(data_dir, library_jobs.FOR_YOU) is None
+
+
+def test_a_catalog_far_behind_another_process_s_import_gives_no_first_screen(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readinglist.app import App
+    from readinglist.core.models import IncomingPaper
+    from readinglist.core.shelf import Shelf
+    from readinglist.ui import library_jobs
+
+    load_sample(data_dir)
+    with Shelf.open(data_dir, writer=False) as shelf:
+        shelf.query(limit=1)
+    assert library_jobs.first_screen(data_dir, library_jobs.INBOX) is not None
+    with App(data_dir).open_library() as lib:  # an import elsewhere: new papers and states
+        lib.add_papers([IncomingPaper(title="A new one", arxiv_id="2501.00001", arxiv_version=1)], source="x")
+    # A few parts behind: caught up at once, and the new paper is on the first screen.
+    view = library_jobs.first_screen(data_dir, library_jobs.INBOX)
+    assert view is not None and "A new one" in [r.title for r in view.rows]
+    with App(data_dir).open_library() as lib:
+        lib.add_papers([IncomingPaper(title="Another", arxiv_id="2501.00002", arxiv_version=1)], source="x")
+    # Further behind than the first screen may wait for (a large import): the library opens without waiting.
+    monkeypatch.setattr(library_jobs, "FIRST_SCREEN_BEHIND", 0)
+    assert library_jobs.first_screen(data_dir, library_jobs.INBOX) is None
