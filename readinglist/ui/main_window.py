@@ -602,6 +602,11 @@ class MainWindow(QMainWindow):
     def _library_failed(self, exc: BaseException) -> None:
         message = error_text(exc)
         self.opening.setText(f"The library could not be opened.\n\n{message}")
+        # The first screen, read from the catalog meanwhile, goes: what the user sees is why it cannot open.
+        self._view_serial += 1
+        self.model.set_rows([], {})
+        self.stack.setCurrentIndex(PAGE_OPENING)
+        self.statusBar().clearMessage()
         self.fatal_error.emit(message)
 
     def _job_failed(self, label: str, exc: BaseException) -> None:

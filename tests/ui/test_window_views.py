@@ -430,3 +430,27 @@ def test_a_catalog_far_behind_another_process_s_import_gives_no_first_screen(
     # Further behind than the first screen may wait for (a large import): the library opens without waiting.
     monkeypatch.setattr(library_jobs, "FIRST_SCREEN_BEHIND", 0)
     assert library_jobs.first_screen(data_dir, library_jobs.INBOX) is None
+
+
+def test_when_the_library_cannot_open_after_the_first_screen_the_window_says_why_instead(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readinglist.app import App
+    from readinglist.core.errors import StoreError
+    from readinglist.core.shelf import Shelf
+    from readinglist.ui.main_window import PAGE_OPENING
+
+    load_sample(data_dir)
+    with Shelf.open(data_dir, writer=False) as shelf:
+        shelf.query(limit=1)
+
+    def failing_open(self: App, *, writer: bool = True) -> object:
+        raise StoreError("the disk said no")
+
+    monkeypatch.setattr(App, "open_library", failing_open)
+    window = open_window(data_dir, wait=False)
+    errors: list[str] = []
+    window.fatal_error.connect(errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert window.stack.currentIndex() == PAGE_OPENING and window.model.rowCount() == 0
+    assert "The disk said no" in window.opening.text() and window.statusBar().currentMessage() == ""
