@@ -267,6 +267,7 @@ class ViewRows:
     # False: the first screen of the view, read from the catalog while the library opens (`first_screen`); the
     # whole view follows
     complete: bool = True
+    same_pending: bool = False  # which papers have a double was not worked out yet: `same_in_view` says, after
 
 
 def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
@@ -324,9 +325,11 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
             today = today_cutoff()
             view = ListFilter(selection.name)
             hidden = sum(1 for k in lib.muted_keys() if lib.hidden_by_rules(view, k, today=today))
-        # Few papers are muted or have a double: walk those, not the view.
+        # Few papers are muted or have a double: walk those, not the view. Which papers have a double is worked
+        # out once per change of the papers (five seconds at 1,000,000): when it must be, the view comes first
+        # and the doubles after it (`same_in_view`).
         muted = lib.muted_keys()
-        same_index = lib.same_paper_index()
+        same_index = lib.same_paper_index(compute=False)
         in_view = set(keys) if muted or same_index else set()
         rule_names = {r.id: r.name for r in lib.rules()}
         muted_by: dict[str, str] = {}
@@ -334,7 +337,7 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
             if k in in_view:
                 rule_id = lib.state_doc(k)["muted_by"]
                 muted_by[k] = rule_names.get(rule_id, rule_id)
-        same = {k: pair for k, pair in same_index.items() if k in in_view}
+        same = {k: pair for k, pair in same_index.items() if k in in_view} if same_index is not None else {}
         highlighted = lib.shown_by_rules(Action.HIGHLIGHT)
     return ViewRows(
         selection,
@@ -347,7 +350,18 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
         highlighted=highlighted,
         same=same,
         muted_by=muted_by,
+        same_pending=same_index is None,
     )
+
+
+def same_in_view(lib: Library, rows: Sequence[PaperRow]) -> dict[str, SamePaper]:
+    """The listed papers that look like another record (what `view_rows` left for later), worked out now."""
+    with gc_paused():
+        index = lib.same_paper_index()
+        if not index:
+            return {}
+        keys = {r.key for r in rows}
+        return {k: pair for k, pair in index.items() if k in keys}
 
 
 def open_library(app: App) -> Library:

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from readinglist import __version__
 from readinglist.app import App
 from readinglist.core.digest import Arrival, arrival
+from readinglist.core.duplicates import SamePaper
 from readinglist.core.errors import ReadingListError
 from readinglist.core.library import Library
 from readinglist.core.models import ListFilter, StateChange
@@ -679,6 +680,8 @@ class MainWindow(QMainWindow):
                 muted_by=view.muted_by,
                 same=view.same,
             )
+        if view.same_pending:
+            self._find_doubles(serial, view.rows)
         if view.selection.kind == "author" and not same:
             self._following_author = None
             person = view.selection.name
@@ -716,6 +719,19 @@ class MainWindow(QMainWindow):
             self._focus_list()
             QTimer.singleShot(FIRST_PAINT_GRACE_MS, self._after_first_view)
         self.view_loaded.emit(view.selection.to_text())
+
+    def _find_doubles(self, serial: int, rows: list[PaperRow]) -> None:
+        """The "Same paper?" offers of the view shown, worked out after its rows (the papers changed since)."""
+
+        def done(same: dict[str, SamePaper]) -> None:
+            if serial != self._view_serial or self._closed:
+                return
+            self.model.set_same(same)
+            key = self.pane.key
+            if key is not None:
+                self.pane.set_same(key, self.model.same_paper(key))
+
+        self.worker.submit(lambda lib: jobs.same_in_view(lib, rows), done, label="look for doubles")
 
     def _sync_pane_to_list(self) -> None:
         # A model reset drops the current index without a signal: after one, the pane follows the list by hand.

@@ -259,6 +259,10 @@ class PaperTableModel(QAbstractTableModel):
     def same_paper(self, key: str) -> SamePaper | None:
         return self._same.get(key)
 
+    def set_same(self, same: Mapping[str, SamePaper]) -> None:
+        """The listed papers that look like another record, known after the rows (`library_jobs.same_in_view`)."""
+        self._same = same
+
     def highlighted(self, key: str) -> bool:
         return key in self._highlighted
 

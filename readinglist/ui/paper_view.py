@@ -331,6 +331,13 @@ class PaperPane(QWidget):
             self._why = why
             self._render()
 
+    def set_same(self, key: str, same: SamePaper | None) -> None:
+        """Offer the record that looks like the same paper as the one shown, found after it was shown."""
+        if self._row is None or self._row.key != key or same == self._same:
+            return
+        self._same = same
+        self._render()
+
     def _render(self) -> None:
         if self._row is not None:
             self.details.setHtml(

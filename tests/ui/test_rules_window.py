@@ -139,3 +139,34 @@ def test_same_paper_is_offered_in_the_pane_merged_on_the_users_word_and_undone(
     with read_library(data_dir) as lib:
         assert len(lib) == 2 and lib.state("doi:10.1000/j.1").note == "journal note"
         assert lib.get("arxiv:2501.00001").doi is None
+
+
+def test_the_paper_open_at_launch_is_offered_its_double_once_the_doubles_are_worked_out(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from readinglist.ui.paper_model import COL_DATE
+    from readinglist.ui.settings import WindowSettings
+
+    with App(data_dir).open_library() as lib:
+        lib.add_papers(
+            [
+                IncomingPaper(title="Sparse Attention for Long French Documents", arxiv_id="2501.00001",
+                              authors=("Benoît Sagot",), published="2025-01-02T00:00:00Z"),
+                IncomingPaper(title="Sparse attention for long French documents", doi="10.1000/j.1",
+                              authors=("B. Sagot",), journal_ref="J. Fr. NLP 3", published="2025-06-01T00:00:00Z"),
+            ],
+            source="feed",
+        )  # fmt: skip
+    settings = WindowSettings(data_dir)  # the window was left on the journal version
+    settings.save_place(
+        selection="view:all", current_key="doi:10.1000/j.1", sort=(COL_DATE, Qt.SortOrder.DescendingOrder)
+    )
+    settings.sync()
+    # The list comes before the doubles are worked out (seconds at a million papers); the pane then offers it.
+    window = open_window(data_dir)
+    wait_idle(qtbot, window)
+    assert window.pane.key == "doi:10.1000/j.1"
+    assert "Same paper?" in window.pane.details.toPlainText()
+    assert window.model.same_paper("doi:10.1000/j.1") is not None
