@@ -591,11 +591,9 @@ class SidebarTracker:
     def recount(self, lib: Library) -> SidebarCounts:
         now = datetime.now(UTC)
         self._counted_at, self._today = now, today_cutoff(now)
-        self._views, self._feeds, self._tags = Counter(), {}, Counter()
-        self._followed = lib.shown_by_rules(Action.FOLLOW)
+        self._followed = followed = lib.shown_by_rules(Action.FOLLOW)
         with gc_paused():
-            for key in lib.keys():  # noqa: SIM118 - the Library, not a dict
-                self._add(self._share(lib, key), 1)
+            self._views, self._feeds, self._tags = _tally(lib, self._today, followed)
         self._papers = len(lib)
         return self.snapshot(*feed_names_and_groups(lib))
 
@@ -645,6 +643,65 @@ class SidebarTracker:
             groups=MappingProxyType({f[0]: groups[f[0]] for f in feeds if f[0] in groups}),
             subscribed=frozenset(names),
         )
+
+
+def _tally(lib: Library, today: str, followed: AbstractSet[str]) -> tuple[Counter[str], dict[str, int], Counter[str]]:
+    """The views', feeds' and tags' counts of every paper: what adding each paper's `_share` gives, in one loop
+    over the documents (the shares built one by one took 7.8 s at 1,000,000 papers)."""
+    docs, states = lib.paper_docs_by_key(), lib.state_docs()
+    read_n = starred = noted = later = muted_n = for_you = following = trending = today_n = updated = 0
+    feeds: dict[str, int] = {}
+    tags: Counter[str] = Counter()
+    for key, doc in docs.items():
+        st = states.get(key)
+        doc_feeds = doc.get("feeds") or ()
+        read = muted = dismissed = False
+        if st:
+            read, dismissed, muted = bool(st.get("read")), bool(st.get("dismissed")), is_muted(st)
+            starred += bool(st.get("starred"))
+            noted += bool(st.get("note"))
+            later += bool(st.get("later"))
+            paper_tags = st.get("tags")
+            if paper_tags:
+                tags.update(paper_tags)
+        if read:
+            read_n += 1
+            for f in doc_feeds:
+                feeds.setdefault(f, 0)
+        else:
+            for f in doc_feeds:
+                feeds[f] = feeds.get(f, 0) + 1
+            if not (st and (dismissed or st.get("starred"))):
+                for_you += 1
+            if not muted and key in followed:
+                following += 1
+        if muted:
+            muted_n += 1
+            continue  # out of the views that show read papers too (Today, Updated, Trending)
+        # (no signal without an extra or a second feed: `community_signal` is only asked of those)
+        if not dismissed and (doc.get("extra") or len(doc_feeds) > 1) and community_signal(doc) > 0:
+            trending += 1
+        if doc.get("first_seen", "") >= today:
+            today_n += 1
+        upd = doc.get("content_updated")
+        if upd and not (read and st and st.get("read_at", "") > upd):
+            updated += 1
+    views: Counter[str] = Counter(
+        {
+            ListFilter.READ.value: read_n,
+            ListFilter.UNREAD.value: len(docs) - read_n,
+            ListFilter.FOR_YOU.value: for_you,
+            ListFilter.FOLLOWING.value: following,
+            ListFilter.STARRED.value: starred,
+            ListFilter.NOTED.value: noted,
+            ListFilter.LATER.value: later,
+            ListFilter.MUTED.value: muted_n,
+            ListFilter.TRENDING.value: trending,
+            ListFilter.TODAY.value: today_n,
+            ListFilter.UPDATED.value: updated,
+        }
+    )
+    return views, feeds, tags
 
 
 # ---- changes -----------------------------------------------------------------------------------------------
