@@ -560,6 +560,8 @@ class Library:
         catalog = self._search
         if catalog is None or self.views_budget is None or self.store._depth or not catalog.supports(view, sort):
             return None  # (inside a transaction the papers in memory are ahead of any commit)
+        if view is ListFilter.ALL and tag is None and feed is None:
+            return None  # every paper: sorting the dates in memory beats reading a million keys from SQLite
         try:
             if self._rows_current_at != self.store.generation:
                 if not catalog.catch_up(self.store, budget=self.views_budget):

@@ -62,7 +62,8 @@ def assert_catalog_answers_as_the_walk(lib: Library) -> None:
     finally:
         del catalog.query
     assert answered == walked
-    assert len(calls) == len(answered)  # every one of them answered by the catalog, none by the walk
+    # Every one answered by the catalog, but the whole library unfiltered (sorting in memory is quicker).
+    assert len(calls) == len(answered) - len(SORTS) * 3
 
 
 def test_views_from_the_catalog_equal_the_walk_through_the_window_s_own_changes(data_dir: Path) -> None:
