@@ -14,7 +14,7 @@ from itertools import compress
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from readinglist.core.duplicates import SamePaper
@@ -32,6 +32,7 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 3  # the RowState
 
 STAR_COLOR = QColor(0xE0, 0x9B, 0x00)  # reads on light and dark backgrounds alike
 HIGHLIGHT_COLOR = QColor(0xFF, 0xC8, 0x00, 0x48)  # a highlight rule's mark: a wash of yellow, light and dark alike
+RELEASE_AFTER_MS = 250  # the rows of a view left are freed this long after: once the new one is drawn
 ROWS_FOR_ONE_SIGNAL = 64  # above this many changed rows, one dataChanged over their span beats one per row
 
 Index = QModelIndex | QPersistentModelIndex
@@ -94,6 +95,7 @@ class PaperTableModel(QAbstractTableModel):
         self._highlighted: AbstractSet[str] = frozenset()  # papers a highlight rule marks
         self._muted_by: Mapping[str, str] = {}  # muted paper -> the rule that muted it, by name
         self._same: Mapping[str, SamePaper] = {}  # paper -> a record that looks like the same paper
+        self._released: list[object] = []  # the lists of the rows last shown, until RELEASE_AFTER_MS
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -306,6 +308,7 @@ class PaperTableModel(QAbstractTableModel):
             self.sort(self._sort_column, self._sort_order)  # a new title may move a row; the set stays
             return
         self.beginResetModel()
+        self._release_later(self._all, self._rows, self._keys, self._all_keys)
         self._all = list(rows)
         self._sort_rows(self._all)
         self._states = dict(states)
@@ -318,6 +321,7 @@ class PaperTableModel(QAbstractTableModel):
         if hits is None and self._hits is None:
             return
         self.beginResetModel()
+        self._release_later(self._rows, self._keys, self._hits)
         self._hits = hits
         self._narrow()
         self.endResetModel()
@@ -347,6 +351,13 @@ class PaperTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, last))
 
     # ---- helpers -------------------------------------------------------------------------------------------
+
+    def _release_later(self, *held: object) -> None:
+        """Free what the list showed a moment later, not now: the rows of a view of 100,000 papers take 20 ms to
+        free, which would delay the drawing of the next one."""
+        if not self._released:
+            QTimer.singleShot(RELEASE_AFTER_MS, self._released.clear)
+        self._released.extend(held)
 
     def _narrow(self) -> None:
         """`_rows` from `_all` and the search hits; at 50,000 rows this runs on every search keystroke."""
