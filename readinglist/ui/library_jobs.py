@@ -280,9 +280,39 @@ def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]
 SIMILAR_LISTED = 50
 
 
-def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, relevance: bool = False) -> ViewRows:
+class RowCache:
+    """The rows last built, each with the document it was built from: a view lists the papers other views listed
+    without building their rows again (a document is replaced on a change, never altered, so the same document
+    object means the same row). Lives on the library thread: only jobs call it."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[Mapping[str, Any], PaperRow]] = {}
+
+    def rows(self, lib: Library, keys: Sequence[str]) -> list[PaperRow]:
+        cache, doc = self._rows, lib.doc
+        if len(cache) > 2 * len(lib) + 1000:
+            cache.clear()  # (records merged away, or another library: let them go)
+        out: list[PaperRow] = []
+        for key in keys:
+            d = doc(key)
+            hit = cache.get(key)
+            if hit is None or hit[0] is not d:
+                hit = cache[key] = (d, row_from_doc(d))
+            out.append(hit[1])
+        return out
+
+
+def view_rows(
+    lib: Library,
+    selection: Selection,
+    *,
+    keep: str | None = None,
+    relevance: bool = False,
+    cache: RowCache | None = None,
+) -> ViewRows:
     """The rows of a view; `keep`: a paper to list even if it no longer belongs (the one being read); `relevance`:
-    best first by the user's taste, whatever the view."""
+    best first by the user's taste, whatever the view; `cache`: rows built before, reused while their papers are
+    as they were."""
     with gc_paused():
         ranking: Ranking | None = None
         if selection.kind == "similar":
@@ -310,7 +340,7 @@ def view_rows(lib: Library, selection: Selection, *, keep: str | None = None, re
         if keep is not None and keep in lib and keep not in keys:
             keys.append(PaperKey(keep))
         doc, state_doc = lib.doc, lib.state_doc
-        rows = [row_from_doc(doc(k)) for k in keys]
+        rows = [row_from_doc(doc(k)) for k in keys] if cache is None else cache.rows(lib, keys)
         states: dict[str, RowState] = {}
         for k in keys:
             st = state_doc(k)

@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self.settings = WindowSettings(app.data_dir)
         self.worker = LibraryWorker(lambda: jobs.open_library(app), self)
         self._tracker = SidebarTracker()  # lives on the library thread: only jobs call it
+        self._row_cache = jobs.RowCache()  # the same
         self._selection = Selection.from_text(self.settings.selection())
         self._shown_selection: Selection | None = None
         self._restore_key: str | None = self.settings.current_key() or None
@@ -638,7 +639,7 @@ class MainWindow(QMainWindow):
         keep = self.pane.key if selection == self._shown_selection else None
         relevance = self._relevance
         self.worker.submit(
-            lambda lib: jobs.view_rows(lib, selection, keep=keep, relevance=relevance),
+            lambda lib: jobs.view_rows(lib, selection, keep=keep, relevance=relevance, cache=self._row_cache),
             lambda rows: self._view_rows_loaded(serial, rows),
             label="load the list",
         )

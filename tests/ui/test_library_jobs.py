@@ -141,3 +141,23 @@ def test_a_full_recount_gives_each_view_as_many_papers_as_the_view_lists(sample_
         unread_by_feed = {source: n for source, _name, n in counts.feeds}
         for source, n in unread_by_feed.items():
             assert n == len(lib.query(view=ListFilter.UNREAD, feed=source))
+
+
+def test_rows_kept_from_view_to_view_are_those_of_the_papers_as_they_are_now(sample_dir: Path) -> None:
+    from readinglist.core.models import IncomingPaper
+
+    cache = jobs.RowCache()
+    with Library.open(sample_dir) as lib:
+        lib.add_papers([IncomingPaper(title="First title", arxiv_id="2503.00001", arxiv_version=1)], source="arXiv")
+        inbox = jobs.view_rows(lib, jobs.INBOX, cache=cache)
+        assert inbox.rows == jobs.view_rows(lib, jobs.INBOX).rows  # built the same way
+        mine = next(r for r in inbox.rows if r.key == "arxiv:2503.00001")
+        other = next(r for r in inbox.rows if r.key != mine.key)
+        again = jobs.view_rows(lib, Selection("view", "all"), cache=cache)
+        assert next(r for r in again.rows if r.key == other.key) is other  # not built again
+        # A new version of the paper (a refresh): its row is built anew, the others are kept.
+        lib.add_papers([IncomingPaper(title="Second title", arxiv_id="2503.00001", arxiv_version=2)], source="arXiv")
+        after = jobs.view_rows(lib, Selection("view", "all"), cache=cache)
+        assert next(r for r in after.rows if r.key == mine.key).title == "Second title"
+        assert next(r for r in after.rows if r.key == other.key) is other
+        assert after.rows == jobs.view_rows(lib, Selection("view", "all")).rows
