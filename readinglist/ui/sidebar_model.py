@@ -54,6 +54,7 @@ VIEW_TIPS = {
 }
 SECTIONS = ("Views", "Feeds", "Tags")
 EMPTY_TEXT = ("", "No feeds yet", "No tags yet")
+COUNTING_TEXT = ("", "Counting…", "Counting…")  # before the first counts (the library still opening)
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -306,5 +307,6 @@ class SidebarModel(QAbstractItemModel):
             return None
         entries = self._sections[section - 1]
         if not entries:
-            return Entry(None, EMPTY_TEXT[section - 1], 0, "")
+            text = EMPTY_TEXT if self._counts is not None else COUNTING_TEXT
+            return Entry(None, text[section - 1], 0, "")
         return entries[index.row()]

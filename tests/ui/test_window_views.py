@@ -377,6 +377,9 @@ def test_the_first_screen_comes_from_the_catalog_while_the_library_opens_and_a_s
     assert window.view_title.text() == "Inbox"
     assert window.view_count.text() == f"newest {FIRST_SCREEN} while the library opens"
     assert window.statusBar().currentMessage() == f"Opening the library: {papers} papers…"
+    feeds_section = window.sidebar_model.index(1, 0)
+    placeholder = window.sidebar_model.index(0, 0, feeds_section)
+    assert placeholder.data() == "Counting…"  # not "No feeds yet": they are not counted yet
     # Reading and starring work meanwhile: the star shows at once and is written once the library is open.
     window.list.select_row(0)
     assert window.pane.key == newest[0] and "What paper" in window.pane.details.toPlainText()
@@ -388,6 +391,7 @@ def test_the_first_screen_comes_from_the_catalog_while_the_library_opens_and_a_s
     assert window.view_count.text() == f"{papers} papers"
     assert window.pane.key == newest[0] and window.model.state(newest[0]).starred  # the place is kept
     assert window.statusBar().currentMessage() == ""
+    assert window.sidebar_model.index(0, 0, window.sidebar_model.index(1, 0)).data() != "Counting…"
     with read_library(data_dir) as lib:
         assert lib.state(newest[0]).starred
 
