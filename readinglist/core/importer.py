@@ -7,8 +7,10 @@ they are http(s).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,6 +113,17 @@ def _iso_from_struct(parsed: Any) -> str | None:
     """feedparser's dates are UTC struct_times: format them without a local-time round trip."""
     if not parsed:
         return None
+    if isinstance(parsed, time.struct_time):  # (the entries of a feed share a few dates)
+        return _iso_of_struct_time(parsed)
+    return _iso_of_fields(parsed)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_of_struct_time(parsed: time.struct_time) -> str | None:
+    return _iso_of_fields(parsed)
+
+
+def _iso_of_fields(parsed: Any) -> str | None:
     try:
         year, month, day, hour, minute, second = parsed[:6]
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat().replace("+00:00", "Z")
@@ -310,6 +323,15 @@ def parse_feed(
     if url:
         response_headers.setdefault("content-location", url)
     charset_warning = _fix_declared_charset(data, response_headers)
+    from readinglist.core.storage import gc_paused
+
+    with gc_paused():  # objects by the thousand per feed, none of them in a cycle: no collector passes meanwhile
+        return _parse_feed(data, name=name, url=url, response_headers=response_headers, charset_warning=charset_warning)
+
+
+def _parse_feed(
+    data: bytes, *, name: str, url: str | None, response_headers: dict[str, str], charset_warning: str | None
+) -> ParsedFeed:
     from readinglist.core.fastfeed import read_fast
 
     # The feeds that carry the flood (arXiv's, plain RSS 2.0 and Atom) are read with lxml into the mappings feedparser
