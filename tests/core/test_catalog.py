@@ -198,6 +198,7 @@ def test_the_catalog_catches_up_in_bounded_batches(data_dir: Path) -> None:
 
 
 def test_a_command_killed_while_it_builds_the_catalog_leaves_a_catalog_that_catches_up(data_dir: Path) -> None:
+    import shutil
     import signal
     import subprocess
     import sys
@@ -211,17 +212,21 @@ def test_a_command_killed_while_it_builds_the_catalog_leaves_a_catalog_that_catc
         lib.set_note(lib.keys()[1234], "the quokka paper")
     command = [sys.executable, "-m", "readinglist.cli.main", "--data-dir", str(data_dir), "list", "--search", "quokka"]
     killed_during_build = False
-    for delay in (0.6, 1.0, 1.5):  # stopped at some point of the build (one SQLite transaction per part)
+    # Stopped at some point of the build (one SQLite transaction per part): later and later until some parts are
+    # in, earlier and earlier when the command finished first (how long a build takes depends on the machine).
+    for delay in (0.6, 1.0, 1.5, 0.4, 0.25, 0.15, 0.08, 0.04):
+        shutil.rmtree(DataFolder(data_dir).catalog.parent, ignore_errors=True)
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
-        if proc.poll() is None:
+        killed = proc.poll() is None
+        if killed:
             proc.send_signal(signal.SIGKILL)
-            killed_during_build = True
         proc.wait()
         catalog = Catalog(DataFolder(data_dir).catalog)
         done_parts = len(catalog.indexed_files())
         catalog.close()
-        if done_parts > 0:
+        if killed and done_parts > 0:
+            killed_during_build = True
             break
     assert killed_during_build
     done = subprocess.run(command, capture_output=True, text=True, check=True)
