@@ -282,16 +282,20 @@ SIMILAR_LISTED = 50
 
 class RowCache:
     """The rows last built, each with the document it was built from: a view lists the papers other views listed
-    without building their rows again (a document is replaced on a change, never altered, so the same document
-    object means the same row). Lives on the library thread: only jobs call it."""
+    without building their rows again. Kept while the papers are as they were (`papers_signature`): the library
+    changes some documents in place (a paper changed twice, a fold of the changes), so the same document object
+    does not always mean the same row across a change of papers. Lives on the library thread: only jobs call it."""
 
     def __init__(self) -> None:
         self._rows: dict[str, tuple[Mapping[str, Any], PaperRow]] = {}
+        self._papers: tuple[str, ...] = ()
 
     def rows(self, lib: Library, keys: Sequence[str]) -> list[PaperRow]:
         cache, doc = self._rows, lib.doc
-        if len(cache) > 2 * len(lib) + 1000:
-            cache.clear()  # (records merged away, or another library: let them go)
+        signature = lib.papers_signature()
+        if signature != self._papers or len(cache) > 2 * len(lib) + 1000:
+            cache.clear()  # papers changed (an import, a fold), or records merged away: built again
+            self._papers = signature
         out: list[PaperRow] = []
         for key in keys:
             d = doc(key)
