@@ -281,28 +281,27 @@ SIMILAR_LISTED = 50
 
 
 class RowCache:
-    """The rows last built, each with the document it was built from: a view lists the papers other views listed
-    without building their rows again. Kept while the papers are as they were (`papers_signature`): the library
-    changes some documents in place (a paper changed twice, a fold of the changes), so the same document object
-    does not always mean the same row across a change of papers. Lives on the library thread: only jobs call it."""
+    """The rows last built: a view lists the papers other views listed without building their rows again. Kept
+    while the papers are as they were (`papers_signature`): the library changes some documents in place (a paper
+    changed twice, a fold of the changes), so any change of papers builds them again. Lives on the library
+    thread: only jobs call it."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, tuple[Mapping[str, Any], PaperRow]] = {}
+        self._rows: dict[str, PaperRow] = {}
         self._papers: tuple[str, ...] = ()
 
     def rows(self, lib: Library, keys: Sequence[str]) -> list[PaperRow]:
-        cache, doc = self._rows, lib.doc
         signature = lib.papers_signature()
-        if signature != self._papers or len(cache) > 2 * len(lib) + 1000:
-            cache.clear()  # papers changed (an import, a fold), or records merged away: built again
+        if signature != self._papers:
+            self._rows.clear()
             self._papers = signature
+        cache, doc = self._rows, lib.doc
         out: list[PaperRow] = []
         for key in keys:
-            d = doc(key)
-            hit = cache.get(key)
-            if hit is None or hit[0] is not d:
-                hit = cache[key] = (d, row_from_doc(d))
-            out.append(hit[1])
+            row = cache.get(key)
+            if row is None:
+                row = cache[key] = row_from_doc(doc(key))
+            out.append(row)
         return out
 
 

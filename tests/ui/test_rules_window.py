@@ -109,9 +109,8 @@ def test_an_authors_name_lists_their_papers_in_every_form_and_follow_adds_them(
         assert len(lib.query(view=ListFilter.FOLLOWING)) == 4
 
 
-def test_same_paper_is_offered_in_the_pane_merged_on_the_users_word_and_undone(
-    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
-) -> None:
+def two_records_of_one_paper(data_dir: Path, *, note: str = "") -> None:
+    """An arXiv preprint and its journal version, which no identifier links (the journal one with `note`)."""
     with App(data_dir).open_library() as lib:
         lib.add_papers(
             [
@@ -122,7 +121,14 @@ def test_same_paper_is_offered_in_the_pane_merged_on_the_users_word_and_undone(
             ],
             source="feed",
         )  # fmt: skip
-        lib.set_note("doi:10.1000/j.1", "journal note")
+        if note:
+            lib.set_note("doi:10.1000/j.1", note)
+
+
+def test_same_paper_is_offered_in_the_pane_merged_on_the_users_word_and_undone(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory
+) -> None:
+    two_records_of_one_paper(data_dir, note="journal note")
     window = open_window(data_dir)
     show(qtbot, window, Selection("view", ListFilter.ALL.value))
     window.list.select_row(window.model.row_of("doi:10.1000/j.1") or 0)
@@ -149,16 +155,7 @@ def test_the_paper_open_at_launch_is_offered_its_double_once_the_doubles_are_wor
     from readinglist.ui.paper_model import COL_DATE
     from readinglist.ui.settings import WindowSettings
 
-    with App(data_dir).open_library() as lib:
-        lib.add_papers(
-            [
-                IncomingPaper(title="Sparse Attention for Long French Documents", arxiv_id="2501.00001",
-                              authors=("Benoît Sagot",), published="2025-01-02T00:00:00Z"),
-                IncomingPaper(title="Sparse attention for long French documents", doi="10.1000/j.1",
-                              authors=("B. Sagot",), journal_ref="J. Fr. NLP 3", published="2025-06-01T00:00:00Z"),
-            ],
-            source="feed",
-        )  # fmt: skip
+    two_records_of_one_paper(data_dir)
     settings = WindowSettings(data_dir)  # the window was left on the journal version
     settings.save_place(
         selection="view:all", current_key="doi:10.1000/j.1", sort=(COL_DATE, Qt.SortOrder.DescendingOrder)
