@@ -19,6 +19,7 @@ is the paper's id).
 from __future__ import annotations
 
 import contextlib
+import random
 import sqlite3
 import time
 import zlib
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from readinglist.core.storage import Store
 
 CATALOG_FORMAT = "2"  # bump when the tables change: a catalog of another format is rebuilt
+BUSY_TIMEOUT = 10.0  # seconds a process waits for another one's write to the catalog
 DELTA = "paper-changes"
 SEQ_SPAN = 1 << 32  # a paper's place: its segment's number * SEQ_SPAN + its id in the segment
 PAPERS = "papers"
@@ -124,7 +126,23 @@ class Catalog:
 
     def _connect(self) -> sqlite3.Connection:
         # Several processes share the catalog (the window, commands): they wait for each other's short writes.
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        # Two processes that set up a new file at once can be told "database is locked" without waiting (the
+        # switch to WAL needs the file alone, and SQLite refuses one of two lock upgrades at once rather than
+        # deadlock): the setup is done again until the same deadline the writes wait for.
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+            try:
+                self._set_up(db)
+            except sqlite3.OperationalError as error:
+                db.close()
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.005, 0.05))
+                continue
+            return db
+
+    def _set_up(self, db: sqlite3.Connection) -> None:
         self.path.chmod(0o600)
         # A cache: speed over durability. A crash may leave a part half done; its file is then not recorded, so
         # the next catch-up does it again.
@@ -166,7 +184,6 @@ class Catalog:
             "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5("
             "title, authors, abstract, note, tokenize='unicode61 remove_diacritics 2', detail=column)"
         )
-        return db
 
     def close(self) -> None:
         if self._db is not None:

@@ -309,3 +309,41 @@ def test_a_process_behind_others_never_rolls_the_catalog_back(data_dir: Path, mo
             assert_same(window, data_dir)
     finally:
         window.close()
+
+
+SET_UP_RACE = """
+import sys
+from pathlib import Path
+from readinglist.core.catalog import Catalog
+
+folder = Path(sys.argv[1])
+for i in range(int(sys.argv[2])):
+    catalog = Catalog(folder / f"catalog-{i}.sqlite")
+    catalog.text_behind()  # connects: creates the file and its tables, as a command's first read does
+    catalog.close()
+"""
+
+
+@pytest.mark.slow
+def test_processes_that_set_up_a_new_catalog_at_once_all_get_it(tmp_path: Path) -> None:
+    # Two commands started together on a library without a catalog (after an upgrade, or its deletion) both
+    # create it: neither may fail with "database is locked" (CI saw `star` do so once in ~1,000 such starts).
+    import subprocess
+    import sys
+
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SET_UP_RACE, str(tmp_path), "400"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+    for i in range(400):
+        catalog = Catalog(tmp_path / f"catalog-{i}.sqlite")
+        assert catalog.text_behind() == 0
+        catalog.close()
