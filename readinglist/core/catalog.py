@@ -13,18 +13,28 @@ indexed now or already.
 
 Rows: `paper` (the fields views, sorts and counts read, and the state flags), `alias` (arXiv ids, DOIs, links ->
 key), `feed` and `tag` (filters and counts), `fts` (FTS5 over title, authors, abstract and note as shown; rowid
-is the paper's id).
+is the paper's id), `word` (every word the full-text index holds, as it folds them) and `block` (the newest
+date of each run of 4,096 paper ids).
+
+A search is made fast by the last two. A word prefix ("transform") is asked as the index's words that start
+with it (`"transform" OR "transformer" OR "transformers"`), which FTS5 walks lazily, instead of a prefix query,
+whose whole list of papers FTS5 builds before it answers (a quarter of a second at a million papers for a
+common word). And the newest papers matching a search are found by walking the matches from the highest id
+down (ids follow arrival, so mostly date), stopping once no lower block can hold a paper newer than those found.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import random
+import re
 import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,18 +43,27 @@ import orjson
 from readinglist.core.identity import key_candidates
 from readinglist.core.models import ListFilter, SortKey, is_muted, paper_date
 from readinglist.core.papers import split_shards, state_part
-from readinglist.core.search import fts_query
+from readinglist.core.search import as_shown, fts_query, query_words
 from readinglist.core.text import shown, shown_title
 
 if TYPE_CHECKING:
     from readinglist.core.storage import Store
 
-CATALOG_FORMAT = "2"  # bump when the tables change: a catalog of another format is rebuilt
+CATALOG_FORMAT = "3"  # bump when the tables change: a catalog of another format is rebuilt
+TOKENIZE = "unicode61 remove_diacritics 2"
+BLOCK_BITS = 12  # a block: the papers whose ids share all but the last 12 bits
+WORDS_REBUILD = 20_000  # a text catch-up this large lists the index's words once at its end, not per part
+EXPANDED_WORDS = 64  # a prefix that starts more words is left to FTS5's prefix query
+STREAM_ROWS = 4_000  # matches walked in id order before a search falls back to the index's sort
+STREAM_BATCH = 256  # matches fetched between two looks at whether the newest are found
 BUSY_TIMEOUT = 10.0  # seconds a process waits for another one's write to the catalog
 DELTA = "paper-changes"
 SEQ_SPAN = 1 << 32  # a paper's place: its segment's number * SEQ_SPAN + its id in the segment
 PAPERS = "papers"
 STATE = "state"
+
+
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
 
 
 def indexed_part(part: str) -> bool:
@@ -71,6 +90,29 @@ VIEW_SQL: dict[ListFilter, str] = {
 }
 SORT_SQL: dict[SortKey, str] = {SortKey.DATE: "p.date", SortKey.TITLE: "p.sort_title", SortKey.SOURCE: "p.source"}
 
+
+SCHEMA = """
+    CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+    CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, file TEXT NOT NULL, generation INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS paper (
+        id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, part TEXT NOT NULL, seq INTEGER NOT NULL,
+        shard TEXT NOT NULL,
+        sum INTEGER NOT NULL, date TEXT NOT NULL, first_seen TEXT NOT NULL, updated TEXT NOT NULL,
+        title TEXT NOT NULL, sort_title TEXT NOT NULL, source TEXT NOT NULL,
+        ssum INTEGER NOT NULL DEFAULT 0, read INTEGER NOT NULL DEFAULT 0, read_at TEXT NOT NULL DEFAULT '',
+        starred INTEGER NOT NULL DEFAULT 0, noted INTEGER NOT NULL DEFAULT 0, tagged INTEGER NOT NULL DEFAULT 0,
+        later INTEGER NOT NULL DEFAULT 0, later_at TEXT NOT NULL DEFAULT '',
+        dismissed INTEGER NOT NULL DEFAULT 0, muted INTEGER NOT NULL DEFAULT 0, nsum INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '', fsum INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS alias (alias TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS feed (feed TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (feed, id))
+        WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS tag (tag TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tag, id))
+        WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS word (term TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS block (b INTEGER PRIMARY KEY, newest TEXT NOT NULL);
+    """
 
 # The secondary indexes: made after the rows on a first build (one sort each instead of a b-tree insert per row).
 INDEXES = """
@@ -149,41 +191,35 @@ class Catalog:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
         db.execute("PRAGMA cache_size=-65536")
-        db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
-        row = db.execute("SELECT v FROM meta WHERE k='format'").fetchone()
-        if row is None or row[0] != CATALOG_FORMAT:
-            for table in ("paper", "alias", "feed", "tag", "fts", "part"):
-                db.execute(f"DROP TABLE IF EXISTS {table}")
-            db.execute("DELETE FROM meta")
-            db.execute("INSERT INTO meta VALUES ('format', ?)", (CATALOG_FORMAT,))
-        db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, file TEXT NOT NULL, generation INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS paper (
-                id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, part TEXT NOT NULL, seq INTEGER NOT NULL,
-                shard TEXT NOT NULL,
-                sum INTEGER NOT NULL, date TEXT NOT NULL, first_seen TEXT NOT NULL, updated TEXT NOT NULL,
-                title TEXT NOT NULL, sort_title TEXT NOT NULL, source TEXT NOT NULL,
-                ssum INTEGER NOT NULL DEFAULT 0, read INTEGER NOT NULL DEFAULT 0, read_at TEXT NOT NULL DEFAULT '',
-                starred INTEGER NOT NULL DEFAULT 0, noted INTEGER NOT NULL DEFAULT 0, tagged INTEGER NOT NULL DEFAULT 0,
-                later INTEGER NOT NULL DEFAULT 0, later_at TEXT NOT NULL DEFAULT '',
-                dismissed INTEGER NOT NULL DEFAULT 0, muted INTEGER NOT NULL DEFAULT 0, nsum INTEGER NOT NULL DEFAULT 0,
-                note TEXT NOT NULL DEFAULT '', fsum INTEGER NOT NULL DEFAULT 0
-            );
-            CREATE TABLE IF NOT EXISTS alias (alias TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS feed (feed TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (feed, id))
-                WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS tag (tag TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tag, id))
-                WITHOUT ROWID;
-            """
-        )
-        db.executescript(INDEXES)
-        # detail=column: which column a word is in, not where in it; a third of the build of full positions, and
-        # every query readinglist asks is words and word prefixes (a phrase is asked as its words, a superset).
-        db.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5("
-            "title, authors, abstract, note, tokenize='unicode61 remove_diacritics 2', detail=column)"
-        )
+        if self._format(db) == CATALOG_FORMAT:
+            db.executescript(INDEXES)  # (a first build stopped half way left them out)
+            return
+        # Made in one transaction: two processes setting up one file at once must not see it half made (one
+        # would find no format yet and drop what the other made).
+        with _transaction(db):
+            if self._format(db) != CATALOG_FORMAT:
+                for table in ("paper", "alias", "feed", "tag", "fts", "part", "word", "block", "meta"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in (SCHEMA + INDEXES).split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            # detail=column: which column a word is in, not where in it; a third of the build of full positions,
+            # and every query readinglist asks is words and word prefixes (a phrase is asked as its words).
+            db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5("
+                f"title, authors, abstract, note, tokenize='{TOKENIZE}', detail=column)"
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (CATALOG_FORMAT,))
+
+    @staticmethod
+    def _format(db: sqlite3.Connection) -> str | None:
+        try:
+            row = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None
+            raise
+        return str(row[0]) if row else None
 
     def close(self) -> None:
         if self._db is not None:
@@ -286,6 +322,9 @@ class Catalog:
         it was indexed, one part's papers per SQLite transaction. The slow half of a first build (FTS5 takes most
         of it), kept apart so that lists, counts and names need not wait for it. True when current."""
         db = self._conn()
+        if self.text_behind() >= WORDS_REBUILD:
+            self._forget_words()  # listed once at the end instead of part by part
+        learn = self._words_listed()
         parts = [r[0] for r in db.execute("SELECT DISTINCT part FROM paper WHERE fsum != sum ORDER BY part")]
         started = time.perf_counter()
         for done, part in enumerate(parts):
@@ -308,11 +347,120 @@ class Catalog:
                     [r[:5] for r in rows],
                 )
                 db.executemany("UPDATE paper SET fsum = ? WHERE id = ?", [(r[5], r[0]) for r in rows])
+                if learn:
+                    self._learn_words(" ".join(r[1:5]) for r in rows)
             if progress is not None:
                 progress(done + 1, len(parts))
             if budget is not None and time.perf_counter() - started > budget and done + 1 < len(parts):
                 return False
-        return self.text_behind() == 0
+        if self.text_behind() != 0:
+            return False
+        if not self._words_listed():
+            self._list_words()
+        return True
+
+    # ---- the index's words ----------------------------------------------------------------------------------
+
+    def _words_listed(self) -> bool:
+        """Whether `word` holds every word of the full-text index (else searches ask FTS5's prefix queries)."""
+        return self._conn().execute("SELECT 1 FROM meta WHERE k = 'words'").fetchone() is not None
+
+    def _forget_words(self) -> None:
+        self._conn().execute("DELETE FROM meta WHERE k = 'words'")
+
+    def _list_words(self) -> None:
+        """Every word of the index, from FTS5's own list (4 s at a million papers, once after a first build)."""
+        db = self._conn()
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_words USING fts5vocab(main, fts, row)")
+        with _transaction(db):
+            db.execute("DELETE FROM word")
+            db.execute("INSERT INTO word SELECT term FROM temp.fts_words")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('words', '1')")
+
+    def _learn_words(self, texts: Iterable[str]) -> None:
+        """Add the words of `texts`, split and folded by the index's own tokenizer (a scratch FTS5 table), so
+        that the list is exactly the index's and never misses a paper (a word no longer indexed does no harm)."""
+        db = self._conn()
+        db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch USING fts5("
+            f"text, content='', tokenize='{TOKENIZE}', detail=none)"
+        )
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_words USING fts5vocab(temp, scratch, row)")
+        db.executemany("INSERT INTO temp.scratch (text) VALUES (?)", ((t,) for t in texts))
+        db.execute("INSERT OR IGNORE INTO word SELECT term FROM temp.scratch_words")
+        db.execute("INSERT INTO temp.scratch (scratch) VALUES ('delete-all')")
+
+    def _match(self, text: str) -> str | None:
+        """The FTS5 query for `text` (every word, as a word or a word prefix); None: no words; "": nothing can
+        match (a word no indexed word starts with)."""
+        words = query_words(as_shown(text))
+        if not words:
+            return None
+        if not self._words_listed():
+            return fts_query(text)
+        db = self._conn()
+        asked = []
+        for w in words:
+            if not _PLAIN_WORD.fullmatch(w):  # (a word the tokenizer may split or fold otherwise)
+                asked.append(f'"{w}"*')
+                continue
+            terms = [
+                r[0]
+                for r in db.execute(
+                    "SELECT term FROM word WHERE term >= ? AND term < ? LIMIT ?",
+                    (w, w + "\U0010ffff", EXPANDED_WORDS + 1),
+                )
+            ]
+            if not terms:
+                return ""
+            if len(terms) > EXPANDED_WORDS:
+                asked.append(f'"{w}"*')
+            else:
+                asked.append("(" + " OR ".join(f'"{t}"' for t in terms) + ")")
+        return " AND ".join(asked)
+
+    def _block_bounds(self) -> tuple[list[int], list[str]]:
+        """Block numbers in order, and for each the newest date of any paper in it or a lower one."""
+        blocks: list[int] = []
+        bounds: list[str] = []
+        highest = ""
+        for b, newest in self._conn().execute("SELECT b, newest FROM block ORDER BY b"):
+            highest = max(highest, newest)
+            blocks.append(b)
+            bounds.append(highest)
+        return blocks, bounds
+
+    def _newest_matching(self, where: str, params: Mapping[str, Any], limit: int) -> list[str] | None:
+        """Keys of the `limit` newest papers (date, then key) matching params["match"] and `where`, walking the
+        matches from the highest id down; None when they are too sparse for that to pay (ask the sort)."""
+        if limit == 0:
+            return []
+        blocks, bounds = self._block_bounds()
+        cursor = self._conn().execute(
+            f"SELECT f.rowid, p.date, p.key FROM fts f JOIN paper p ON p.id = f.rowid "
+            f"WHERE fts MATCH :match AND {where} ORDER BY f.rowid DESC",
+            params,
+        )
+        found: list[tuple[str, str]] = []
+        walked = 0
+        while rows := cursor.fetchmany(STREAM_BATCH):
+            walked += len(rows)
+            found += [(date, key) for _, date, key in rows]
+            if len(found) >= limit:
+                found.sort(key=itemgetter(1))
+                found.sort(key=itemgetter(0), reverse=True)
+                del found[limit:]
+                # Every match still to come has a lower id, so it lies in this block or a lower one.
+                at = bisect.bisect_right(blocks, rows[-1][0] >> BLOCK_BITS) - 1
+                if at < 0 or bounds[at] < found[-1][0]:
+                    cursor.close()
+                    return [key for _, key in found]
+            if walked >= STREAM_ROWS:
+                cursor.close()
+                return None
+        found.sort(key=itemgetter(1))
+        found.sort(key=itemgetter(0), reverse=True)
+        return [key for _, key in found[:limit]]
 
     def _sync_segment(self, store: Store, part: str, delta: Mapping[str, Mapping[str, Any]]) -> None:
         """One segment's papers: each at its place in the segment (the order ties keep, as the library's), with
@@ -361,6 +509,7 @@ class Catalog:
         feeds_rows: list[tuple[str, int]] = []
         alias_rows: list[tuple[str, str]] = []
         replaced: list[tuple[int, str]] = []
+        newest: dict[int, str] = {}
         for doc, part, place in entries:
             key = doc["key"]
             total = _sum(doc)
@@ -396,6 +545,9 @@ class Catalog:
                 pid = old[0]
                 updates.append((*fields, pid))
                 replaced.append((pid, key))
+            block, date = pid >> BLOCK_BITS, fields[3]
+            if date > newest.get(block, ""):
+                newest[block] = date
             feeds_rows += [(f, pid) for f in feeds]
             alias_rows += [(a, key) for a in doc.get("ids", ()) if a != key]
         db.executemany("DELETE FROM feed WHERE id = ?", [(pid,) for pid, _ in replaced])
@@ -412,6 +564,11 @@ class Catalog:
         )
         db.executemany("INSERT OR IGNORE INTO feed VALUES (?, ?)", feeds_rows)
         db.executemany("INSERT OR IGNORE INTO alias VALUES (?, ?)", alias_rows)
+        # Only ever raised: a block's date stays an upper bound of its papers' dates, whatever is removed.
+        db.executemany(
+            "INSERT INTO block VALUES (?, ?) ON CONFLICT (b) DO UPDATE SET newest = max(newest, excluded.newest)",
+            newest.items(),
+        )
 
     def _delete(self, rows: Sequence[tuple[int, str]]) -> None:
         db = self._conn()
@@ -491,6 +648,8 @@ class Catalog:
         db.executemany("DELETE FROM tag WHERE id = ?", untag)
         db.executemany("INSERT OR IGNORE INTO tag VALUES (?, ?)", tags)
         db.executemany("UPDATE fts SET note = ? WHERE rowid = ?", notes)
+        if notes and self._words_listed():
+            self._learn_words(note for note, _ in notes)
 
     def mark(self, store: Store, parts: Iterable[str]) -> None:
         """Record that the catalog holds these parts as the store now has them (after `put_state`)."""
@@ -538,8 +697,10 @@ class Catalog:
 
     def search(self, text: str) -> set[str] | None:
         """Keys of the papers matching every word of `text` (words and word prefixes); None: no words."""
-        query = fts_query(text)
-        return None if query is None else self._matching(query)
+        query = self._match(text)
+        if query is None:
+            return None
+        return self._matching(query) if query else set()
 
     def _matching(self, query: str) -> set[str]:
         rows = self._conn().execute(
@@ -581,10 +742,17 @@ class Catalog:
             joins += " JOIN feed f ON f.id = p.id AND f.feed = :feed"
             params["feed"] = feed
         if search:
-            query = fts_query(search)
+            query = self._match(search)
+            if query == "":
+                return []
             if query is not None:
-                where.append("p.id IN (SELECT rowid FROM fts WHERE fts MATCH :match)")
                 params["match"] = query
+                newest_first = sort is SortKey.DATE and descending is not False
+                if newest_first and limit is not None and not joins:
+                    found = self._newest_matching(" AND ".join(where), params, max(0, limit))
+                    if found is not None:
+                        return found
+                where.append("p.id IN (SELECT rowid FROM fts WHERE fts MATCH :match)")
         if view is ListFilter.LATER and sort is SortKey.DATE and not search:
             order = "p.later_at DESC, p.seq" if descending is True else "p.later_at, p.seq"
         else:
