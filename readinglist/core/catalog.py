@@ -33,7 +33,6 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -338,6 +337,8 @@ class Catalog:
 
         # The next part is read and rendered on a second thread while SQLite indexes this one (it lets go of
         # the GIL while it works): a fifth of a first build, on a machine with two cores.
+        from concurrent.futures import ThreadPoolExecutor  # (5 ms of imports a command that lists does not need)
+
         with ThreadPoolExecutor(1, thread_name_prefix="catalog-text") as reader:
             ahead = reader.submit(_text_rows, store, parts[0], stale(parts[0])) if parts else None
             rows: list[tuple[int, str, str, str, str, int]] = []
