@@ -123,6 +123,7 @@ INDEXES = """
     CREATE INDEX IF NOT EXISTS paper_text_behind ON paper (part, seq) WHERE fsum != sum;
     CREATE INDEX IF NOT EXISTS paper_shard ON paper (shard, ssum);
     CREATE INDEX IF NOT EXISTS paper_date ON paper (date);
+    CREATE INDEX IF NOT EXISTS paper_key_of ON paper (id, key);
     CREATE INDEX IF NOT EXISTS paper_unread ON paper (read, date);
     CREATE INDEX IF NOT EXISTS alias_key ON alias (key);
     CREATE INDEX IF NOT EXISTS feed_id ON feed (id);
@@ -728,9 +729,15 @@ class Catalog:
         return self._matching(query) if query else set()
 
     def _matching(self, query: str) -> set[str]:
-        rows = self._conn().execute(
-            "SELECT paper.key FROM fts JOIN paper ON paper.id = fts.rowid WHERE fts MATCH ?", (query,)
-        )
+        # The keys of 300,000 matches read from a narrow index instead of the wide rows: 1.6x faster. (SQLite does
+        # not pick it by itself; another process's first build may have dropped it for a while.)
+        sql = "SELECT p.key FROM fts f JOIN paper p {} ON p.id = f.rowid WHERE fts MATCH ?"
+        try:
+            rows = self._conn().execute(sql.format("INDEXED BY paper_key_of"), (query,))
+        except sqlite3.OperationalError as error:
+            if "no such index" not in str(error):
+                raise
+            rows = self._conn().execute(sql.format(""), (query,))
         return {r[0] for r in rows}
 
     def phrase_keys(self, columns: Sequence[str], phrases: Sequence[Sequence[str]]) -> set[str]:

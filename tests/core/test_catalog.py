@@ -371,3 +371,14 @@ def test_processes_that_set_up_a_new_catalog_at_once_all_get_it(tmp_path: Path) 
         catalog = Catalog(tmp_path / f"catalog-{i}.sqlite")
         assert catalog.text_behind() == 0
         catalog.close()
+
+
+def test_a_search_while_another_process_has_dropped_the_indexes_for_its_build_still_answers(data_dir: Path) -> None:
+    rng = random.Random(5)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(60)], source="x")
+    with Shelf.open(data_dir, writer=False) as shelf:
+        found = shelf.catalog.search("graph")
+        assert found
+        shelf.catalog._conn().execute("DROP INDEX paper_key_of")  # as a first build in another process does
+        assert shelf.catalog.search("graph") == found
