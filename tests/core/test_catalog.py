@@ -378,6 +378,7 @@ def test_a_search_while_another_process_has_dropped_the_indexes_for_its_build_st
     with Library.open(data_dir) as lib:
         lib.add_papers([paper(i, rng) for i in range(60)], source="x")
     with Shelf.open(data_dir, writer=False) as shelf:
+        assert shelf.query(search="graph")  # (brings the full text up to date)
         found = shelf.catalog.search("graph")
         assert found
         shelf.catalog._conn().execute("DROP INDEX paper_key_of")  # as a first build in another process does
