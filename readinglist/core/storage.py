@@ -619,6 +619,8 @@ class Store:
     # ---- parts and TinyDB -------------------------------------------------------------------------------
 
     def parts(self) -> list[str]:
+        if self._parts.keys() <= self._files.keys():  # (the common case, asked several times per change)
+            return list(self._files)
         return list(dict.fromkeys([*self._files, *self._parts]))
 
     def files(self) -> dict[str, str]:
