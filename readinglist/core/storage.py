@@ -680,34 +680,6 @@ class Store:
         result: dict[str, Any] = (data or {}).get(table, {})
         return result
 
-    def read_doc(self, part: str, table: str, doc_id: str) -> dict[str, Any] | None:
-        """One document of a part, by id; a lazy store reads it out of the part's file without parsing the rest
-        (a segment holds 4,000 papers: `show KEY` read 7.7 MB of JSON at a million papers). A document whose
-        bounds are not plain (the last one, or one after a gap) is found by reading the whole part, as is any
-        part already loaded. The caller checks it is the document it meant (by its key)."""
-        filename = self._files.get(part)
-        if part in self._parts or not self.lazy or filename is None or not doc_id.isdigit():
-            return self.read_table(part, table).get(doc_id)
-        try:
-            raw = (self.dir / filename).read_bytes()
-        except FileNotFoundError:  # (replaced by a writer meanwhile: the whole read finds the new file)
-            return self.read_table(part, table).get(doc_id)
-        size = self._sizes.get(part)
-        if size is not None and size != len(raw):
-            return self.read_table(part, table).get(doc_id)  # (which says what is wrong with the file)
-        # Compact JSON as written: a string never holds an unescaped quote, so `"12":{` is a document's id or a
-        # nested mapping's key, and a mapping's parse shows which.
-        start = raw.find(b'"%s":{' % doc_id.encode())
-        end = raw.find(b',"%d":{' % (int(doc_id) + 1), start)
-        if start >= 0 and end > start:
-            try:
-                doc = orjson.loads(raw[start + len(doc_id) + 3 : end])
-            except orjson.JSONDecodeError:
-                doc = None
-            if isinstance(doc, dict):
-                return doc
-        return self.read_table(part, table).get(doc_id)
-
     def db(self, part: str) -> TinyDB:
         db = self._dbs.get(part)
         if db is None:
