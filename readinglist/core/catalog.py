@@ -723,6 +723,14 @@ class Catalog:
         row = self._conn().execute("SELECT part FROM paper WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
+    def doc_id_of(self, key: str) -> tuple[str, str] | None:
+        """(the part holding the paper, its document id there if that part is a segment, else "")."""
+        row = self._conn().execute("SELECT part, seq FROM paper WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        part, seq = str(row[0]), int(row[1])
+        return part, str(seq % SEQ_SPAN) if part.startswith(PAPERS + "-") else ""
+
     def search(self, text: str) -> set[str] | None:
         """Keys of the papers matching every word of `text` (words and word prefixes); None: no words."""
         query = self._match(text)

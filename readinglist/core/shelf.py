@@ -113,7 +113,12 @@ class Shelf:
         return PaperKey(key)
 
     def doc(self, key: str) -> Mapping[str, Any]:
-        part = self.catalog.part_of(key)
+        place = self.catalog.doc_id_of(key)
+        part = place[0] if place else None
+        if place is not None and place[1]:
+            doc = self.store.read_doc(place[0], PAPERS, place[1])
+            if doc is not None and doc.get("key") == key:
+                return doc
         if part is not None:
             for doc in self.store.table(part, PAPERS).values():
                 if doc["key"] == key:

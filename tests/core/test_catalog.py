@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from readinglist.core.models import IncomingPaper, ListFilter, SortKey
 from readinglist.core.rules import Action, Condition, Rule, new_rule_id
 from readinglist.core.search import fts_query
 from readinglist.core.shelf import Shelf
+from readinglist.core.storage import Store
 
 WORDS = [
     "diffusion",
@@ -187,7 +189,7 @@ def test_a_star_from_a_command_keeps_the_mute_promises_and_the_window_sees_it(da
         assert_same(lib, data_dir)
 
 
-def test_a_command_reads_only_the_parts_it_needs(data_dir: Path) -> None:
+def test_a_command_reads_only_the_parts_it_needs(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(6)
     with Library.open(data_dir) as lib:
         lib.add_papers([paper(i, rng) for i in range(20)], source="x")
@@ -196,11 +198,16 @@ def test_a_command_reads_only_the_parts_it_needs(data_dir: Path) -> None:
         key = lib.keys()[5000]
     with Shelf.open(data_dir, writer=False) as shelf:
         shelf.catalog  # noqa: B018 (built now: a first build reads every part once, and keeps none)
+    parsed: list[str] = []
+    parse = Store._parse_part
+    monkeypatch.setattr(Store, "_parse_part", lambda self, path, *a: parsed.append(path.name) or parse(self, path, *a))
     with Shelf.open(data_dir) as shelf:
         shelf.get(key)
         shelf.set_starred([key], True)
         loaded = {p for p in shelf.store.parts() if shelf.store._parts.get(p) is not None}
-        assert {p for p in loaded if p.startswith("papers-")} == {"papers-00001"}
+        # The paper is read out of its segment (checked whole by its checksum), not parsed with 4,000 others.
+        assert [name for name in parsed if name.startswith("papers-")] == []
+        assert {p for p in loaded if p.startswith("papers-")} == set()
         assert len({p for p in loaded if p.startswith("state-")}) == 1
     with Library.open(data_dir) as lib:
         assert lib.state(key).starred
@@ -383,3 +390,47 @@ def test_a_search_while_another_process_has_dropped_the_indexes_for_its_build_st
         assert found
         shelf.catalog._conn().execute("DROP INDEX paper_key_of")  # as a first build in another process does
         assert shelf.catalog.search("graph") == found
+
+
+def test_show_reads_one_paper_out_of_its_segment_and_it_is_the_whole_paper(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    rng = random.Random(9)
+    with Library.open(data_dir) as lib:
+        papers = [paper(i, rng) for i in range(130)]
+        # Text that looks like the file's own structure (a document id, a key) stays text.
+        papers[3] = replace(papers[3], title='The "5":{"key":"arxiv:2401.00005"} trick', abstract='"6":{')
+        lib.add_papers(papers, source="x")
+        lib.add_papers([paper(i, rng, v=2) for i in (7, 50)], source="x")  # newer copies in the paper changes
+        lib.merge_papers(lib.keys()[20], lib.keys()[21])  # a segment with a gap
+        want = {key: lib.get(key) for key in lib.keys()}  # noqa: SIM118 (a Library is not iterable)
+    with Shelf.open(data_dir, writer=False) as shelf:
+        assert {key: shelf.get(key) for key in want} == want
+
+
+def test_a_library_from_before_checksums_gets_them_at_its_next_change_and_show_reads_one_paper(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orjson
+
+    rng = random.Random(12)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(4100)], source="x")
+        key = lib.keys()[100]
+    manifest_path = DataFolder(data_dir).library / "manifest.json"
+    manifest = orjson.loads(manifest_path.read_bytes())
+    del manifest["sums"]  # as an older readinglist wrote it
+    manifest_path.write_bytes(orjson.dumps(manifest))
+    parsed: list[str] = []
+    parse = Store._parse_part
+    monkeypatch.setattr(Store, "_parse_part", lambda self, path, *a: parsed.append(path.name) or parse(self, path, *a))
+    with Shelf.open(data_dir, writer=False) as shelf:
+        want = shelf.get(key)  # (read whole: nothing to check the file against)
+    assert any(name.startswith("papers-") for name in parsed)
+    with Library.open(data_dir) as lib:
+        lib.set_starred([lib.keys()[0]], True)  # any change: the manifest now holds the segments' checksums
+    parsed.clear()
+    with Shelf.open(data_dir, writer=False) as shelf:
+        assert shelf.get(key) == want
+    assert [name for name in parsed if name.startswith("papers-")] == []
