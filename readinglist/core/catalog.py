@@ -328,7 +328,12 @@ class Catalog:
         it was indexed, a few parts' papers per SQLite transaction. The slow half of a first build (FTS5 takes most
         of it), kept apart so that lists, counts and names need not wait for it. True when current."""
         db = self._conn()
-        if self.text_behind() >= max(WORDS_REBUILD, len(self) // 10):
+        behind = self.text_behind()
+        if behind == 0:  # (asked before every search until current: nothing else to do then)
+            if not self._words_listed():
+                self._list_words()
+            return True
+        if behind >= WORDS_REBUILD and behind >= len(self) // 10:
             self._forget_words()  # listed once at the end instead of part by part
         learn = self._words_listed()
         parts = [r[0] for r in db.execute("SELECT DISTINCT part FROM paper WHERE fsum != sum ORDER BY part")]
@@ -469,15 +474,19 @@ class Catalog:
             f"WHERE fts MATCH :match AND {where} ORDER BY f.rowid DESC",
             params,
         )
-        found: list[tuple[str, str]] = []
+        found: list[tuple[str, str]] = []  # (date, key), the newest `limit` first once trimmed
+
+        def trim() -> None:
+            found.sort(key=itemgetter(1))
+            found.sort(key=itemgetter(0), reverse=True)
+            del found[limit:]
+
         walked = 0
         while rows := cursor.fetchmany(STREAM_BATCH):
             walked += len(rows)
             found += [(date, key) for _, date, key in rows]
             if len(found) >= limit:
-                found.sort(key=itemgetter(1))
-                found.sort(key=itemgetter(0), reverse=True)
-                del found[limit:]
+                trim()
                 # Every match still to come has a lower id, so it lies in this block or a lower one.
                 at = bisect.bisect_right(blocks, rows[-1][0] >> BLOCK_BITS) - 1
                 if at < 0 or bounds[at] < found[-1][0]:
@@ -486,9 +495,8 @@ class Catalog:
             if walked >= STREAM_ROWS:
                 cursor.close()
                 return None
-        found.sort(key=itemgetter(1))
-        found.sort(key=itemgetter(0), reverse=True)
-        return [key for _, key in found[:limit]]
+        trim()
+        return [key for _, key in found]
 
     def _sync_segment(self, store: Store, part: str, delta: Mapping[str, Mapping[str, Any]]) -> None:
         """One segment's papers: each at its place in the segment (the order ties keep, as the library's), with

@@ -695,16 +695,23 @@ class Store:
         filename = self._files.get(part)
         if part in self._parts or not self.lazy or filename is None or not doc_id.isdigit():
             return self.read_table(part, table).get(doc_id)
+        path = self.dir / filename
         try:
-            raw = (self.dir / filename).read_bytes()
+            raw = path.read_bytes()
         except FileNotFoundError:  # (replaced by a writer meanwhile: the whole read finds the new file)
             return self.read_table(part, table).get(doc_id)
-        # The whole file is checked as a whole parse would check it: its size and its checksum, both from the
-        # manifest (a part written before checksums were kept, or any mismatch: the whole read, which says what
-        # is wrong with the file).
         size, crc = self._sizes.get(part), self._sums.get(part)
+
+        def whole() -> dict[str, Any] | None:  # (the bytes already read, parsed and checked as any part is)
+            with gc_paused():
+                found: dict[str, Any] | None = self._parse_part(path, raw, size).get(table, {}).get(doc_id)
+            return found
+
+        # The whole file is checked as a whole parse would check it: its size and its checksum, both from the
+        # manifest (a part written before checksums were kept, or any mismatch: the whole parse, which says what
+        # is wrong with the file).
         if crc is None or size != len(raw) or crc != zlib.crc32(raw):
-            return self.read_table(part, table).get(doc_id)
+            return whole()
         # Compact JSON as written: a string never holds an unescaped quote, so `"12":{` is a document's id or a
         # nested mapping's key, and a mapping's parse shows which.
         start = raw.find(b'"%s":{' % doc_id.encode())
@@ -716,7 +723,7 @@ class Store:
                 doc = None
             if isinstance(doc, dict):
                 return doc
-        return self.read_table(part, table).get(doc_id)
+        return whole()
 
     def db(self, part: str) -> TinyDB:
         db = self._dbs.get(part)

@@ -189,6 +189,14 @@ def test_a_star_from_a_command_keeps_the_mute_promises_and_the_window_sees_it(da
         assert_same(lib, data_dir)
 
 
+def files_parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the library files parsed whole from now on."""
+    parsed: list[str] = []
+    parse = Store._parse_part
+    monkeypatch.setattr(Store, "_parse_part", lambda self, path, *a: parsed.append(path.name) or parse(self, path, *a))
+    return parsed
+
+
 def test_a_command_reads_only_the_parts_it_needs(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(6)
     with Library.open(data_dir) as lib:
@@ -198,9 +206,7 @@ def test_a_command_reads_only_the_parts_it_needs(data_dir: Path, monkeypatch: py
         key = lib.keys()[5000]
     with Shelf.open(data_dir, writer=False) as shelf:
         shelf.catalog  # noqa: B018 (built now: a first build reads every part once, and keeps none)
-    parsed: list[str] = []
-    parse = Store._parse_part
-    monkeypatch.setattr(Store, "_parse_part", lambda self, path, *a: parsed.append(path.name) or parse(self, path, *a))
+    parsed = files_parsed(monkeypatch)
     with Shelf.open(data_dir) as shelf:
         shelf.get(key)
         shelf.set_starred([key], True)
@@ -422,9 +428,7 @@ def test_a_library_from_before_checksums_gets_them_at_its_next_change_and_show_r
     manifest = orjson.loads(manifest_path.read_bytes())
     del manifest["sums"]  # as an older readinglist wrote it
     manifest_path.write_bytes(orjson.dumps(manifest))
-    parsed: list[str] = []
-    parse = Store._parse_part
-    monkeypatch.setattr(Store, "_parse_part", lambda self, path, *a: parsed.append(path.name) or parse(self, path, *a))
+    parsed = files_parsed(monkeypatch)
     with Shelf.open(data_dir, writer=False) as shelf:
         want = shelf.get(key)  # (read whole: nothing to check the file against)
     assert any(name.startswith("papers-") for name in parsed)
