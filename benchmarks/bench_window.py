@@ -211,9 +211,12 @@ def child(kind: str, data_dir: Path) -> None:
 
 
 def peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The high-water mark of this process's own memory (VmHWM). Not getrusage's ru_maxrss: that carries over the
+    parent's memory at the fork, and the parent may hold the library it has just built."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def run_child(kind: str, data_dir: Path) -> tuple[float, dict[str, Any]]:
