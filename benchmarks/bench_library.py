@@ -50,12 +50,23 @@ FEED_MIX = {"new": 0.80, "cross": 0.10, "replace": 0.10}
 # ---- small helpers ---------------------------------------------------------------------------------------------
 
 
-def rss_kb() -> int:
+def _status_kb(field: str) -> int:
     with open("/proc/self/status", encoding="ascii") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def rss_kb() -> int:
+    return _status_kb("VmRSS")
+
+
+def peak_mb() -> float:
+    """The high-water mark of this process's own memory (VmHWM). Not getrusage's ru_maxrss: in a child, that
+    carries over the parent's memory at the fork, and the parent may hold the library it has just built (a child of
+    an 800 MB parent reads 813 MB by ru_maxrss, 13 MB by VmHWM)."""
+    return _status_kb("VmHWM") / 1024
 
 
 def percentile(values: list[float], p: float) -> float:

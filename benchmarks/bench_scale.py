@@ -76,18 +76,14 @@ def med(values: list[float]) -> float:
 
 
 def measure_build(data: Path) -> dict[str, Any]:
-    """The catalog's first build in a fresh interpreter, with its peak memory: the high-water mark of the child's
-    own address space (VmHWM). getrusage's ru_maxrss would carry over the memory of this benchmark at the fork,
-    which holds the library it has just built (548 MB at 100,000 papers against the build's 167)."""
+    """The catalog's first build in a fresh interpreter, with its peak memory (`bench_library.peak_mb`: this
+    benchmark holds the library it has just built, 548 MB at 100,000 papers by ru_maxrss against the build's 167)."""
     code = (
         "import json, sys, time\n"
         "from pathlib import Path\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from bench_library import peak_mb as hwm\n"
         "from readinglist.core.shelf import Shelf\n"
-        "def hwm():\n"
-        "    for line in Path('/proc/self/status').read_text().splitlines():\n"
-        "        if line.startswith('VmHWM:'):\n"
-        "            return int(line.split()[1]) / 1024\n"
-        "    return float('nan')\n"
         "t = time.perf_counter()\n"
         "s = Shelf.open(Path(sys.argv[1]), writer=False)\n"
         "s.catalog\n"
@@ -99,7 +95,12 @@ def measure_build(data: Path) -> dict[str, Any]:
         "print(json.dumps({'seconds': rows, 'text_seconds': time.perf_counter() - t, 'papers': len(s),\n"
         "                  'rows_mb': rows_mb, 'peak_mb': peak}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(data)], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(data), str(Path(__file__).resolve().parent)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 

@@ -43,6 +43,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_library import peak_mb  # noqa: E402
+
 from readinglist.core.library import SEGMENT_SIZE, Library  # noqa: E402
 from readinglist.core.models import IncomingPaper  # noqa: E402
 
@@ -208,15 +210,6 @@ def child(kind: str, data_dir: Path) -> None:
         window.show()
         qapp.exec()
     raise SystemExit(f"unknown child {kind}")
-
-
-def peak_mb() -> float:
-    """The high-water mark of this process's own memory (VmHWM). Not getrusage's ru_maxrss: that carries over the
-    parent's memory at the fork, and the parent may hold the library it has just built."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run_child(kind: str, data_dir: Path) -> tuple[float, dict[str, Any]]:
