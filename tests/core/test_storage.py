@@ -220,6 +220,70 @@ def test_salvage_keeps_everything_but_the_damaged_file_when_there_is_no_backup(d
     assert any(p.name.endswith("-before-salvage") for p in (data_dir / "corrupt").iterdir())
 
 
+def _alter_title(path: Path, before: bytes, after: bytes) -> None:
+    """A same-sized change inside a title: the file is still valid JSON of the size the manifest gives."""
+    raw = path.read_bytes()
+    assert len(before) == len(after) and raw.count(before) == 1
+    path.write_bytes(raw.replace(before, after))
+    json.loads(path.read_bytes())
+
+
+def test_a_segment_altered_in_place_is_damage_to_every_reader_and_salvage_takes_it_from_the_backup(
+    data_dir: Path,
+) -> None:
+    from readinglist.core.storage import CorruptLibraryError
+
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(50), source="x")
+        lib.store.backup(reason="manual")
+        lib.set_starred(["arxiv:2401.00007"], True)  # (a change after the backup, in a state shard: kept)
+        title = lib.get("arxiv:2401.00003").title
+    manifest = json.loads((data_dir / "library" / "manifest.json").read_text())
+    segment = data_dir / "library" / manifest["files"]["papers-00000"]
+    damaged = b'"title":"Paper X"'
+    _alter_title(segment, b'"title":"Paper 3"', damaged)
+
+    # The whole open, a lazy one reading the part, and one paper read out of it: each names the file.
+    with pytest.raises(CorruptLibraryError, match="checksum") as whole:
+        Library.open(data_dir, writer=False)
+    assert str(segment) in str(whole.value)
+    lazy = Store(data_dir, lazy=True, writer=False)
+    lazy.open()
+    with pytest.raises(CorruptLibraryError, match="checksum"):
+        lazy.read_doc("papers-00000", "papers", "4")
+    with pytest.raises(CorruptLibraryError, match="checksum"):
+        lazy.read_table("papers-00000", "papers")
+    lazy.close()
+
+    store = Store(data_dir)
+    report = store.salvage()
+    store.close()
+    assert [line.split(":")[0] for line in report] == ["papers-00000"] and "checksum" in report[0]
+    with Library.open(data_dir) as lib:
+        assert lib.get("arxiv:2401.00003").title == title  # the backup's bytes, not the altered ones
+        assert lib.state("arxiv:2401.00007").starred  # the star made after the backup is kept
+    # Nothing was thrown away: the altered bytes are kept under corrupt/.
+    assert any(damaged in p.read_bytes() for p in (data_dir / "corrupt").rglob("papers-00000.*") if p.is_file())
+
+
+def test_a_backup_whose_segment_was_altered_is_not_offered(data_dir: Path) -> None:
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(20), source="x")
+        older = lib.store.backup(reason="manual")
+        lib.add_papers(papers(30), source="x")
+        newer = lib.store.backup(reason="manual")
+    assert older is not None and newer is not None
+    store = Store(data_dir)
+    assert store.latest_good_backup() == newer
+    segment = _backup_files(newer)["papers-00000"]
+    raw = segment.read_bytes()
+    segment.unlink()  # (a hard link into the pool: this backup's copy alone is damaged)
+    segment.write_bytes(raw)
+    _alter_title(segment, b'"title":"Paper 25"', b'"title":"Paper X5"')
+    assert store.latest_good_backup() == older
+    store.close()
+
+
 def test_salvage_rebuilds_a_lost_manifest(data_dir: Path) -> None:
     with Library.open(data_dir) as lib:
         lib.add_papers(papers(5), source="x")

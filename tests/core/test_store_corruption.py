@@ -129,6 +129,17 @@ def garble(path: Path) -> None:
     path.write_bytes(bytes(raw))
 
 
+def alter_text(path: Path) -> None:
+    """Eight letters of an abstract changed, same size, still valid JSON: only the segment's checksum can tell."""
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b'"abstract":"') + len(b'"abstract":"')
+    while not bytes(raw[at : at + 8]).isalpha():
+        at += 1
+    raw[at : at + 8] = b"XQXQXQXQ" if raw[at : at + 8] != b"XQXQXQXQ" else b"QXQXQXQX"
+    orjson.loads(bytes(raw))  # (the damage parses)
+    path.write_bytes(bytes(raw))
+
+
 def empty(path: Path) -> None:
     path.write_bytes(b"")
 
@@ -141,6 +152,7 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], None]]] = {
     "truncated papers file": ("papers", truncate),
     "truncated state file": ("state", truncate),
     "garbage in the papers file": ("papers", garble),
+    "altered text in the papers file, still valid JSON": ("papers", alter_text),
     "garbage manifest": ("manifest", random_bytes),
     "empty manifest": ("manifest", empty),
 }
