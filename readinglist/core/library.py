@@ -29,12 +29,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar,
 
 from readinglist.core.catalog import Catalog
 from readinglist.core.datadir import DataFolder
-from readinglist.core.identity import (
-    aliases,
-    key_candidates,
-    make_key,
-    normalize_title,
-)
+from readinglist.core.identity import aliases, key_candidates
+from readinglist.core.intake import plan_intake
 from readinglist.core.models import (
     ImportResult,
     IncomingPaper,
@@ -57,9 +53,6 @@ from readinglist.core.papers import (
     flag,
     join_states,
     merge_copy,
-    merge_sighting,
-    new_doc,
-    normalized,
     paper_from_doc,
     split_full_shards,
     split_shards,
@@ -621,52 +614,9 @@ class Library:
         """Add or merge papers from one source, durably and all at once. The user's state is never touched."""
         self._before_change()
         now = utc_now()
-        new_docs: list[Doc] = []
-        pending: dict[str, Doc] = {}  # key -> new document for papers first seen in this batch
-        changes: dict[str, Doc] = {}  # key -> fields to change on stored papers
-        new_keys: list[PaperKey] = []
-        updated_keys: list[PaperKey] = []
-        unchanged = skipped = 0
-        for raw in incoming:
-            inc = normalized(raw)
-            if not inc.title.strip() and not (inc.arxiv_id or inc.doi):
-                skipped += 1
-                continue
-            ids = aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
-            key = self._match(inc, ids, pending)
-            if key is None:
-                key = make_key(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid, title=inc.title)
-                if key in self._alias:
-                    # Its link's key belongs to another paper (_match said so): key it by guid or title instead.
-                    key = make_key(arxiv_id=None, doi=None, url=None, guid=inc.guid, title=inc.title)
-                    key = self._alias.get(key, key)
-            if key in pending:
-                doc = pending[key]
-                fields, _ = merge_sighting(doc, inc, source, ids, now)
-                doc.update(fields)
-                for a in doc["ids"]:
-                    self._alias.setdefault(a, key)
-                unchanged += 1
-                continue
-            if key not in self._docs:
-                doc = new_doc(PaperKey(key), inc, source, ids, now)
-                pending[key] = doc
-                new_docs.append(doc)
-                new_keys.append(PaperKey(key))
-                self._alias[key] = key
-                for a in ids:
-                    self._alias.setdefault(a, key)
-                continue
-            stored = {**self._docs[key], **changes.get(key, {})}
-            fields, is_new_version = merge_sighting(stored, inc, source, ids, now)
-            if fields:
-                changes.setdefault(key, {}).update(fields)
-                for a in fields.get("ids", ()):
-                    self._alias.setdefault(a, key)
-            if is_new_version and PaperKey(key) not in updated_keys:
-                updated_keys.append(PaperKey(key))
-            elif not is_new_version:
-                unchanged += 1
+        plan = plan_intake(incoming, source, now, owner_of=self._alias.get, stored=self._docs.get)
+        self._alias.update(plan.aliases)
+        changes, new_docs, new_keys = plan.changes, plan.new_docs, plan.new_keys
         ruled: StateChange | None = None
         try:
             with self.store.transaction():
@@ -684,9 +634,9 @@ class Library:
         return ImportResult(
             source=source,
             new=tuple(new_keys),
-            updated=tuple(updated_keys),
-            unchanged=unchanged,
-            skipped=skipped,
+            updated=tuple(plan.updated_keys),
+            unchanged=plan.unchanged,
+            skipped=plan.skipped,
             ruled=ruled,
         )
 
@@ -711,25 +661,6 @@ class Library:
                 after=tuple(s for r in results if r.ruled for s in r.ruled.after),
             ),
         )
-
-    def _match(self, inc: IncomingPaper, ids: Sequence[str], pending: Mapping[str, Doc]) -> str | None:
-        """The stored paper `inc` is another sighting of, if any.
-
-        An arXiv id, a DOI or the entry's own guid names one paper. A shared link alone does not always: some
-        feeds give every item the table-of-contents page as its link. A match on the link alone therefore also
-        needs the same title.
-        """
-        guid_ids = set(aliases(arxiv_id=None, doi=None, url=None, guid=inc.guid)) if inc.guid else set()
-        for a in ids:
-            key = self._alias.get(a)
-            if key is None:
-                continue
-            if a.startswith(("arxiv:", "doi:")) or a in guid_ids:
-                return key
-            stored = pending.get(key) or self._docs.get(key)
-            if stored is None or normalize_title(stored.get("title", "")) == normalize_title(inc.title):
-                return key
-        return None
 
     def _write_changes(self, changes: Mapping[str, Doc]) -> None:
         """Changed papers go whole into the delta part: one small file, wherever their segments are."""
