@@ -48,12 +48,12 @@ from readinglist.core.models import (
 )
 from readinglist.core.papers import (
     UnknownPaperError,
-    _unmuted,
     consistent_states,
     flag,
     join_states,
     merge_copy,
     paper_from_doc,
+    ruled_states,
     split_full_shards,
     split_shards,
     state_from_doc,
@@ -72,7 +72,6 @@ from readinglist.core.rules import (
     check_rule,
     compiled,
     indexed_phrases,
-    judge,
     rules_from_part,
     verdict_for,
 )
@@ -980,32 +979,9 @@ class Library:
         settled: AbstractSet[str] = frozenset(),
         verdict_of: Callable[[str], Verdict] | None = None,
     ) -> list[PaperState]:
-        """The states the rules that write (mute, tag, star) give these papers; only those that change. `settled`:
-        mute rules not being judged here whose mutes stand (they are on, and neither they nor the papers changed)."""
-        out = []
-        for key in keys:
-            st = self.state(key)
-            verdict = verdict_of(key) if verdict_of is not None else judge(rules, self._docs[key])
-            new = st
-            if verdict.star and not new.starred and new.starred_at is None:  # never re-stars what the user unstarred
-                new = replace(new, starred=True, starred_at=now)
-            if verdict.tags:
-                merged = tuple(dict.fromkeys([*new.tags, *verdict.tags]))
-                if merged != new.tags:
-                    new = replace(new, tags=merged, tags_at=now)
-            if new.muted and new.muted_by in settled and not new.starred:
-                pass
-            elif new.muted and (new.starred or not verdict.mutes):
-                new = _unmuted(new, now)
-            elif new.muted and new.muted_by not in verdict.mutes:
-                new = replace(new, muted_by=verdict.mutes[0])  # still muted, now by another rule
-            elif not new.muted and verdict.mutes and new.mutable:
-                new = replace(new, muted_by=verdict.mutes[0], muted_at=now)
-                if not new.read:
-                    new = replace(new, read=True, read_at=now)
-            if new != st:
-                out.append(new)
-        return out
+        return ruled_states(
+            keys, rules, now, state_of=self.state, doc_of=self._docs.__getitem__, settled=settled, verdict_of=verdict_of
+        )
 
     @writes
     def put_rules(self, rules: Sequence[Rule]) -> StateChange:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +24,7 @@ from readinglist.core.models import KEPT, IncomingPaper, Paper, PaperContent, Pa
 from readinglist.core.text import display_fields, stripped_by_old_importer
 
 if TYPE_CHECKING:
+    from readinglist.core.rules import CompiledRule, Verdict
     from readinglist.core.storage import Store
 
 Doc = dict[str, Any]
@@ -355,6 +356,47 @@ def flag(st: PaperState, name: str, value: bool, now: str) -> PaperState | None:
     elif st.muted and name == "read" and not value:
         changed = replace(changed, muted_by=KEPT, muted_at=now)
     return changed
+
+
+def ruled_states(
+    keys: Iterable[str],
+    rules: Sequence[CompiledRule],
+    now: str,
+    *,
+    state_of: Callable[[str], PaperState],
+    doc_of: Callable[[str], Mapping[str, Any]],
+    settled: AbstractSet[str] = frozenset(),
+    verdict_of: Callable[[str], Verdict] | None = None,
+) -> list[PaperState]:
+    """The states the rules that write (mute, tag, star) give these papers; only those that change. `settled`:
+    mute rules not being judged here whose mutes stand (they are on, and neither they nor the papers changed).
+    `state_of` and `doc_of` read the library, whichever way it holds its papers."""
+    from readinglist.core.rules import judge
+
+    out = []
+    for key in keys:
+        st = state_of(key)
+        verdict = verdict_of(key) if verdict_of is not None else judge(rules, doc_of(key))
+        new = st
+        if verdict.star and not new.starred and new.starred_at is None:  # never re-stars what the user unstarred
+            new = replace(new, starred=True, starred_at=now)
+        if verdict.tags:
+            merged = tuple(dict.fromkeys([*new.tags, *verdict.tags]))
+            if merged != new.tags:
+                new = replace(new, tags=merged, tags_at=now)
+        if new.muted and new.muted_by in settled and not new.starred:
+            pass
+        elif new.muted and (new.starred or not verdict.mutes):
+            new = _unmuted(new, now)
+        elif new.muted and new.muted_by not in verdict.mutes:
+            new = replace(new, muted_by=verdict.mutes[0])  # still muted, now by another rule
+        elif not new.muted and verdict.mutes and new.mutable:
+            new = replace(new, muted_by=verdict.mutes[0], muted_at=now)
+            if not new.read:
+                new = replace(new, read=True, read_at=now)
+        if new != st:
+            out.append(new)
+    return out
 
 
 def consistent_states(states: Sequence[PaperState], mute_rules: AbstractSet[str], now: str) -> list[PaperState]:
