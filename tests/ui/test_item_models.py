@@ -17,6 +17,7 @@ from readinglist.ui.paper_model import (
     COL_STAR,
     COL_TITLE,
     COLUMN_COUNT,
+    FEW_HITS,
     KEY_ROLE,
     ROW_ROLE,
     PaperTableModel,
@@ -34,7 +35,9 @@ def sample_rows(sample_dir: Path) -> jobs.ViewRows:
         return jobs.view_rows(lib, Selection("view", "all"))
 
 
-def test_paper_model_passes_the_model_tester_through_every_change(qtmodeltester: ModelTester, sample_dir: Path) -> None:
+def test_paper_model_passes_the_model_tester_through_every_change(
+    qtbot: QtBot, qtmodeltester: ModelTester, sample_dir: Path
+) -> None:
     model = PaperTableModel()
     qtmodeltester.check(model)  # empty
     view = sample_rows(sample_dir)
@@ -58,7 +61,55 @@ def test_paper_model_passes_the_model_tester_through_every_change(qtmodeltester:
     qtmodeltester.check(model)
 
 
-def test_paper_model_roles(sample_dir: Path) -> None:
+def test_a_search_shows_exactly_its_hits_in_the_order_of_the_view_however_few_or_many(
+    qtbot: QtBot, sample_dir: Path
+) -> None:
+    """A few hits are placed by their positions in the view, many by a walk of every row: the user sees the
+    same list either way, in the view's order, through a sort and a reload."""
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states)
+    every = len(view.rows)
+    assert every >= 40
+
+    def expected(hits: set[str]) -> list[str]:
+        return [k for k in model_all_keys() if k in hits]
+
+    def model_all_keys() -> list[str]:
+        model.set_search_hits(None)
+        return model.shown_keys()
+
+    for column, order in ((COL_DATE, Qt.SortOrder.DescendingOrder), (COL_TITLE, Qt.SortOrder.AscendingOrder)):
+        model.sort(column, order)
+        keys = model_all_keys()
+        few = {keys[-1], keys[len(keys) // 2], keys[0], "arxiv:not-in-this-view"}  # under a tenth of the rows
+        many = set(keys[::2])  # half of them
+        assert len(few) * FEW_HITS < every <= len(many) * FEW_HITS
+        for hits in (few, many, few):  # (the positions made for the first search serve the third)
+            want = expected(hits)
+            model.set_search_hits(hits)
+            assert model.shown_keys() == want and model.rowCount() == len(want)
+            assert [model.key_at(r) for r in range(model.rowCount())] == want
+    # A sort while searching, and a reload of the same papers, keep the hits in the new order.
+    model.set_search_hits(few)
+    model.sort(COL_DATE, Qt.SortOrder.AscendingOrder)
+    shown = model.shown_keys()
+    assert shown == expected(few)
+    model.set_search_hits(few)
+    model.set_rows(list(reversed(view.rows)), view.states)
+    shown = model.shown_keys()
+    assert shown == expected(few)
+    # A different set of papers: positions of the old view are not used.
+    model.set_search_hits(set(few))  # (positions made for this view)
+    half = view.rows[: every // 2]
+    model.set_rows(half, view.states)
+    kept, gone = {half[-1].key}, view.rows[-1].key
+    assert (len(kept) + 1) * FEW_HITS < len(half)
+    model.set_search_hits(kept | {gone})
+    assert sorted(model.shown_keys()) == sorted(kept) and model.shown_keys() == expected(kept)
+
+
+def test_paper_model_roles(qtbot: QtBot, sample_dir: Path) -> None:
     model = PaperTableModel()
     view = sample_rows(sample_dir)
     model.set_rows(view.rows, view.states)
@@ -112,7 +163,7 @@ def test_sorting_keeps_the_selected_paper(qtbot: QtBot, sample_dir: Path) -> Non
     assert [model.state(model.key_at(r)).starred for r in range(3)] == [True] * 3
 
 
-def test_sidebar_model_passes_the_model_tester(qtmodeltester: ModelTester) -> None:
+def test_sidebar_model_passes_the_model_tester(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model = SidebarModel()
     qtmodeltester.check(model)
     counts = SidebarCounts(
