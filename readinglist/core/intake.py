@@ -9,15 +9,29 @@ record.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from readinglist.core.identity import aliases, make_key, normalize_title
-from readinglist.core.models import IncomingPaper, PaperKey
+from readinglist.core.models import ImportResult, IncomingPaper, PaperKey, StateChange
 from readinglist.core.papers import merge_sighting, new_doc, normalized
 
 Doc = dict[str, Any]
+
+
+class PaperSink(Protocol):
+    """What an import or a refresh writes papers through: the whole `Library` (the window), or the `Shelf`, the
+    library on disk read through its catalog (the command line, whatever the library's size)."""
+
+    def find(self, inc: IncomingPaper) -> PaperKey | None: ...
+
+    def add_papers(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult: ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def batch(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 @dataclass(slots=True)
@@ -67,10 +81,15 @@ def plan_intake(
         key = _match(inc, ids, pending, owner, stored)
         if key is None:
             key = make_key(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid, title=inc.title)
-            if owner(key) is not None:
-                # Its link's key belongs to another paper (_match said so): key it by guid or title instead.
+            holder = owner(key)
+            if holder is not None and not _titled(holder, inc.title, pending, stored):
+                # Its link's key belongs to another paper: key it by guid or title instead.
                 key = make_key(arxiv_id=None, doi=None, url=None, guid=inc.guid, title=inc.title)
                 key = owner(key) or key
+            elif holder is not None:
+                # The paper keyed by this link has this title: it is this paper, though the link (shared by
+                # several papers, such as a table of contents) names another one first.
+                key = holder
         if key in pending:
             doc = pending[key]
             fields, _ = merge_sighting(doc, inc, source, ids, now)
@@ -101,6 +120,13 @@ def plan_intake(
     return out
 
 
+def _titled(
+    key: str, title: str, pending: Mapping[str, Doc], stored: Callable[[str], Mapping[str, Any] | None]
+) -> bool:
+    doc = pending.get(key) or stored(key)
+    return doc is not None and normalize_title(doc.get("title", "")) == normalize_title(title)
+
+
 def _match(
     inc: IncomingPaper,
     ids: Sequence[str],
@@ -125,3 +151,18 @@ def _match(
         if doc is None or normalize_title(doc.get("title", "")) == normalize_title(inc.title):
             return key
     return None
+
+
+def combined_result(results: Sequence[ImportResult], source: str) -> ImportResult:
+    """One result for an import committed in several batches."""
+    return ImportResult(
+        source=source,
+        new=tuple(k for r in results for k in r.new),
+        updated=tuple(dict.fromkeys(k for r in results for k in r.updated)),
+        unchanged=sum(r.unchanged for r in results),
+        skipped=sum(r.skipped for r in results),
+        ruled=StateChange(
+            before=tuple(s for r in results if r.ruled for s in r.ruled.before),
+            after=tuple(s for r in results if r.ruled for s in r.ruled.after),
+        ),
+    )

@@ -291,3 +291,27 @@ def test_papers_sharing_only_a_link_stay_apart(library: Library) -> None:
     survey = IncomingPaper(title="A survey of retrieval", url=toc, guid="urn:journal:2")
     again = library.add_papers([survey], source="j")
     assert again.new == () and len(library) == 2
+
+
+def test_an_item_keyed_by_a_link_another_paper_claimed_first_is_one_record_however_often_it_comes(
+    data_dir: Path,
+) -> None:
+    """A journal gives two items its table-of-contents page as their link; the one with a DOI took the link
+    first. The other item, with nothing but the link and its title, is keyed by the link: each new sighting of
+    it is that paper, in this library and in it reopened, not one more record each time."""
+    toc = "https://journal.example.org/toc/current"
+    with Library.open(data_dir) as lib:
+        lib.add_papers([IncomingPaper(title="A survey of retrieval", doi="10.1000/s.1")], source="j")
+        lib.add_papers(
+            [
+                IncomingPaper(title="A survey of retrieval", doi="10.1000/s.1", url=toc),
+                IncomingPaper(title="Sparse attention at scale", url=toc),
+            ],
+            source="j",
+        )
+        assert len(lib) == 2
+        again = lib.add_papers([IncomingPaper(title="Sparse attention at scale", url=toc)], source="j")
+        assert again.new == () and again.unchanged == 1 and len(lib) == 2
+    with Library.open(data_dir) as lib:
+        again = lib.add_papers([IncomingPaper(title="Sparse attention at scale", url=toc)], source="j")
+        assert again.new == () and len(lib) == 2
