@@ -715,6 +715,31 @@ class Catalog:
                 return str(row[0])
         return None
 
+    def owners(self, aliases: Iterable[str]) -> dict[str, str]:
+        """The paper each of these identifiers names, as the library's own alias index would: a paper's key names
+        it before any alias does. Identifiers that name no paper are left out (an import's plan asks for the
+        identifiers of a whole batch of sightings at once)."""
+        wanted = list(dict.fromkeys(aliases))
+        out: dict[str, str] = {}
+        db = self._conn()
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            out.update(db.execute(f"SELECT alias, key FROM alias WHERE alias IN ({marks})", chunk).fetchall())
+            out.update((key, key) for (key,) in db.execute(f"SELECT key FROM paper WHERE key IN ({marks})", chunk))
+        return out
+
+    def places(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Key -> (the number of the segment the paper has its place in, its document id there), also for a paper
+        whose newer content lives in the paper changes (the place it is folded back to)."""
+        out: dict[str, tuple[int, str]] = {}
+        db = self._conn()
+        for chunk in _chunks(list(keys), 500):
+            marks = ",".join("?" * len(chunk))
+            for key, seq in db.execute(f"SELECT key, seq FROM paper WHERE key IN ({marks})", chunk):
+                number, doc_id = divmod(int(seq), SEQ_SPAN)
+                out[key] = (number, str(doc_id))
+        return out
+
     def rows(self, keys: Sequence[str]) -> dict[str, Row]:
         """What a list line shows of each paper, by key."""
         out: dict[str, Row] = {}

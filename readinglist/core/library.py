@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar,
 from readinglist.core.catalog import Catalog
 from readinglist.core.datadir import DataFolder
 from readinglist.core.identity import aliases, key_candidates
-from readinglist.core.intake import plan_intake
+from readinglist.core.intake import combined_result, plan_intake
 from readinglist.core.models import (
     ImportResult,
     IncomingPaper,
@@ -102,7 +102,7 @@ STATE = "state"
 Doc = dict[str, Any]
 
 
-def _segment_name(n: int) -> str:
+def segment_name(n: int) -> str:
     return f"papers-{n:05d}"
 
 
@@ -647,19 +647,7 @@ class Library:
         interrupted import is completed by importing the file again (papers merge, state is never touched)."""
         papers = list(incoming)
         results = [self.add_papers(papers[i : i + batch], source=source) for i in range(0, len(papers), batch)]
-        if not results:
-            return self.add_papers([], source=source)
-        return ImportResult(
-            source=source,
-            new=tuple(k for r in results for k in r.new),
-            updated=tuple(dict.fromkeys(k for r in results for k in r.updated)),
-            unchanged=sum(r.unchanged for r in results),
-            skipped=sum(r.skipped for r in results),
-            ruled=StateChange(
-                before=tuple(s for r in results if r.ruled for s in r.ruled.before),
-                after=tuple(s for r in results if r.ruled for s in r.ruled.after),
-            ),
-        )
+        return combined_result(results, source) if results else self.add_papers([], source=source)
 
     def _write_changes(self, changes: Mapping[str, Doc]) -> None:
         """Changed papers go whole into the delta part: one small file, wherever their segments are."""
@@ -745,7 +733,7 @@ class Library:
             else:
                 room = 0
             if room <= 0:
-                segment = _segment_name(len(self._segments))
+                segment = segment_name(len(self._segments))
                 self._segments.append(segment)
                 room = SEGMENT_SIZE
             batch, remaining = remaining[:room], remaining[room:]

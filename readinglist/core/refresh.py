@@ -36,7 +36,7 @@ from readinglist.core.models import IncomingPaper, PaperKey
 from readinglist.core.sources import ARXIV_MAX_RESULTS, ARXIV_PAGE_SIZE, HF_MAX_MISSED_DAYS, FeedKind, is_arxiv_url
 
 if TYPE_CHECKING:
-    from readinglist.core.library import Library
+    from readinglist.core.intake import PaperSink
 
 # arXiv rebuilds its RSS feeds daily around 04:00 UTC (FIELD-NOTES): a daily arXiv feed is due just after.
 ARXIV_BUILD_UTC = (4, 30)
@@ -129,7 +129,7 @@ class RefreshSummary:
         return f"{head} in {self.elapsed:.1f} s: " + ", ".join(parts)
 
 
-def select_announced(papers: Sequence[IncomingPaper], feed: Feed, library: Library) -> tuple[list[IncomingPaper], int]:
+def select_announced(papers: Sequence[IncomingPaper], feed: Feed, library: PaperSink) -> tuple[list[IncomingPaper], int]:
     """Keep items of the announce types this feed adds; replacements of papers already in the library always
     update them. Items without an announce type (any non-arXiv feed) are always kept."""
     adding = set(feed.adding_types)
@@ -343,7 +343,7 @@ class Applier:
 
     def __init__(
         self,
-        library: Library,
+        library: PaperSink,
         registry: FeedRegistry,
         plan: RefreshPlan,
         *,
@@ -421,7 +421,7 @@ class Applier:
 
 
 def refresh_feeds(
-    library: Library,
+    library: PaperSink,
     registry: FeedRegistry,
     *,
     feed_ids: Sequence[str] | None = None,
@@ -485,7 +485,7 @@ def close_fetcher(fetcher: FeedFetcher, *, cancelled: bool) -> None:
 class _WriteGroup:
     """One store transaction spanning the writes of several feeds, opened on demand and committed on time."""
 
-    def __init__(self, library: Library, interval: float) -> None:
+    def __init__(self, library: PaperSink, interval: float) -> None:
         self.library = library
         self.interval = interval
         self.members: list[int] = []
@@ -527,7 +527,7 @@ class _WriteGroup:
 
 
 def _process(
-    library: Library, registry: FeedRegistry, job: Downloaded, now: datetime, pending: dict[str, dict[str, Any]]
+    library: PaperSink, registry: FeedRegistry, job: Downloaded, now: datetime, pending: dict[str, dict[str, Any]]
 ) -> FeedRefreshResult:
     """Read one feed's download and write its papers and status. Never raises for a feed's own trouble."""
     feed = job.feed

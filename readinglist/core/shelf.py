@@ -10,19 +10,34 @@ same rules as `Library` (`library.flag`, the mute promises), under the same lock
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from readinglist.core.catalog import DELTA, PAPERS, STATE, Catalog
 from readinglist.core.datadir import DataFolder
-from readinglist.core.models import LibraryStats, ListFilter, Paper, PaperKey, PaperState, SortKey, StateChange, utc_now
+from readinglist.core.identity import aliases
+from readinglist.core.models import (
+    ImportResult,
+    IncomingPaper,
+    LibraryStats,
+    ListFilter,
+    Paper,
+    PaperKey,
+    PaperState,
+    SortKey,
+    StateChange,
+    utc_now,
+)
 from readinglist.core.papers import (
     UnknownPaperError,
     consistent_states,
     flag,
     paper_from_doc,
+    ruled_states,
     split_full_shards,
     split_shards,
     state_from_doc,
@@ -31,6 +46,9 @@ from readinglist.core.papers import (
     today_cutoff,
 )
 from readinglist.core.storage import Store
+
+FOLD_SEGMENTS = 8  # segments a fold of the paper changes rewrites per commit (each about 8 MB at 4,000 papers)
+WHOLE_SEGMENT_AT = 16  # papers an import matches in one segment from which the segment is read whole
 
 if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
@@ -49,6 +67,10 @@ class Shelf:
         self._backup_checked = False
         self._state_ids: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
         self._catalog_at = -1  # the store's generation the catalog was last brought up to by this shelf
+        # Papers added in the transaction under way, which the catalog learns only after its commit: key -> the
+        # document in memory, and the identifiers they brought -> key (several feeds' imports in one commit).
+        self._pending_docs: dict[str, Mapping[str, Any]] = {}
+        self._pending_owners: dict[str, str] = {}
 
     @classmethod
     def open(
@@ -205,22 +227,62 @@ class Shelf:
     def _set_flag(self, keys: Iterable[str], name: str, value: bool) -> StateChange:
         keys = list(dict.fromkeys(keys))
         with self.store.locked():  # caught up with other writers first: the change is made over the disk's state
-            if self._catalog_at != self.store.generation:  # (else current since this shelf's last write)
-                self._catalog.catch_up(self.store, progress=self._progress)
-            self._caught_up = True
-            for key in keys:
-                if self.catalog.part_of(key) is None:
-                    raise UnknownPaperError(key)
+            self._require(keys)
             now = utc_now()
             flagged = (flag(self.state(k), name, value, now) for k in keys)
             return self._write_states([st for st in flagged if st is not None], now)
 
+    def add_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
+        """Tag these papers (as `Library.add_tags`): one commit, the shards of these papers alone."""
+        tags = [t.strip() for t in tags if t.strip()]
+        keys = list(dict.fromkeys(keys))
+        with self.store.locked():
+            self._require(keys)
+            now = utc_now()
+            new = []
+            for st in map(self.state, keys):
+                merged = tuple(dict.fromkeys([*st.tags, *tags]))
+                if merged != st.tags:
+                    new.append(replace(st, tags=merged, tags_at=now))
+            return self._write_states(new, now)
+
+    def _require(self, keys: Iterable[str]) -> None:
+        """Under the lock: the catalog current, and every one of these papers in it."""
+        self._follow()
+        for key in keys:
+            if self.catalog.part_of(key) is None:
+                raise UnknownPaperError(key)
+
     def _write_states(self, states: list[PaperState], now: str) -> StateChange:
         if not states:
             return StateChange(before=(), after=())
-        if not self._backup_checked:
+        self._backup_once()
+        with self.store.transaction():
+            states, before, parts = self._put_states(states, now)
+            moved = split_full_shards(self.store, parts, STATE)
+        self._catalog_at = self.store.generation
+        if moved:  # a shard was split: the catalog reads the new parts (once in a shard's life)
+            self._catalog.catch_up(self.store)
+        else:
+            # The catalog follows at once, row by row (the shard it rereads otherwise holds thousands of states).
+            split = split_shards(self.store.parts())
+            with self.catalog.write():
+                for st in states:
+                    self.catalog.put_state(st.key, self.state_doc(st.key), part=state_part(st.key, split))
+            self.catalog.mark(self.store, parts)
+        return StateChange(before=before, after=tuple(self.state(s.key) for s in states))
+
+    def _backup_once(self) -> None:
+        """The day's backup, before this shelf's first change (an empty library has nothing to back up yet)."""
+        if not self._backup_checked and self.store.parts():
             self._backup_checked = True
             self.store.backup_daily()
+
+    def _put_states(
+        self, states: list[PaperState], now: str
+    ) -> tuple[list[PaperState], tuple[PaperState, ...], list[str]]:
+        """Write whole states in the current transaction, put right first as `Library` puts them (the mute
+        promises). Returns the states written, the states before, and the shards written."""
         from readinglist.core.rules import Action
 
         mute_rules = {r.id for r in self.rules() if r.enabled and r.action is Action.MUTE}
@@ -237,17 +299,240 @@ class Shelf:
             else:
                 inserts.setdefault(part, []).append(state_to_doc(st))
         parts = sorted(updates.keys() | inserts.keys())
-        with self.store.transaction():
-            for part in parts:
-                self.store.put_docs(part, STATE, updates.get(part, {}), inserts.get(part, ()))
-            moved = split_full_shards(self.store, parts, STATE)
+        for part in parts:
+            self.store.put_docs(part, STATE, updates.get(part, {}), inserts.get(part, ()))
+        return states, before, parts
+
+    # ---- importing -------------------------------------------------------------------------------------------
+
+    def find(self, inc: IncomingPaper) -> PaperKey | None:
+        """The stored paper this sighting is another sighting of, by its identifiers (as `Library.find`)."""
+        ids = aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
+        owners = self.catalog.owners(ids)
+        for a in ids:
+            key = owners.get(a) or self._pending_owners.get(a)
+            if key is not None:
+                return PaperKey(key)
+        return None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several imports (and subscription changes) made durable together, or not at all: a refresh writes the
+        feeds of half a second in one commit. The catalog learns them after the commit."""
+        outermost = not self.store.in_transaction
+        try:
+            with self.store.transaction():
+                if outermost:
+                    self._follow()
+                yield
+        finally:
+            if outermost:
+                self._pending_docs.clear()
+                self._pending_owners.clear()
+        if outermost:
+            self._papers_committed()
+
+    batch = transaction
+
+    def _papers_committed(self) -> None:
+        """After a commit that added papers: the catalog reads the parts written (the paper changes, a segment, a
+        few shards), and the paper changes fold back into their segments once there are too many."""
+        from readinglist.core import library as layout
+
+        self._catalog.catch_up(self.store)
         self._catalog_at = self.store.generation
-        if moved:  # a shard was split: the catalog reads the new parts (once in a shard's life)
-            self._catalog.catch_up(self.store)
-        else:
-            # The catalog follows at once, row by row (the shard it rereads otherwise holds thousands of states).
-            with self.catalog.write():
-                for st in states:
-                    self.catalog.put_state(st.key, self.state_doc(st.key), part=state_part(st.key, split))
-            self.catalog.mark(self.store, parts)
-        return StateChange(before=before, after=tuple(self.state(s.key) for s in states))
+        self._caught_up = True
+        if len(self.store.table(DELTA, PAPERS)) > layout.DELTA_LIMIT:
+            self.fold_changes()
+
+    def add_papers(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult:
+        """`Library.add_papers` with the library on disk: the same plan (`core.intake`), made from the catalog
+        (which paper an identifier names) and the segments holding the papers matched, and written to the same
+        parts (the paper changes, the newest segment, the shards the rules write), in one commit. Memory follows
+        the batch, not the library."""
+        from readinglist.core import library as layout
+        from readinglist.core.intake import plan_intake
+        from readinglist.core.rules import compiled
+
+        incoming = list(incoming)
+        with self.store.locked():  # (caught up with other writers: the plan is made over the disk's library)
+            self._follow()
+            self._backup_once()
+            now = utc_now()
+            stored = _StoredPapers(self, incoming)
+            plan = plan_intake(incoming, source, now, owner_of=stored.owner_of, stored=stored.doc)
+            ruled: StateChange | None = None
+            with self.store.transaction():
+                self._write_changes(plan.changes, stored.doc)
+                self._write_new(plan.new_docs, layout.SEGMENT_SIZE, layout.segment_name)
+                acting = [compiled(r) for r in self.rules() if r.enabled and r.action.writes_state]
+                states: list[PaperState] = []
+                if acting and plan.new_keys:
+                    new = {doc["key"]: doc for doc in plan.new_docs}
+                    states = ruled_states(plan.new_keys, acting, now, state_of=self.state, doc_of=new.__getitem__)
+                if states:
+                    states, before, parts = self._put_states(states, now)
+                    split_full_shards(self.store, parts, STATE)
+            if states:
+                ruled = StateChange(before=before, after=tuple(self.state(s.key) for s in states))
+            elif acting and plan.new_keys:
+                ruled = StateChange(before=(), after=())
+            if self.store.in_transaction:  # (a caller's transaction: the catalog learns these at its commit)
+                self._pending_owners.update(plan.aliases)
+                self._pending_docs.update((doc["key"], doc) for doc in plan.new_docs)
+            else:
+                self._papers_committed()
+        return ImportResult(
+            source=source,
+            new=tuple(plan.new_keys),
+            updated=tuple(plan.updated_keys),
+            unchanged=plan.unchanged,
+            skipped=plan.skipped,
+            ruled=ruled,
+        )
+
+    def add_papers_in_batches(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult:
+        """`add_papers` a batch of `library.IMPORT_BATCH` at a time, each its own commit (as `Library`'s)."""
+        from readinglist.core import library as layout
+        from readinglist.core.intake import combined_result
+
+        papers = list(incoming)
+        batch = layout.IMPORT_BATCH
+        results = [self.add_papers(papers[i : i + batch], source=source) for i in range(0, len(papers), batch)]
+        return combined_result(results, source) if results else self.add_papers([], source=source)
+
+    def _follow(self) -> None:
+        """Under the lock: the catalog brought up to the store, unless this shelf's last write left it current."""
+        if self._catalog_at != self.store.generation or not self._caught_up:
+            self._catalog.catch_up(self.store, progress=self._progress)
+        self._caught_up = True
+        self._catalog_at = self.store.generation
+
+    def _write_changes(self, changes: Mapping[str, Mapping[str, Any]], stored: Callable[[str], Any]) -> None:
+        """Changed papers go whole into the paper changes, as `Library` writes them."""
+        if not changes:
+            return
+        delta = self.store.table(DELTA, PAPERS)
+        ids = {doc["key"]: doc_id for doc_id, doc in delta.items()}
+        updates: dict[str, dict[str, Any]] = {}
+        fresh: list[dict[str, Any]] = []
+        for key, fields in changes.items():
+            doc = {**stored(key), **fields}
+            if key in ids:
+                updates[ids[key]] = doc
+            else:
+                fresh.append(doc)
+        self.store.put_docs(DELTA, PAPERS, updates, fresh)
+
+    def _write_new(self, docs: Sequence[Mapping[str, Any]], size: int, name_of: Callable[[int], str]) -> None:
+        """New papers at the end of the newest segment, then in new ones of `size` papers."""
+        segments = sorted(p for p in self.store.parts() if p.startswith(PAPERS + "-"))
+        remaining = list(docs)
+        while remaining:
+            room = size - len(self.store.table(segments[-1], PAPERS)) if segments else 0
+            if room <= 0:
+                segments.append(name_of(len(segments)))
+                room = size
+            batch, remaining = remaining[:room], remaining[room:]
+            self.store.put_docs(segments[-1], PAPERS, {}, batch)
+
+    def fold_changes(self, *, segments_per_commit: int | None = None) -> None:
+        """Write the paper changes back into their segments and empty them, as `Library.fold_changes` does, but a
+        few segments per commit: each commit holds a few segments in memory, not every one the changes touch
+        (a paper is in the changes or back in its segment at every commit). The lock is let go between commits."""
+        from readinglist.core import library as layout
+
+        per_commit = segments_per_commit or FOLD_SEGMENTS
+        while True:
+            with self.store.transaction():
+                self._follow()
+                delta = self.store.table(DELTA, PAPERS)
+                places = self.catalog.places(doc["key"] for doc in delta.values())
+                by_segment: dict[int, dict[str, str]] = {}  # segment number -> {doc id there: delta doc id}
+                for delta_id, doc in delta.items():
+                    place = places.get(doc["key"])
+                    if place is not None:
+                        by_segment.setdefault(place[0], {})[place[1]] = delta_id
+                chunk = sorted(by_segment)[:per_commit]
+                if not chunk:
+                    break
+                folded: list[str] = []
+                for number in chunk:
+                    part = layout.segment_name(number)
+                    rows = self.store.table(part, PAPERS)
+                    back = {}
+                    for doc_id, delta_id in by_segment[number].items():
+                        if rows.get(doc_id, {}).get("key") == delta[delta_id]["key"]:
+                            back[doc_id] = dict(delta[delta_id])
+                            folded.append(delta_id)
+                    self.store.put_docs(part, PAPERS, back)
+                if not folded:
+                    break  # (a catalog that places these papers wrongly: they stay in the changes)
+                self.store.remove_docs(DELTA, PAPERS, folded)
+            self.store.forget(layout.segment_name(n) for n in chunk)
+        self._catalog.catch_up(self.store)
+        self._catalog_at = self.store.generation
+
+
+class _StoredPapers:
+    """What an import's plan asks of the library on disk: the paper an identifier names (the catalog, asked once
+    for the identifiers of the whole batch) and a stored paper's document (from the paper changes, else out of
+    its segment: a segment holding several of the papers asked for is read whole once, not kept)."""
+
+    def __init__(self, shelf: Shelf, incoming: Sequence[IncomingPaper]) -> None:
+        self._shelf = shelf
+        wanted = [
+            a for inc in incoming for a in aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
+        ]
+        found = shelf.catalog.owners(wanted)
+        self._owners: dict[str, str | None] = {a: found.get(a) for a in wanted}
+        self._docs: dict[str, Mapping[str, Any] | None] = {}
+        self._delta = {doc["key"]: doc for doc in shelf.store.table(DELTA, PAPERS).values()}
+        self._prefetch({k for k in self._owners.values() if k is not None})
+
+    def owner_of(self, alias: str) -> str | None:
+        if alias not in self._owners:
+            self._owners[alias] = self._shelf.catalog.owners([alias]).get(alias)
+        return self._owners[alias] or self._shelf._pending_owners.get(alias)
+
+    def doc(self, key: str) -> Mapping[str, Any] | None:
+        if key not in self._docs:
+            self._prefetch({key})
+        return self._docs.get(key)
+
+    def _prefetch(self, keys: set[str]) -> None:
+        keys = {k for k in keys if k not in self._docs}
+        if not keys:
+            return
+        from readinglist.core import library as layout
+
+        places = self._shelf.catalog.places(keys)
+        by_segment: dict[int, list[str]] = {}
+        pending = self._shelf._pending_docs
+        for key in keys:
+            if key in self._delta:  # (in memory: with the changes of the transaction under way)
+                self._docs[key] = self._delta[key]
+            elif key in pending:
+                self._docs[key] = pending[key]
+            elif key in places:
+                by_segment.setdefault(places[key][0], []).append(key)
+            else:
+                self._docs[key] = None
+        store = self._shelf.store
+        for number, found in by_segment.items():
+            part = layout.segment_name(number)
+            if len(found) >= WHOLE_SEGMENT_AT:
+                rows = store.read_table(part, PAPERS)
+                for key in found:
+                    doc = rows.get(places[key][1])
+                    self._docs[key] = doc if doc is not None and doc.get("key") == key else self._search(part, key)
+                continue
+            for key in found:
+                doc = store.read_doc(part, PAPERS, places[key][1])
+                self._docs[key] = doc if doc is not None and doc.get("key") == key else self._search(part, key)
+
+    def _search(self, part: str, key: str) -> Mapping[str, Any] | None:
+        for doc in self._shelf.store.read_table(part, PAPERS).values():
+            if doc["key"] == key:
+                return cast(Mapping[str, Any], doc)
+        return None

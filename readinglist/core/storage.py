@@ -28,7 +28,7 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -782,6 +782,26 @@ class Store:
         self.mark_dirty(part, data)
         return ids
 
+    def remove_docs(self, part: str, table: str, doc_ids: Iterable[str]) -> None:
+        """Remove documents of one table by id, in the current transaction (the others keep their ids)."""
+        data = self.loaded_part(part)
+        data = {} if data is None else data
+        rows: dict[str, Any] = data.setdefault(table, {})
+        for doc_id in doc_ids:
+            rows.pop(doc_id, None)
+        self._dbs.pop(part, None)
+        self.mark_dirty(part, data)
+
+    def forget(self, parts: Iterable[str]) -> None:
+        """A lazy store lets go of parts it read (read again when next asked for): a long job over many segments
+        holds a few at a time. A part changed in the transaction under way is kept."""
+        if not self.lazy:
+            return
+        for part in parts:
+            if part not in self._dirty:
+                self._parts.pop(part, None)
+                self._dbs.pop(part, None)
+
     def drop_part(self, part: str) -> None:
         """Remove a part from the library, in the current transaction (its file goes after the commit)."""
         if self._depth == 0:
@@ -789,6 +809,11 @@ class Store:
         self._dropped.add(part)
         self._dirty.pop(part, None)
         self._parts[part] = {}  # empty for whoever reads it until the commit
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is under way (its changes are in memory, not yet on disk)."""
+        return self._depth > 0
 
     def changing(self, part: str) -> bool:
         """Whether the transaction under way has changed this part (its memory is ahead of its file)."""
