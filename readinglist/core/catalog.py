@@ -728,6 +728,12 @@ class Catalog:
             out.update((key, key) for (key,) in db.execute(f"SELECT key FROM paper WHERE key IN ({marks})", chunk))
         return out
 
+    def feed_counts(self, *, unread_only: bool = False) -> dict[str, int]:
+        """How many papers each source (a subscription's id, or an import's name) brought; or of those, unread."""
+        where = " WHERE p.read = 0" if unread_only else ""
+        sql = f"SELECT f.feed, count(*) FROM feed f JOIN paper p ON p.id = f.id{where} GROUP BY f.feed"
+        return {feed: int(n) for feed, n in self._conn().execute(sql)}
+
     def places(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Key -> (the number of the segment the paper has its place in, its document id there), also for a paper
         whose newer content lives in the paper changes (the place it is folded back to)."""

@@ -34,6 +34,7 @@ from readinglist.core.storage import Store
 
 if TYPE_CHECKING:
     from readinglist.core.library import Library
+    from readinglist.core.shelf import Shelf
 
 PART = "feeds"
 TABLE = "feeds"
@@ -312,7 +313,7 @@ class FeedRegistry:
                 raise SubscriptionError(f"{text!r} names {len(hits)} feeds; use the id ({ids})")
         raise SubscriptionError(f"no feed named {text!r} (see `readinglist feeds list`)")
 
-    def listing(self, library: Library) -> list[FeedListing]:
+    def listing(self, library: Library | Shelf) -> list[FeedListing]:
         """Every feed with how many papers it brought and how many of those are unread."""
         counts = library.feed_counts()
         unread = library.feed_counts(unread_only=True)

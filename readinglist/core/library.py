@@ -52,6 +52,7 @@ from readinglist.core.papers import (
     flag,
     join_states,
     merge_copy,
+    noted,
     paper_from_doc,
     ruled_states,
     split_full_shards,
@@ -59,7 +60,9 @@ from readinglist.core.papers import (
     state_from_doc,
     state_part,
     state_to_doc,
+    tagged,
     today_cutoff,
+    untagged,
     with_reading,
 )
 from readinglist.core.rules import PART as RULES_PART
@@ -828,33 +831,20 @@ class Library:
     @writes
     def set_note(self, key: str, note: str) -> StateChange:
         (key,) = self._require([key])
-        st = self.state(key)
-        text = note if note.strip() else ""
-        if text == st.note:
-            return StateChange(before=(), after=())
-        return self._apply_states([replace(st, note=text, note_at=utc_now())])
+        changed = noted(self.state(key), note, utc_now())
+        return self._apply_states([changed]) if changed else StateChange(before=(), after=())
 
     @writes
     def add_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
-        tags = [t.strip() for t in tags if t.strip()]
-        now = utc_now()
-        new = []
-        for st in (self.state(k) for k in self._require(keys)):
-            merged = tuple(dict.fromkeys([*st.tags, *tags]))
-            if merged != st.tags:
-                new.append(replace(st, tags=merged, tags_at=now))
-        return self._apply_states(new)
+        tags, now = list(tags), utc_now()
+        changed = (tagged(self.state(k), tags, now) for k in self._require(keys))
+        return self._apply_states([st for st in changed if st is not None])
 
     @writes
     def remove_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
-        drop = {t.strip() for t in tags}
-        now = utc_now()
-        new = []
-        for st in (self.state(k) for k in self._require(keys)):
-            kept = tuple(t for t in st.tags if t not in drop)
-            if kept != st.tags:
-                new.append(replace(st, tags=kept, tags_at=now))
-        return self._apply_states(new)
+        tags, now = list(tags), utc_now()
+        changed = (untagged(self.state(k), tags, now) for k in self._require(keys))
+        return self._apply_states([st for st in changed if st is not None])
 
     @writes
     def put_states(self, states: Iterable[PaperState]) -> StateChange:

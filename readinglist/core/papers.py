@@ -358,6 +358,25 @@ def flag(st: PaperState, name: str, value: bool, now: str) -> PaperState | None:
     return changed
 
 
+def tagged(st: PaperState, tags: Iterable[str], now: str) -> PaperState | None:
+    """The state with these tags added (blank ones ignored) and stamped; None when it had them all."""
+    merged = tuple(dict.fromkeys([*st.tags, *(t.strip() for t in tags if t.strip())]))
+    return replace(st, tags=merged, tags_at=now) if merged != st.tags else None
+
+
+def untagged(st: PaperState, tags: Iterable[str], now: str) -> PaperState | None:
+    """The state without these tags, stamped; None when it had none of them."""
+    drop = {t.strip() for t in tags}
+    kept = tuple(t for t in st.tags if t not in drop)
+    return replace(st, tags=kept, tags_at=now) if kept != st.tags else None
+
+
+def noted(st: PaperState, note: str, now: str) -> PaperState | None:
+    """The state with this note (blank: no note), stamped; None when it already was the note."""
+    text = note if note.strip() else ""
+    return replace(st, note=text, note_at=now) if text != st.note else None
+
+
 def ruled_states(
     keys: Iterable[str],
     rules: Sequence[CompiledRule],

@@ -129,7 +129,9 @@ class RefreshSummary:
         return f"{head} in {self.elapsed:.1f} s: " + ", ".join(parts)
 
 
-def select_announced(papers: Sequence[IncomingPaper], feed: Feed, library: PaperSink) -> tuple[list[IncomingPaper], int]:
+def select_announced(
+    papers: Sequence[IncomingPaper], feed: Feed, library: PaperSink
+) -> tuple[list[IncomingPaper], int]:
     """Keep items of the announce types this feed adds; replacements of papers already in the library always
     update them. Items without an announce type (any non-arXiv feed) are always kept."""
     adding = set(feed.adding_types)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,6 +36,7 @@ from readinglist.core.papers import (
     UnknownPaperError,
     consistent_states,
     flag,
+    noted,
     paper_from_doc,
     ruled_states,
     split_full_shards,
@@ -43,7 +44,9 @@ from readinglist.core.papers import (
     state_from_doc,
     state_part,
     state_to_doc,
+    tagged,
     today_cutoff,
+    untagged,
 )
 from readinglist.core.storage import Store
 
@@ -114,6 +117,10 @@ class Shelf:
 
     def feed_names(self) -> dict[str, str]:
         return self.feeds.feed_names()
+
+    def feed_counts(self, *, unread_only: bool = False) -> Counter[str]:
+        """Papers (or unread papers) by the source that brought them, as `Library.feed_counts`."""
+        return Counter(self.catalog.feed_counts(unread_only=unread_only))
 
     def rules(self) -> list[Rule]:
         from readinglist.core.rules import PART, rules_from_part  # (a list or a show of an unmuted paper needs none)
@@ -233,18 +240,23 @@ class Shelf:
             return self._write_states([st for st in flagged if st is not None], now)
 
     def add_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
-        """Tag these papers (as `Library.add_tags`): one commit, the shards of these papers alone."""
-        tags = [t.strip() for t in tags if t.strip()]
+        return self._change(keys, functools.partial(tagged, tags=list(tags)))
+
+    def remove_tags(self, keys: Iterable[str], tags: Iterable[str]) -> StateChange:
+        return self._change(keys, functools.partial(untagged, tags=list(tags)))
+
+    def set_note(self, key: str, note: str) -> StateChange:
+        return self._change([key], functools.partial(noted, note=note))
+
+    def _change(self, keys: Iterable[str], change: Callable[..., PaperState | None]) -> StateChange:
+        """One state change (`papers.tagged`, `untagged`, `noted`: the library's own) to these papers, in one
+        commit that rewrites their shards alone."""
         keys = list(dict.fromkeys(keys))
         with self.store.locked():
             self._require(keys)
             now = utc_now()
-            new = []
-            for st in map(self.state, keys):
-                merged = tuple(dict.fromkeys([*st.tags, *tags]))
-                if merged != st.tags:
-                    new.append(replace(st, tags=merged, tags_at=now))
-            return self._write_states(new, now)
+            changed = (change(self.state(k), now=now) for k in keys)
+            return self._write_states([st for st in changed if st is not None], now)
 
     def _require(self, keys: Iterable[str]) -> None:
         """Under the lock: the catalog current, and every one of these papers in it."""
@@ -357,10 +369,10 @@ class Shelf:
         incoming = list(incoming)
         with self.store.locked():  # (caught up with other writers: the plan is made over the disk's library)
             self._follow()
-            self._backup_once()
             now = utc_now()
             stored = _StoredPapers(self, incoming)
             plan = plan_intake(incoming, source, now, owner_of=stored.owner_of, stored=stored.doc)
+            self._backup_once()  # (after the plan, which read the papers it matched: a damaged one stops it here)
             ruled: StateChange | None = None
             with self.store.transaction():
                 self._write_changes(plan.changes, stored.doc)
@@ -480,15 +492,23 @@ class _StoredPapers:
     its segment: a segment holding several of the papers asked for is read whole once, not kept)."""
 
     def __init__(self, shelf: Shelf, incoming: Sequence[IncomingPaper]) -> None:
+        from readinglist.core.identity import make_key
+        from readinglist.core.papers import normalized
+
         self._shelf = shelf
+        sightings = list(map(normalized, incoming))  # (as the plan reads them)
         wanted = [
-            a for inc in incoming for a in aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
+            a for inc in sightings for a in aliases(arxiv_id=inc.arxiv_id, doi=inc.doi, url=inc.url, guid=inc.guid)
         ]
-        found = shelf.catalog.owners(wanted)
-        self._owners: dict[str, str | None] = {a: found.get(a) for a in wanted}
+        # The keys the plan gives papers it does not find (by their identifiers, else by title), asked with the
+        # identifiers: most of a day's feed is new papers, each one query less.
+        keys = [make_key(arxiv_id=i.arxiv_id, doi=i.doi, url=i.url, guid=i.guid, title=i.title) for i in sightings]
+        keys += [make_key(arxiv_id=None, doi=None, url=None, guid=i.guid, title=i.title) for i in sightings]
+        found = shelf.catalog.owners([*wanted, *keys])
+        self._owners: dict[str, str | None] = {a: found.get(a) for a in [*wanted, *keys]}
         self._docs: dict[str, Mapping[str, Any] | None] = {}
         self._delta = {doc["key"]: doc for doc in shelf.store.table(DELTA, PAPERS).values()}
-        self._prefetch({k for k in self._owners.values() if k is not None})
+        self._prefetch({*(k for k in self._owners.values() if k is not None), *keys})
 
     def owner_of(self, alias: str) -> str | None:
         if alias not in self._owners:
@@ -519,17 +539,21 @@ class _StoredPapers:
             else:
                 self._docs[key] = None
         store = self._shelf.store
-        for number, found in by_segment.items():
+        whole = {n: found for n, found in by_segment.items() if len(found) >= WHOLE_SEGMENT_AT}
+        for number, found in whole.items():
             part = layout.segment_name(number)
-            if len(found) >= WHOLE_SEGMENT_AT:
-                rows = store.read_table(part, PAPERS)
-                for key in found:
-                    doc = rows.get(places[key][1])
-                    self._docs[key] = doc if doc is not None and doc.get("key") == key else self._search(part, key)
-                continue
+            rows = store.read_table(part, PAPERS)
             for key in found:
-                doc = store.read_doc(part, PAPERS, places[key][1])
-                self._docs[key] = doc if doc is not None and doc.get("key") == key else self._search(part, key)
+                self._keep(key, rows.get(places[key][1]), part)
+        few = {layout.segment_name(n): found for n, found in by_segment.items() if n not in whole}
+        read = store.read_docs(PAPERS, {part: [places[k][1] for k in found] for part, found in few.items()})
+        for part, found in few.items():
+            for key in found:
+                self._keep(key, read.get(part, {}).get(places[key][1]), part)
+
+    def _keep(self, key: str, doc: Mapping[str, Any] | None, part: str) -> None:
+        """The paper's document as read by its place; else found in its segment (the catalog a moment behind)."""
+        self._docs[key] = doc if doc is not None and doc.get("key") == key else self._search(part, key)
 
     def _search(self, part: str, key: str) -> Mapping[str, Any] | None:
         for doc in self._shelf.store.read_table(part, PAPERS).values():

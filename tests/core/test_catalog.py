@@ -17,6 +17,7 @@ import pytest
 
 from readinglist.core import catalog as catalog_module
 from readinglist.core import library as library_module
+from readinglist.core import storage as storage_module
 from readinglist.core.catalog import VIEW_SQL, Catalog
 from readinglist.core.datadir import DataFolder
 from readinglist.core.library import Library
@@ -413,6 +414,37 @@ def test_show_reads_one_paper_out_of_its_segment_and_it_is_the_whole_paper(
         want = {key: lib.get(key) for key in lib.keys()}  # noqa: SIM118 (a Library is not iterable)
     with Shelf.open(data_dir, writer=False) as shelf:
         assert {key: shelf.get(key) for key in want} == want
+
+
+def test_papers_read_out_of_many_segments_at_once_are_the_papers_a_whole_parse_gives(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import's plan reads a few papers out of each of many segments (`Store.read_docs`): each one found by a
+    binary search over the file's document ids, none of the segments parsed whole; documents whose bounds are
+    not plain (a segment's last, one before a gap) and ids a segment does not hold come out as a whole parse
+    gives them."""
+    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(storage_module, "_NEAR", 200)  # (so the search runs on small segments)
+    rng = random.Random(5)
+    with Library.open(data_dir) as lib:
+        papers = [paper(i, rng) for i in range(200)]
+        papers[3] = replace(papers[3], title='The "5":{"key":"arxiv:2401.00005"} trick', abstract='"6":{')
+        papers[45] = replace(papers[45], abstract="a long abstract " * 400)  # longer than a search's window
+        lib.add_papers(papers, source="x")
+        lib.merge_papers(lib.keys()[60], lib.keys()[61])  # a segment with a gap
+    whole = Store(data_dir, writer=False)
+    whole.open()
+    segments = {p: dict(whole.table(p, "papers")) for p in whole.parts() if p.startswith("papers-")}
+    whole.close()
+    plain = {p: [i for i in rows if str(int(i) + 1) in rows] for p, rows in segments.items()}
+    every = {p: [*rows, "999", "x"] for p, rows in segments.items()}
+    store = Store(data_dir, writer=False, lazy=True)
+    store.open()
+    parsed = files_parsed(monkeypatch)
+    assert store.read_docs("papers", plain) == {p: {i: segments[p][i] for i in ids} for p, ids in plain.items()}
+    assert parsed == [] and sum(map(len, plain.values())) > 150
+    assert store.read_docs("papers", every) == segments
+    store.close()
 
 
 def test_a_library_from_before_checksums_gets_them_at_its_next_change_and_show_reads_one_paper(
