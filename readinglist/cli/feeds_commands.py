@@ -219,7 +219,7 @@ def cmd_add(args: argparse.Namespace, app: App) -> int:
     if not args.no_check:
         spec, first_fetch = _checked(spec, credential)
     credentials = app.credentials()
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         registry = library.feeds
         done = subscribe(registry, spec, credentials=credentials, credential=credential)
     feed = done.feed
@@ -269,7 +269,7 @@ def _checked(spec: FeedSpec, credential: Credential | None) -> tuple[FeedSpec, s
 
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:
-    with app.open_library(writer=False) as library:
+    with app.open_shelf(writer=False) as library:
         items = library.feeds.listing(library)
     if args.json:
         for item in items:
@@ -297,7 +297,7 @@ def cmd_list(args: argparse.Namespace, app: App) -> int:
 
 def cmd_remove(args: argparse.Namespace, app: App) -> int:
     credentials = app.credentials()
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         registry = library.feeds
         feed = registry.resolve(args.feed)
         try:
@@ -310,7 +310,7 @@ def cmd_remove(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_rename(args: argparse.Namespace, app: App) -> int:
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         registry = library.feeds
         feed = registry.resolve(args.feed)
         new = registry.update(feed.id, name=args.name)
@@ -339,7 +339,7 @@ def cmd_set(args: argparse.Namespace, app: App) -> int:
         raise SubscriptionError("nothing to change (see `readinglist feeds set --help`)")
     credentials = app.credentials()
     messages = []
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         registry = library.feeds
         feed = registry.resolve(args.feed)
         if "url" in changes:
@@ -371,7 +371,7 @@ def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
     from readinglist.core.opml import import_opml_file
 
     credentials = app.credentials()
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         result = import_opml_file(library.feeds, Path(args.file), credentials=credentials)
     for title, reason in result.skipped:
         print(f"readinglist: skipped {title}: {reason}", file=sys.stderr)
@@ -384,7 +384,7 @@ def cmd_import_opml(args: argparse.Namespace, app: App) -> int:
 def cmd_export_opml(args: argparse.Namespace, app: App) -> int:
     from readinglist.core.opml import export_opml
 
-    with app.open_library(writer=False) as library:
+    with app.open_shelf(writer=False) as library:
         feeds = library.feeds.feeds()
     data = export_opml(feeds)
     if args.file == "-":
@@ -438,7 +438,8 @@ def cmd_refresh(args: argparse.Namespace, app: App) -> int:
     credentials = app.credentials()
     bar = ProgressBar(sys.stderr)
     cancel = threading.Event()
-    with app.open_library() as library:
+    # The library on disk, through its catalog: a refresh costs the papers the feeds bring, not the library's.
+    with app.open_shelf() as library:
         registry = library.feeds
         ids = [registry.resolve(t).id for t in args.feeds] if args.feeds else None
         if not ids and len(registry) == 0:

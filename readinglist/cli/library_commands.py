@@ -222,7 +222,8 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
     from readinglist.core.importer import read_feed_file  # feedparser loads for the command that reads feeds
 
     failures = 0
-    with app.open_library() as library:
+    # The library on disk, through its catalog: a feed of 1,000 papers costs its papers, not the library's.
+    with app.open_shelf() as shelf:
         for raw in args.paths:
             path = Path(raw)
             try:
@@ -231,20 +232,19 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
                 print(f"readinglist: error: {exc}", file=sys.stderr)
                 failures += 1
                 continue
-            result = library.add_papers_in_batches(parsed.papers, source=parsed.title)
+            result = shelf.add_papers_in_batches(parsed.papers, source=parsed.title)
             for warning in parsed.warnings:
                 print(f"readinglist: warning: {warning}", file=sys.stderr)
             print(f"{path}: {result.summary()}")
             if args.star or args.tag:
                 # Every paper of the file, those matched with papers already in the library included.
-                keys = list(dict.fromkeys(k for k in map(library.find, parsed.papers) if k is not None))
-                with library.transaction():
-                    if args.star:
-                        starred = library.set_starred(keys, True)
-                        print(f"{path}: {len(starred.after)} starred")
-                    if args.tag:
-                        library.add_tags(keys, args.tag)
-                        print(f"{path}: {len(keys)} tagged {', '.join(args.tag)}")
+                keys = list(dict.fromkeys(k for k in map(shelf.find, parsed.papers) if k is not None))
+                if args.star:
+                    starred = shelf.set_starred(keys, True)
+                    print(f"{path}: {len(starred.after)} starred")
+                if args.tag:
+                    shelf.add_tags(keys, args.tag)
+                    print(f"{path}: {len(keys)} tagged {', '.join(args.tag)}")
     return 1 if failures else 0
 
 
@@ -429,7 +429,7 @@ def cmd_state(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_tag(args: argparse.Namespace, app: App) -> int:
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         key = library.resolve(args.key)
         if args.remove:
             library.remove_tags([key], args.tags)
@@ -442,7 +442,7 @@ def cmd_tag(args: argparse.Namespace, app: App) -> int:
 
 def cmd_note(args: argparse.Namespace, app: App) -> int:
     text = args.text if args.text is not None else sys.stdin.read()
-    with app.open_library() as library:
+    with app.open_shelf() as library:
         key = library.resolve(args.key)
         library.set_note(key, text)
         note = library.state(key).note

@@ -186,8 +186,11 @@ def test_a_damaged_file_gives_a_clear_error_keeps_the_bytes_and_the_backup_resto
     assert library.backup_name in message and "readinglist restore" in message, message
     assert files_under(library.dir) == before, "a reader changed the library files"
 
-    # A writer: the same clear error; it may move the damaged file aside, but it writes nothing.
-    message = one_line_error(readinglist(library.data, "tag", library.keys[10], "after-the-damage"))
+    # A writer that reads the damaged file: the same clear error; it may move the damaged file aside, but it
+    # writes nothing. (A tag writes a state shard alone; an import reads the papers it matches out of their
+    # segments. A writer that needs no damaged file goes on: salvage keeps its change.)
+    writer = ["import", str(SAMPLE)] if kind == "papers" else ["tag", library.keys[10], "after-the-damage"]
+    message = one_line_error(readinglist(library.data, *writer))
     assert str(path) in message, message
     assert library.backup_name in message, message
     assert_bytes_kept(library.data, path, damaged_bytes)
