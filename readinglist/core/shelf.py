@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from readinglist.core.catalog import DELTA, PAPERS, STATE, Catalog
 from readinglist.core.datadir import DataFolder
+from readinglist.core.errors import ReadingListError
 from readinglist.core.identity import aliases
 from readinglist.core.models import (
     ImportResult,
@@ -266,6 +268,10 @@ class Shelf:
                 raise UnknownPaperError(key)
 
     def _write_states(self, states: list[PaperState], now: str) -> StateChange:
+        if self.store.in_transaction:
+            # The catalog follows a state change row by row after its commit: inside a caller's transaction it
+            # would hold what a rollback takes back.
+            raise RuntimeError("a state change through the shelf commits on its own, not inside a transaction")
         if not states:
             return StateChange(before=(), after=())
         self._backup_once()
@@ -351,11 +357,20 @@ class Shelf:
         few shards), and the paper changes fold back into their segments once there are too many."""
         from readinglist.core import library as layout
 
-        self._catalog.catch_up(self.store)
-        self._catalog_at = self.store.generation
-        self._caught_up = True
-        if len(self.store.table(DELTA, PAPERS)) > layout.DELTA_LIMIT:
-            self.fold_changes()
+        # The papers are committed: what follows is upkeep, and its failure (another writer holding the lock
+        # for long, a damaged segment the fold would rewrite) is the next command's to meet, not this import's.
+        try:
+            self._catalog.catch_up(self.store)
+            self._catalog_at = self.store.generation
+            self._caught_up = True
+            if len(self.store.table(DELTA, PAPERS)) > layout.DELTA_LIMIT:
+                self.fold_changes()
+        except (ReadingListError, sqlite3.Error) as exc:
+            import logging  # (only here: a command that lists loads no logging)
+
+            logging.getLogger(__name__).warning(
+                "after an import: %s (the catalog catches up, and the changes fold, at a later one)", exc
+            )
 
     def add_papers(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult:
         """`Library.add_papers` with the library on disk: the same plan (`core.intake`), made from the catalog
@@ -372,28 +387,35 @@ class Shelf:
             now = utc_now()
             stored = _StoredPapers(self, incoming)
             plan = plan_intake(incoming, source, now, owner_of=stored.owner_of, stored=stored.doc)
-            self._backup_once()  # (after the plan, which read the papers it matched: a damaged one stops it here)
-            ruled: StateChange | None = None
+            # Everything the writes need is read before the first one (the rules, the states they change, the
+            # newest segment): a damaged part stops the import with nothing written, also inside a caller's
+            # transaction, which goes on with its other feeds.
+            acting = [compiled(r) for r in self.rules() if r.enabled and r.action.writes_state]
+            states: list[PaperState] = []
+            if acting and plan.new_keys:
+                new = {doc["key"]: doc for doc in plan.new_docs}
+                states = ruled_states(plan.new_keys, acting, now, state_of=self.state, doc_of=new.__getitem__)
+            segments = sorted(p for p in self.store.parts() if p.startswith(PAPERS + "-"))
+            if plan.new_docs and segments:
+                self.store.table(segments[-1], PAPERS)
+            self._backup_once()
             with self.store.transaction():
                 self._write_changes(plan.changes, stored.doc)
                 self._write_new(plan.new_docs, layout.SEGMENT_SIZE, layout.segment_name)
-                acting = [compiled(r) for r in self.rules() if r.enabled and r.action.writes_state]
-                states: list[PaperState] = []
-                if acting and plan.new_keys:
-                    new = {doc["key"]: doc for doc in plan.new_docs}
-                    states = ruled_states(plan.new_keys, acting, now, state_of=self.state, doc_of=new.__getitem__)
                 if states:
                     states, before, parts = self._put_states(states, now)
                     split_full_shards(self.store, parts, STATE)
+            ruled: StateChange | None = None
             if states:
                 ruled = StateChange(before=before, after=tuple(self.state(s.key) for s in states))
             elif acting and plan.new_keys:
                 ruled = StateChange(before=(), after=())
-            if self.store.in_transaction:  # (a caller's transaction: the catalog learns these at its commit)
+            committed = not self.store.in_transaction
+            if not committed:  # (a caller's transaction: the catalog learns these at its commit)
                 self._pending_owners.update(plan.aliases)
                 self._pending_docs.update((doc["key"], doc) for doc in plan.new_docs)
-            else:
-                self._papers_committed()
+        if committed:
+            self._papers_committed()  # (the lock let go first: a fold takes it a few segments at a time)
         return ImportResult(
             source=source,
             new=tuple(plan.new_keys),
@@ -455,6 +477,7 @@ class Shelf:
         from readinglist.core import library as layout
 
         per_commit = segments_per_commit or FOLD_SEGMENTS
+        done: set[int] = set()  # segments folded (or found holding none of the papers the catalog placed there)
         while True:
             with self.store.transaction():
                 self._follow()
@@ -463,11 +486,12 @@ class Shelf:
                 by_segment: dict[int, dict[str, str]] = {}  # segment number -> {doc id there: delta doc id}
                 for delta_id, doc in delta.items():
                     place = places.get(doc["key"])
-                    if place is not None:
+                    if place is not None and place[0] not in done:
                         by_segment.setdefault(place[0], {})[place[1]] = delta_id
                 chunk = sorted(by_segment)[:per_commit]
                 if not chunk:
                     break
+                done.update(chunk)
                 folded: list[str] = []
                 for number in chunk:
                     part = layout.segment_name(number)
@@ -477,10 +501,10 @@ class Shelf:
                         if rows.get(doc_id, {}).get("key") == delta[delta_id]["key"]:
                             back[doc_id] = dict(delta[delta_id])
                             folded.append(delta_id)
-                    self.store.put_docs(part, PAPERS, back)
-                if not folded:
-                    break  # (a catalog that places these papers wrongly: they stay in the changes)
-                self.store.remove_docs(DELTA, PAPERS, folded)
+                    if back:  # (a catalog that placed these papers wrongly: they stay in the changes)
+                        self.store.put_docs(part, PAPERS, back)
+                if folded:
+                    self.store.remove_docs(DELTA, PAPERS, folded)
             self.store.forget(layout.segment_name(n) for n in chunk)
         self._catalog.catch_up(self.store)
         self._catalog_at = self.store.generation

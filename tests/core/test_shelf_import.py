@@ -23,6 +23,7 @@ from readinglist.core.library import Library
 from readinglist.core.models import ImportResult, IncomingPaper, ListFilter, SortKey
 from readinglist.core.rules import Action, Condition, Rule, new_rule_id
 from readinglist.core.shelf import Shelf
+from readinglist.core.storage import CorruptLibraryError
 
 WHEN = "2026-12-03T08:00:00Z"
 
@@ -90,6 +91,7 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     # a fixed clock, so that two imports of one batch write the same stamps.
     monkeypatch.setattr(library_module, "SEGMENT_SIZE", 6)
     monkeypatch.setattr(library_module, "DELTA_LIMIT", 4)
+    monkeypatch.setattr(shelf_module, "WHOLE_SEGMENT_AT", 2)  # (a segment holding two papers asked is read whole)
     monkeypatch.setattr(library_module, "utc_now", lambda: WHEN)
     monkeypatch.setattr(shelf_module, "utc_now", lambda: WHEN)
 
@@ -197,6 +199,27 @@ def test_papers_sharing_only_a_link_stay_apart_through_the_shelf(tmp_path: Path)
             "Graph methods",
             "Sparse attention at scale",
         ]
+
+
+def test_a_damaged_part_stops_an_import_before_it_writes_anything_even_in_a_batch(tmp_path: Path) -> None:
+    """A refresh goes on with its other feeds when one feed's papers cannot be saved: the import that failed
+    must have written nothing into the commit they share. Here the state shards a mute rule reads are damaged."""
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.add_papers([IncomingPaper(title=f"Seed {i}", arxiv_id=f"2502.{i:05d}") for i in range(400)], source="s")
+        lib.put_rules([rule("no noise", Action.MUTE, "title", "noise")])
+        lib.set_starred(lib.query(), True)  # (a state in every shard: a new paper's is read by the rule)
+    with Shelf.open(data) as shelf:
+        assert len(shelf) == 400  # the catalog, current before the damage
+    for shard in (data / "library").glob("state-*.json"):
+        raw = shard.read_bytes()
+        shard.write_bytes(raw[:5] + b"\x00" * 8 + raw[13:])  # same size, not JSON
+    manifest = (data / "library" / "manifest.json").read_bytes()
+    with Shelf.open(data) as shelf, shelf.batch():
+        with pytest.raises(CorruptLibraryError):
+            shelf.add_papers([sighting((n, 1, 1, True, 1)) for n in range(20, 31)], source="feed")
+        assert [p for p in shelf.store.parts() if shelf.store.changing(p)] == []
+    assert (data / "library" / "manifest.json").read_bytes() == manifest  # nothing committed
 
 
 def test_a_fold_through_the_shelf_holds_a_few_segments_at_a_time(
