@@ -38,12 +38,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from readinglist.core.identity import key_candidates
 from readinglist.core.models import ListFilter, SortKey, is_muted, paper_date
 from readinglist.core.papers import split_shards, state_part
 from readinglist.core.search import as_shown, fts_query, query_words
+from readinglist.core.storage import doc_sum
 from readinglist.core.text import shown, shown_title
 
 if TYPE_CHECKING:
@@ -75,8 +74,7 @@ def indexed_part(part: str) -> bool:
     return part.startswith(("papers-", "state-")) or part == DELTA
 
 
-def _sum(doc: Mapping[str, Any]) -> int:
-    return zlib.crc32(orjson.dumps(doc)) | 1  # never 0: 0 is "no state"
+_sum = doc_sum  # a document's checksum, never 0: 0 is "no state"
 
 
 # The views the catalog answers by itself (the others need the rules or the taste: the library answers them).
@@ -733,6 +731,18 @@ class Catalog:
         where = " WHERE p.read = 0" if unread_only else ""
         sql = f"SELECT f.feed, count(*) FROM feed f JOIN paper p ON p.id = f.id{where} GROUP BY f.feed"
         return {feed: int(n) for feed, n in self._conn().execute(sql)}
+
+    def sums(self, keys: Iterable[str]) -> dict[str, int]:
+        """Key -> the checksum of the paper's document in its segment (`storage.doc_sum`), for the papers whose
+        content is their segment's (not the paper changes'): what a read of one paper out of a segment is held
+        to."""
+        out: dict[str, int] = {}
+        db = self._conn()
+        for chunk in _chunks(list(keys), 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, sum FROM paper WHERE key IN ({marks}) AND part != ?"
+            out.update((key, int(total)) for key, total in db.execute(sql, [*chunk, DELTA]))
+        return out
 
     def places(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Key -> (the number of the segment the paper has its place in, its document id there), also for a paper

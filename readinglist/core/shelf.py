@@ -570,7 +570,14 @@ class _StoredPapers:
             for key in found:
                 self._keep(key, rows.get(places[key][1]), part)
         few = {layout.segment_name(n): found for n, found in by_segment.items() if n not in whole}
-        read = store.read_docs(PAPERS, {part: [places[k][1] for k in found] for part, found in few.items()})
+        # Each paper held to the checksum the catalog keeps of it (made from a checked file): a few pages of each
+        # segment read, not the whole 8 MB file and its checksum.
+        sums = self._shelf.catalog.sums(k for found in few.values() for k in found)
+        read = store.read_docs(
+            PAPERS,
+            {part: [places[k][1] for k in found] for part, found in few.items()},
+            sums={part: {places[k][1]: sums[k] for k in found if k in sums} for part, found in few.items()},
+        )
         for part, found in few.items():
             for key in found:
                 self._keep(key, read.get(part, {}).get(places[key][1]), part)

@@ -25,7 +25,7 @@ from readinglist.core.models import IncomingPaper, ListFilter, SortKey
 from readinglist.core.rules import Action, Condition, Rule, new_rule_id
 from readinglist.core.search import fts_query
 from readinglist.core.shelf import Shelf
-from readinglist.core.storage import Store
+from readinglist.core.storage import CorruptLibraryError, Store
 
 WORDS = [
     "diffusion",
@@ -444,6 +444,48 @@ def test_papers_read_out_of_many_segments_at_once_are_the_papers_a_whole_parse_g
     assert store.read_docs("papers", plain) == {p: {i: segments[p][i] for i in ids} for p, ids in plain.items()}
     assert parsed == [] and sum(map(len, plain.values())) > 150
     assert store.read_docs("papers", every) == segments
+    store.close()
+
+
+def test_papers_held_to_their_own_checksums_are_read_without_their_segments_and_an_altered_one_is_damage(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With each paper's checksum from the catalog (made from checked files), an import's plan reads a few pages
+    of each segment, not the whole file and its checksum; a paper altered in place after that differs from its
+    checksum, and the read falls back to checking the whole file, which reports the damage."""
+    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    rng = random.Random(6)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(120)], source="x")
+    with Shelf.open(data_dir, writer=False) as shelf:
+        keys = shelf.query()
+        places, sums = shelf.catalog.places(keys), shelf.catalog.sums(keys)
+        expected = {k: dict(shelf.doc(k)) for k in keys}
+    wanted: dict[str, list[str]] = {}
+    held: dict[str, dict[str, int]] = {}
+    for key in keys[5:-5:3]:
+        part = library_module.segment_name(places[key][0])
+        wanted.setdefault(part, []).append(places[key][1])
+        held.setdefault(part, {})[places[key][1]] = sums[key]
+    whole_reads: list[Path] = []
+    checked = storage_module._checked_read
+    monkeypatch.setattr(storage_module, "_checked_read", lambda f: whole_reads.append(f[1]) or checked(f))
+    store = Store(data_dir, writer=False, lazy=True)
+    store.open()
+    got = store.read_docs("papers", wanted, sums=held)
+    assert whole_reads == [] and len(wanted) >= 3
+    assert {d["key"]: d for rows in got.values() for d in rows.values()} == {k: expected[k] for k in keys[5:-5:3]}
+    store.close()
+    # One letter of one of those papers' titles, changed in place: the same size, still valid JSON.
+    part = sorted(wanted)[0]
+    path = next((DataFolder(data_dir).library).glob(f"{part}.g*.json"))
+    raw = path.read_bytes()
+    at = raw.index(b'"title":"', raw.index(b'"%s":{' % wanted[part][0].encode())) + len(b'"title":"')
+    path.write_bytes(raw[:at] + raw[at : at + 1].swapcase() + raw[at + 1 :])
+    store = Store(data_dir, writer=False, lazy=True)
+    store.open()
+    with pytest.raises(CorruptLibraryError, match="altered"):
+        store.read_docs("papers", wanted, sums=held)
     store.close()
 
 
