@@ -604,6 +604,25 @@ class Catalog:
             newest.items(),
         )
 
+    def put_papers(
+        self,
+        store: Store,
+        changed: Sequence[Mapping[str, Any]],
+        placed: Sequence[tuple[Mapping[str, Any], str, str]],
+    ) -> None:
+        """Papers a commit of this process wrote, as `catch_up` would read them from the parts: `changed`, the
+        newest content of papers now in the paper changes; `placed`, new papers with their segment and document
+        id. Inside `write()`; the caller then `mark`s the parts."""
+        self._split = split_shards(store.parts())
+        entries: list[tuple[Mapping[str, Any], str, int | None]] = [(doc, DELTA, None) for doc in changed]
+        in_delta = {doc["key"] for doc in changed}
+        for doc, part, doc_id in placed:
+            if doc["key"] not in in_delta:
+                number = int(part.rsplit("-", 1)[1])
+                entries.append((doc, part, number * SEQ_SPAN + int(doc_id)))
+        self._fresh = False
+        self._put_papers(entries)
+
     def _delete(self, rows: Sequence[tuple[int, str]]) -> None:
         db = self._conn()
         for pid, key in rows:
