@@ -32,7 +32,7 @@ import re
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -737,12 +737,8 @@ class Catalog:
         it before any alias does. Identifiers that name no paper are left out (an import's plan asks for the
         identifiers of a whole batch of sightings at once)."""
         wanted = list(dict.fromkeys(aliases))
-        out: dict[str, str] = {}
-        db = self._conn()
-        for chunk in _chunks(wanted, 500):
-            marks = ",".join("?" * len(chunk))
-            out.update(db.execute(f"SELECT alias, key FROM alias WHERE alias IN ({marks})", chunk).fetchall())
-            out.update((key, key) for (key,) in db.execute(f"SELECT key FROM paper WHERE key IN ({marks})", chunk))
+        out: dict[str, str] = dict(self._each_in("SELECT alias, key FROM alias WHERE alias IN ({})", wanted))
+        out.update((key, key) for (key,) in self._each_in("SELECT key FROM paper WHERE key IN ({})", wanted))
         return out
 
     def feed_counts(self, *, unread_only: bool = False) -> dict[str, int]:
@@ -755,37 +751,32 @@ class Catalog:
         """Key -> the checksum of the paper's document in its segment (`storage.doc_sum`), for the papers whose
         content is their segment's (not the paper changes'): what a read of one paper out of a segment is held
         to."""
-        out: dict[str, int] = {}
-        db = self._conn()
-        for chunk in _chunks(list(keys), 500):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT key, sum FROM paper WHERE key IN ({marks}) AND part != ?"
-            out.update((key, int(total)) for key, total in db.execute(sql, [*chunk, DELTA]))
-        return out
+        sql = "SELECT key, sum FROM paper WHERE key IN ({}) AND part != ?"
+        return {key: int(total) for key, total in self._each_in(sql, list(keys), DELTA)}
 
     def places(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Key -> (the number of the segment the paper has its place in, its document id there), also for a paper
         whose newer content lives in the paper changes (the place it is folded back to)."""
         out: dict[str, tuple[int, str]] = {}
-        db = self._conn()
-        for chunk in _chunks(list(keys), 500):
-            marks = ",".join("?" * len(chunk))
-            for key, seq in db.execute(f"SELECT key, seq FROM paper WHERE key IN ({marks})", chunk):
-                number, doc_id = divmod(int(seq), SEQ_SPAN)
-                out[key] = (number, str(doc_id))
+        for key, seq in self._each_in("SELECT key, seq FROM paper WHERE key IN ({})", list(keys)):
+            number, doc_id = divmod(int(seq), SEQ_SPAN)
+            out[key] = (number, str(doc_id))
         return out
+
+    def _each_in(self, sql: str, values: Sequence[Any], *after: Any) -> Iterator[tuple[Any, ...]]:
+        """The rows of `sql`, whose `IN ({})` is given `values` 500 at a time (SQLite's limit on variables),
+        with `after` bound to any later `?`."""
+        db = self._conn()
+        for chunk in _chunks(values, 500):
+            yield from db.execute(sql.format(",".join("?" * len(chunk))), [*chunk, *after])
 
     def rows(self, keys: Sequence[str]) -> dict[str, Row]:
         """What a list line shows of each paper, by key."""
-        out: dict[str, Row] = {}
-        db = self._conn()
-        for chunk in _chunks(list(keys), 500):
-            marks = ",".join("?" * len(chunk))
-            for key, date, title, starred, read in db.execute(
-                f"SELECT key, date, title, starred, read FROM paper WHERE key IN ({marks})", chunk
-            ):
-                out[key] = Row(key, date, title, bool(starred), bool(read))
-        return out
+        sql = "SELECT key, date, title, starred, read FROM paper WHERE key IN ({})"
+        return {
+            key: Row(key, date, title, bool(starred), bool(read))
+            for key, date, title, starred, read in self._each_in(sql, list(keys))
+        }
 
     def part_of(self, key: str) -> str | None:
         row = self._conn().execute("SELECT part FROM paper WHERE key = ?", (key,)).fetchone()

@@ -124,7 +124,11 @@ def _titled(
     key: str, title: str, pending: Mapping[str, Doc], stored: Callable[[str], Mapping[str, Any] | None]
 ) -> bool:
     doc = pending.get(key) or stored(key)
-    return doc is not None and normalize_title(doc.get("title", "")) == normalize_title(title)
+    return doc is not None and _same_title(doc, title)
+
+
+def _same_title(doc: Mapping[str, Any], title: str) -> bool:
+    return normalize_title(doc.get("title", "")) == normalize_title(title)
 
 
 def _match(
@@ -148,7 +152,7 @@ def _match(
         if a.startswith(("arxiv:", "doi:")) or a in guid_ids:
             return key
         doc = pending.get(key) or stored(key)
-        if doc is None or normalize_title(doc.get("title", "")) == normalize_title(inc.title):
+        if doc is None or _same_title(doc, inc.title):
             return key
     return None
 

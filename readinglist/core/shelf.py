@@ -53,7 +53,6 @@ from readinglist.core.papers import (
 from readinglist.core.storage import Store
 
 FOLD_SEGMENTS = 8  # segments a fold of the paper changes rewrites per commit (each about 8 MB at 4,000 papers)
-WHOLE_SEGMENT_AT = 16  # papers an import matches in one segment from which the segment is read whole
 
 if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
@@ -151,13 +150,10 @@ class Shelf:
             if doc is not None and doc.get("key") == key:
                 return doc
         if part is not None:
-            for doc in self.store.table(part, PAPERS).values():
-                if doc["key"] == key:
-                    return cast(Mapping[str, Any], doc)
             # The catalog may be a moment behind a writer (the paper moved to the changes part): look there too.
-            for doc in self.store.table(DELTA, PAPERS).values():
-                if doc["key"] == key:
-                    return cast(Mapping[str, Any], doc)
+            found = _with_key(self.store.table(part, PAPERS), key) or _with_key(self.store.table(DELTA, PAPERS), key)
+            if found is not None:
+                return found
         raise UnknownPaperError(key)
 
     def get(self, key: str) -> Paper:
@@ -550,7 +546,7 @@ class Shelf:
 class _StoredPapers:
     """What an import's plan asks of the library on disk: the paper an identifier names (the catalog, asked once
     for the identifiers of the whole batch) and a stored paper's document (from the paper changes, else out of
-    its segment: a segment holding several of the papers asked for is read whole once, not kept)."""
+    its segment with `Store.read_docs`)."""
 
     def __init__(self, shelf: Shelf, incoming: Sequence[IncomingPaper]) -> None:
         from readinglist.core.identity import make_key
@@ -600,31 +596,23 @@ class _StoredPapers:
             else:
                 self._docs[key] = None
         store = self._shelf.store
-        whole = {n: found for n, found in by_segment.items() if len(found) >= WHOLE_SEGMENT_AT}
-        for number, found in whole.items():
-            part = layout.segment_name(number)
-            rows = store.read_table(part, PAPERS)
-            for key in found:
-                self._keep(key, rows.get(places[key][1]), part)
-        few = {layout.segment_name(n): found for n, found in by_segment.items() if n not in whole}
+        by_part = {layout.segment_name(n): found for n, found in by_segment.items()}
         # Each paper held to the checksum the catalog keeps of it (made from a checked file): a few pages of each
         # segment read, not the whole 8 MB file and its checksum.
-        sums = self._shelf.catalog.sums(k for found in few.values() for k in found)
+        sums = self._shelf.catalog.sums(k for found in by_part.values() for k in found)
         read = store.read_docs(
             PAPERS,
-            {part: [places[k][1] for k in found] for part, found in few.items()},
-            sums={part: {places[k][1]: sums[k] for k in found if k in sums} for part, found in few.items()},
+            {part: [places[k][1] for k in found] for part, found in by_part.items()},
+            sums={part: {places[k][1]: sums[k] for k in found if k in sums} for part, found in by_part.items()},
         )
-        for part, found in few.items():
+        for part, found in by_part.items():
             for key in found:
-                self._keep(key, read.get(part, {}).get(places[key][1]), part)
+                doc = read.get(part, {}).get(places[key][1])
+                # Else found in its segment (the catalog a moment behind a writer).
+                ok = doc is not None and doc.get("key") == key
+                self._docs[key] = doc if ok else _with_key(store.read_table(part, PAPERS), key)
 
-    def _keep(self, key: str, doc: Mapping[str, Any] | None, part: str) -> None:
-        """The paper's document as read by its place; else found in its segment (the catalog a moment behind)."""
-        self._docs[key] = doc if doc is not None and doc.get("key") == key else self._search(part, key)
 
-    def _search(self, part: str, key: str) -> Mapping[str, Any] | None:
-        for doc in self._shelf.store.read_table(part, PAPERS).values():
-            if doc["key"] == key:
-                return cast(Mapping[str, Any], doc)
-        return None
+def _with_key(rows: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """The document of this paper among a table's documents, by a walk of them."""
+    return next((cast(Mapping[str, Any], d) for d in rows.values() if d["key"] == key), None)

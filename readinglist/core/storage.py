@@ -748,8 +748,8 @@ class Store:
                     out[part] = found
                     continue
             direct.append(part)
-        files = [(part, self.dir / self._files[part], self._sizes.get(part), self._sums.get(part)) for part in direct]
-        for (part, path, size, crc), (raw, verdict) in zip(files, _read_all(files), strict=True):
+        files = [(self.dir / self._files[part], self._sizes.get(part), self._sums.get(part)) for part in direct]
+        for part, (path, size, crc), (raw, verdict) in zip(direct, files, _read_all(files), strict=True):
             if raw is None:  # (replaced by a writer meanwhile: the whole read finds the new file)
                 rows = self.read_table(part, table)
             elif verdict == ALTERED:
@@ -1186,7 +1186,7 @@ def _summed_read(
         return None
 
 
-def _read_all(files: Sequence[tuple[str, Path, int | None, int | None]]) -> Iterator[tuple[bytes | None, str]]:
+def _read_all(files: Sequence[tuple[Path, int | None, int | None]]) -> Iterator[tuple[bytes | None, str]]:
     """`_checked_read` of each file, in order, two at a time on the read pool, at most READ_AHEAD files ahead
     of the caller (each one 8 MB at 4,000 papers: memory stays a few files' worth)."""
     if len(files) < 2:
@@ -1201,11 +1201,11 @@ def _read_all(files: Sequence[tuple[str, Path, int | None, int | None]]) -> Iter
         yield done
 
 
-def _checked_read(file: tuple[str, Path, int | None, int | None]) -> tuple[bytes | None, str]:
+def _checked_read(file: tuple[Path, int | None, int | None]) -> tuple[bytes | None, str]:
     """A part's file and what its checks say, on any thread: "" (its size and checksum are the manifest's),
     ALTERED (the checksum differs), or "parse" (no checksum, or another size: the whole parse says what is
     wrong). None when the file is gone."""
-    _, path, size, crc = file
+    path, size, crc = file
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -469,7 +469,7 @@ def test_papers_held_to_their_own_checksums_are_read_without_their_segments_and_
         held.setdefault(part, {})[places[key][1]] = sums[key]
     whole_reads: list[Path] = []
     checked = storage_module._checked_read
-    monkeypatch.setattr(storage_module, "_checked_read", lambda f: whole_reads.append(f[1]) or checked(f))
+    monkeypatch.setattr(storage_module, "_checked_read", lambda f: whole_reads.append(f[0]) or checked(f))
     store = Store(data_dir, writer=False, lazy=True)
     store.open()
     got = store.read_docs("papers", wanted, sums=held)

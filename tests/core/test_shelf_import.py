@@ -93,7 +93,6 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     # a fixed clock, so that two imports of one batch write the same stamps.
     monkeypatch.setattr(library_module, "SEGMENT_SIZE", 6)
     monkeypatch.setattr(library_module, "DELTA_LIMIT", 4)
-    monkeypatch.setattr(shelf_module, "WHOLE_SEGMENT_AT", 2)  # (a segment holding two papers asked is read whole)
     monkeypatch.setattr(library_module, "utc_now", lambda: WHEN)
     monkeypatch.setattr(shelf_module, "utc_now", lambda: WHEN)
 
