@@ -13,8 +13,9 @@ indexed now or already.
 
 Rows: `paper` (the fields views, sorts and counts read, and the state flags), `alias` (arXiv ids, DOIs, links ->
 key), `feed` and `tag` (filters and counts), `fts` (FTS5 over title, authors, abstract and note as shown; rowid
-is the paper's id), `word` (every word the full-text index holds, as it folds them) and `block` (the newest
-date of each run of 4,096 paper ids).
+is the paper's id: the papers of even id here, those of odd id in `fts_odd`, in a file of its own beside this one,
+so that a first build indexes the two halves on two cores at once), `word` (every word the full-text index holds,
+as it folds them) and `block` (the newest date of each run of 4,096 paper ids).
 
 A search is made fast by the last two. A word prefix ("transform") is asked as the index's words that start
 with it (`"transform" OR "transformer" OR "transformers"`), which FTS5 walks lazily, instead of a prefix query,
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import heapq
+import itertools
 import random
 import re
 import sqlite3
@@ -46,16 +49,18 @@ from readinglist.core.storage import doc_sum
 from readinglist.core.text import shown, shown_title
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from readinglist.core.storage import Store
 
-CATALOG_FORMAT = "3"  # bump when the tables change: a catalog of another format is rebuilt
+CATALOG_FORMAT = "4"  # bump when the tables change: a catalog of another format is rebuilt
 TOKENIZE = "unicode61 remove_diacritics 2"
 BLOCK_BITS = 12  # a block: the papers whose ids share all but the last 12 bits
 # A text catch-up this large (and a tenth of the library) lists the index's words once at its end instead of
 # learning them part by part: at a million papers, listing takes 5 s in one go and learning 95 us a paper.
 WORDS_REBUILD = 20_000
 EXPANDED_WORDS = 64  # a prefix that starts more words is left to FTS5's prefix query
-TEXT_BATCH = 12_000  # papers' text indexed per transaction (at least: whole parts)
+TEXT_BATCH = 24_000  # papers' text indexed per transaction (at least: whole parts)
 FTS_HASHSIZE = 16 << 20  # bytes FTS5 gathers before it writes a segment (its default: 1 MB)
 STREAM_ROWS = 4_000  # matches walked in id order before a search falls back to the index's sort
 STREAM_BATCH = 256  # matches fetched between two looks at whether the newest are found
@@ -64,6 +69,8 @@ DELTA = "paper-changes"
 SEQ_SPAN = 1 << 32  # a paper's place: its segment's number * SEQ_SPAN + its id in the segment
 PAPERS = "papers"
 STATE = "state"
+ODD = "odd"  # the schema the file holding the odd half of the full text is attached as
+TEXT_TABLES = (("main.fts", "fts"), (f"{ODD}.fts_odd", "fts_odd"))  # (table, the name a MATCH is asked of)
 
 
 _PLAIN_WORD = re.compile(r"[a-z0-9]+")
@@ -146,6 +153,7 @@ class Catalog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.text_path = path.with_name(f"{path.stem}-text{path.suffix}")  # the odd half of the full text
         self._db: sqlite3.Connection | None = None
         self._fresh = False  # a first build under way in this process (its rows go in before the indexes)
         self._split: frozenset[str] = frozenset()  # the state shards split, as the store being read has them
@@ -165,9 +173,8 @@ class Catalog:
         return self._db
 
     def _discard(self) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(OSError):
-                Path(str(self.path) + suffix).unlink()
+        for path in (self.path, self.text_path):
+            _remove(path)
 
     def _connect(self) -> sqlite3.Connection:
         # Several processes share the catalog (the window, commands): they wait for each other's short writes.
@@ -185,7 +192,60 @@ class Catalog:
                     raise
                 time.sleep(random.uniform(0.005, 0.05))
                 continue
+            try:
+                self._attach_text(db)
+            except BaseException:
+                db.close()
+                raise
             return db
+
+    def _attach_text(self, db: sqlite3.Connection) -> None:
+        """Attach the file holding the odd half of the full text. It belongs to this catalog by a token both files
+        keep: missing, damaged, or another catalog's (this one was rebuilt), it is made anew and the papers of odd
+        id are marked as not indexed, so the text catch-up fills it again."""
+        row = db.execute("SELECT v FROM meta WHERE k = 'text'").fetchone()
+        token = str(row[0]) if row else ""
+        for attempt in range(2):
+            try:
+                db.execute("ATTACH DATABASE ? AS " + ODD, (str(self.text_path),))
+                self.text_path.chmod(0o600)
+                db.execute(f"PRAGMA {ODD}.journal_mode=WAL")
+                db.execute(f"PRAGMA {ODD}.synchronous=OFF")
+                if token and self._text_token(db) == token:
+                    return
+                with _transaction(db):
+                    if not token:  # (a new catalog: its text file is made for it)
+                        token = f"{random.getrandbits(64):016x}"
+                        db.execute("INSERT OR REPLACE INTO meta VALUES ('text', ?)", (token,))
+                    if self._text_token(db) != token:  # (another process may have just made it)
+                        db.execute(f"DROP TABLE IF EXISTS {ODD}.fts_odd")
+                        db.execute(f"CREATE TABLE IF NOT EXISTS {ODD}.meta (k TEXT PRIMARY KEY, v TEXT)")
+                        db.execute(
+                            f"CREATE VIRTUAL TABLE {ODD}.fts_odd USING fts5("
+                            f"title, authors, abstract, note, tokenize='{TOKENIZE}', detail=column)"
+                        )
+                        db.execute(f"INSERT INTO {ODD}.fts_odd (fts_odd, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,))
+                        db.execute(f"INSERT OR REPLACE INTO {ODD}.meta VALUES ('text', ?)", (token,))
+                        db.execute("UPDATE paper SET fsum = 0 WHERE id % 2 = 1 AND fsum != 0")
+                return
+            except sqlite3.OperationalError:
+                raise  # busy or locked for now: not damage
+            except sqlite3.DatabaseError:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("DETACH DATABASE " + ODD)
+                if attempt:
+                    raise
+                _remove(self.text_path)  # a damaged cache: thrown away and made again
+
+    @staticmethod
+    def _text_token(db: sqlite3.Connection) -> str | None:
+        try:
+            row = db.execute(f"SELECT v FROM {ODD}.meta WHERE k = 'text'").fetchone()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None
+            raise
+        return str(row[0]) if row else None
 
     def _set_up(self, db: sqlite3.Connection) -> None:
         self.path.chmod(0o600)
@@ -342,10 +402,17 @@ class Catalog:
             return {key: (pid, total, note) for pid, key, total, note in rows}
 
         # The next part is read and rendered on a second thread while SQLite indexes this one (it lets go of
-        # the GIL while it works): a fifth of a first build, on a machine with two cores.
+        # the GIL while it works): a fifth of a first build, on a machine with two cores. And the odd half of each
+        # batch is indexed on a third, into its own file, while this one indexes the even half: FTS5's work, most
+        # of a first build, is then done on two cores.
         from concurrent.futures import ThreadPoolExecutor  # (5 ms of imports a command that lists does not need)
 
-        with ThreadPoolExecutor(1, thread_name_prefix="catalog-text") as reader:
+        odd = _connect_text(self.text_path)
+        with (
+            contextlib.closing(odd),
+            ThreadPoolExecutor(1, thread_name_prefix="catalog-text") as reader,
+            ThreadPoolExecutor(1, thread_name_prefix="catalog-text-odd") as writer,
+        ):
             ahead = reader.submit(_text_rows, store, parts[0], stale(parts[0])) if parts else None
             rows: list[tuple[int, str, str, str, str, int]] = []
             for done in range(len(parts)):
@@ -361,7 +428,7 @@ class Catalog:
                 # FTS5 writes what it gathered as a new segment at each commit, and merges segments as they pile
                 # up: fewer, larger commits (with a larger gathering buffer, `hashsize`) halve a first build.
                 if len(rows) >= TEXT_BATCH or ahead is None:
-                    self._index_text(rows, learn=learn)
+                    self._index_text(rows, learn=learn, odd=lambda r: writer.submit(_index_odd, odd, r))
                     rows = []
                 if progress is not None:
                     progress(done + 1, len(parts))
@@ -373,22 +440,39 @@ class Catalog:
             self._list_words()
         return True
 
-    def _index_text(self, rows: Sequence[tuple[int, str, str, str, str, int]], *, learn: bool) -> None:
-        """(paper id, title, authors, abstract, note, the checksum of the row this text is of) each."""
+    def _index_text(
+        self,
+        rows: Sequence[tuple[int, str, str, str, str, int]],
+        *,
+        learn: bool,
+        odd: Callable[[list[tuple[Any, ...]]], Future[None]],
+    ) -> None:
+        """(paper id, title, authors, abstract, note, the checksum of the row this text is of) each. `odd` indexes
+        the odd half, into its own file, on another thread (`_index_odd`).
+
+        The odd half is committed before the rows say their text is indexed (`fsum`): a crash in between leaves
+        text indexed and rows behind, which the next catch-up indexes again (REPLACE: a paper's text replaces
+        whatever its id held, also in a file that committed what this one did not)."""
         db = self._conn()
-        with _transaction(db):
-            indexed: list[tuple[int]] = []  # (deleting what FTS5 never held costs a quarter of the inserts)
-            for chunk in _chunks([r[0] for r in rows], 500):
-                marks = ",".join("?" * len(chunk))
-                indexed += db.execute(f"SELECT id FROM paper WHERE fsum != 0 AND id IN ({marks})", chunk).fetchall()
-            db.executemany("DELETE FROM fts WHERE rowid = ?", indexed)
+        pending = odd([r[:5] for r in rows if r[0] % 2])
+        # A deferred transaction whose first statement writes: it takes this file's write lock alone, where an
+        # immediate one would take the attached file's too, which the other thread is writing.
+        db.execute("BEGIN")
+        try:
             db.executemany(
-                "INSERT INTO fts (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)",
-                [r[:5] for r in rows],
+                "INSERT OR REPLACE INTO main.fts (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)",
+                [r[:5] for r in rows if not r[0] % 2],
             )
+            pending.result()
             db.executemany("UPDATE paper SET fsum = ? WHERE id = ?", [(r[5], r[0]) for r in rows])
             if learn:
                 self._learn_words(" ".join(r[1:5]) for r in rows)
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                pending.result()  # (its file is its own: let it finish before this one lets go)
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     # ---- the index's words ----------------------------------------------------------------------------------
 
@@ -403,9 +487,10 @@ class Catalog:
         """Every word of the index, from FTS5's own list (4 s at a million papers, once after a first build)."""
         db = self._conn()
         db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_words USING fts5vocab(main, fts, row)")
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_odd_words USING fts5vocab({ODD}, fts_odd, row)")
         with _transaction(db):
             db.execute("DELETE FROM word")
-            db.execute("INSERT INTO word SELECT term FROM temp.fts_words")
+            db.execute("INSERT INTO word SELECT term FROM temp.fts_words UNION SELECT term FROM temp.fts_odd_words")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('words', '1')")
 
     def _learn_words(self, texts: Iterable[str]) -> None:
@@ -467,11 +552,15 @@ class Catalog:
         if limit == 0:
             return []
         blocks, bounds = self._block_bounds()
-        cursor = self._conn().execute(
-            f"SELECT f.rowid, p.date, p.key FROM fts f JOIN paper p ON p.id = f.rowid "
-            f"WHERE fts MATCH :match AND {where} ORDER BY f.rowid DESC",
-            params,
-        )
+        cursors = [
+            self._conn().execute(
+                f"SELECT f.rowid, p.date, p.key FROM {table} f JOIN paper p ON p.id = f.rowid "
+                f"WHERE {name} MATCH :match AND {where} ORDER BY f.rowid DESC",
+                params,
+            )
+            for table, name in TEXT_TABLES
+        ]
+        merged = heapq.merge(*cursors, key=lambda r: -int(r[0]))  # (both halves, the highest id first)
         found: list[tuple[str, str]] = []  # (date, key), the newest `limit` first once trimmed
 
         def trim() -> None:
@@ -479,8 +568,13 @@ class Catalog:
             found.sort(key=itemgetter(0), reverse=True)
             del found[limit:]
 
+        def done(keys: list[str] | None) -> list[str] | None:
+            for cursor in cursors:
+                cursor.close()
+            return keys
+
         walked = 0
-        while rows := cursor.fetchmany(STREAM_BATCH):
+        while rows := list(itertools.islice(merged, STREAM_BATCH)):
             walked += len(rows)
             found += [(date, key) for _, date, key in rows]
             if len(found) >= limit:
@@ -488,13 +582,11 @@ class Catalog:
                 # Every match still to come has a lower id, so it lies in this block or a lower one.
                 at = bisect.bisect_right(blocks, rows[-1][0] >> BLOCK_BITS) - 1
                 if at < 0 or bounds[at] < found[-1][0]:
-                    cursor.close()
-                    return [key for _, key in found]
+                    return done([key for _, key in found])
             if walked >= STREAM_ROWS:
-                cursor.close()
-                return None
+                return done(None)
         trim()
-        return [key for _, key in found]
+        return done([key for _, key in found])
 
     def _sync_segment(self, store: Store, part: str, delta: Mapping[str, Mapping[str, Any]]) -> None:
         """One segment's papers: each at its place in the segment (the order ties keep, as the library's), with
@@ -627,7 +719,7 @@ class Catalog:
         db = self._conn()
         for pid, key in rows:
             db.execute("DELETE FROM paper WHERE id = ?", (pid,))
-            db.execute("DELETE FROM fts WHERE rowid = ?", (pid,))
+            db.execute(f"DELETE FROM {TEXT_TABLES[pid % 2][0]} WHERE rowid = ?", (pid,))
             db.execute("DELETE FROM feed WHERE id = ?", (pid,))
             db.execute("DELETE FROM tag WHERE id = ?", (pid,))
             db.execute("DELETE FROM alias WHERE key = ?", (key,))
@@ -700,7 +792,10 @@ class Catalog:
         db.executemany("UPDATE paper SET note = ? WHERE id = ?", notes)
         db.executemany("DELETE FROM tag WHERE id = ?", untag)
         db.executemany("INSERT OR IGNORE INTO tag VALUES (?, ?)", tags)
-        db.executemany("UPDATE fts SET note = ? WHERE rowid = ?", notes)
+        # A note's words: in place in this file's half; the other half is only ever written by the text catch-up
+        # (its file commits apart from this one), so a paper there is marked as behind instead.
+        db.executemany("UPDATE main.fts SET note = ? WHERE rowid = ?", [n for n in notes if not n[1] % 2])
+        db.executemany("UPDATE paper SET fsum = -1 WHERE id = ? AND fsum != 0", [(n[1],) for n in notes if n[1] % 2])
         if notes and self._words_listed():
             self._learn_words(note for note, _ in notes)
 
@@ -800,13 +895,16 @@ class Catalog:
     def _matching(self, query: str) -> set[str]:
         # The keys of 300,000 matches read from a narrow index instead of the wide rows: 1.6x faster. (SQLite does
         # not pick it by itself; another process's first build may have dropped it for a while.)
-        sql = "SELECT p.key FROM fts f JOIN paper p {} ON p.id = f.rowid WHERE fts MATCH ?"
+        sql = " UNION ALL ".join(
+            f"SELECT p.key FROM {table} f JOIN paper p {{0}} ON p.id = f.rowid WHERE {name} MATCH :q"
+            for table, name in TEXT_TABLES
+        )
         try:
-            rows = self._conn().execute(sql.format("INDEXED BY paper_key_of"), (query,))
+            rows = self._conn().execute(sql.format("INDEXED BY paper_key_of"), {"q": query})
         except sqlite3.OperationalError as error:
             if "no such index" not in str(error):
                 raise
-            rows = self._conn().execute(sql.format(""), (query,))
+            rows = self._conn().execute(sql.format(""), {"q": query})
         return {r[0] for r in rows}
 
     def phrase_keys(self, columns: Sequence[str], phrases: Sequence[Sequence[str]]) -> set[str]:
@@ -853,7 +951,11 @@ class Catalog:
                     found = self._newest_matching(" AND ".join(where), params, max(0, limit))
                     if found is not None:
                         return found
-                where.append("p.id IN (SELECT rowid FROM fts WHERE fts MATCH :match)")
+                where.append(
+                    "p.id IN ("
+                    + " UNION ALL ".join(f"SELECT rowid FROM {t} WHERE {n} MATCH :match" for t, n in TEXT_TABLES)
+                    + ")"
+                )
         if view is ListFilter.LATER and sort is SortKey.DATE and not search:
             order = "p.later_at DESC, p.seq" if descending is True else "p.later_at, p.seq"
         else:
@@ -899,6 +1001,30 @@ def _text_rows(
             title, authors, abstract = shown(doc)
             rows.append((entry[0], title, "; ".join(authors), abstract, entry[2], entry[1]))
     return rows
+
+
+def _connect_text(path: Path) -> sqlite3.Connection:
+    """A connection of its own to the file of the odd half of the full text (its `Catalog` has made it)."""
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-65536")
+    return db
+
+
+def _index_odd(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """(paper id, title, authors, abstract, note) each, into the odd half, one transaction of its own."""
+    if rows:
+        with _transaction(db):
+            db.executemany(
+                "INSERT OR REPLACE INTO fts_odd (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)", rows
+            )
+
+
+def _remove(path: Path) -> None:
+    """A SQLite file and what its journal left beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(str(path) + suffix).unlink()
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -171,6 +171,74 @@ def test_the_catalog_is_a_cache_deleted_or_damaged_it_is_rebuilt(data_dir: Path)
         assert lib.query(search="quokka") == [lib.keys()[7]]
 
 
+def test_the_half_of_the_full_text_in_its_own_file_is_a_cache_too(data_dir: Path, tmp_path: Path) -> None:
+    """The papers of odd id have their text in a second file: missing, damaged, another catalog's, or holding
+    text its rows were never told of (a crash between the two files' commits), every search still answers."""
+    rng = random.Random(6)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(60)], source="x")
+        for key in lib.keys()[:2]:  # (one of each half)
+            lib.set_note(key, "the quokka paper")
+        assert_same(lib, data_dir)
+        text = DataFolder(data_dir).catalog.with_name("catalog-text.sqlite")
+        ids = dict(Catalog(DataFolder(data_dir).catalog)._conn().execute("SELECT key, id FROM paper").fetchall())
+        assert {ids[k] % 2 for k in lib.keys()[:2]} == {0, 1}
+
+        def forget_sidecars() -> None:
+            for suffix in ("-wal", "-shm"):
+                Path(str(text) + suffix).unlink(missing_ok=True)
+
+        text.unlink()
+        forget_sidecars()
+        assert_same(lib, data_dir)
+        text.write_bytes(b"this is not a database" * 100)
+        forget_sidecars()
+        assert_same(lib, data_dir)
+        assert sorted(lib.query(search="quokka")) == sorted(lib.keys()[:2])
+
+        # Another library's catalog, whose text file is copied over this one's.
+        other = tmp_path / "other"
+        with Library.open(other) as stranger:
+            stranger.add_papers(
+                [IncomingPaper(title=f"Wombat {i}", arxiv_id=f"2402.{i:05d}") for i in range(60)], source="y"
+            )
+            assert stranger.query(search="wombat", limit=1)
+        text.write_bytes(DataFolder(other).catalog.with_name("catalog-text.sqlite").read_bytes())
+        forget_sidecars()
+        assert_same(lib, data_dir)
+        with Shelf.open(data_dir, writer=False) as shelf:
+            assert shelf.query(search="wombat") == []
+
+    # Every paper's text is in its file, but the rows say none is indexed: it is indexed again, once each.
+    catalog = Catalog(DataFolder(data_dir).catalog)
+    catalog._conn().execute("UPDATE paper SET fsum = 0")
+    catalog.close()
+    with Shelf.open(data_dir, writer=False) as shelf:
+        assert len(shelf.query(search="quokka")) == 2
+        assert shelf.catalog.text_behind() == 0
+    with Library.open(data_dir) as lib:
+        assert_same(lib, data_dir)
+
+
+def test_a_note_changed_on_a_paper_of_either_half_is_searched_as_it_is_now(data_dir: Path) -> None:
+    rng = random.Random(7)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(10)], source="x")
+        keys = lib.keys()[:2]
+    with Shelf.open(data_dir) as shelf:
+        for key in keys:
+            shelf.set_note(key, "about the platypus")
+        assert sorted(shelf.query(search="platypus")) == sorted(keys)
+    with Shelf.open(data_dir) as shelf:
+        for key in keys:
+            shelf.set_note(key, "about the echidna")
+        assert shelf.query(search="platypus") == []
+        assert sorted(shelf.query(search="echidna")) == sorted(keys)
+    with Library.open(data_dir) as lib:
+        assert lib.query(search="platypus") == []
+        assert sorted(lib.query(search="echidna")) == sorted(keys)
+
+
 def test_a_star_from_a_command_keeps_the_mute_promises_and_the_window_sees_it(data_dir: Path) -> None:
     rng = random.Random(5)
     with Library.open(data_dir) as lib:
@@ -270,6 +338,51 @@ def test_a_command_killed_while_it_builds_the_catalog_leaves_a_catalog_that_catc
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     with Library.open(data_dir) as lib:
         assert done.stdout.split()[0] == lib.keys()[1234]
+        assert_same(lib, data_dir)
+
+
+def test_a_command_killed_while_it_indexes_the_full_text_leaves_an_index_that_catches_up(data_dir: Path) -> None:
+    import contextlib
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(9)
+    with Library.open(data_dir) as lib:
+        for start in range(0, 16_000, 4000):
+            lib.add_papers([paper(i, rng) for i in range(start, start + 4000)], source="x")
+        lib.set_note(lib.keys()[4321], "the quokka paper")
+        lib.set_note(lib.keys()[4322], "the quokka sequel")
+    path = DataFolder(data_dir).catalog
+    catalog = Catalog(path)
+    catalog._conn().execute("UPDATE paper SET fsum = 0")  # the rows are in; the text is all to do again
+    catalog.close()
+    command = [sys.executable, "-m", "readinglist.cli.main", "--data-dir", str(data_dir), "list", "--search", "quokka"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    odd, marked = 0, 16_000
+    try:
+        # Killed once the odd half has text in its file: mostly before the rows say so (the other file's commit).
+        watch = sqlite3.connect(path.with_name("catalog-text.sqlite"), timeout=10)
+        rows = sqlite3.connect(path, timeout=10)
+        while proc.poll() is None and odd == 0:
+            with contextlib.suppress(sqlite3.OperationalError):  # (not made yet)
+                odd = watch.execute("SELECT count(*) FROM fts_odd").fetchone()[0]
+            time.sleep(0.002)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        marked = rows.execute("SELECT count(*) FROM paper WHERE fsum != 0").fetchone()[0]
+        watch.close()
+        rows.close()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert odd > 0 and marked < 16_000, (odd, marked)  # (killed while it indexed)
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    with Library.open(data_dir) as lib:
+        assert sorted(line.split()[0] for line in done.stdout.splitlines()) == sorted(lib.keys()[4321:4323])
         assert_same(lib, data_dir)
 
 
