@@ -219,17 +219,15 @@ def _print_json_line(obj: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace, app: App) -> int:
-    from readinglist.core.importer import read_feed_file  # feedparser loads for the command that reads feeds
+    from readinglist.core.importer import FeedFiles  # feedparser loads for the command that reads feeds
 
     failures = 0
-    # The library on disk, through its catalog: a feed of 1,000 papers costs its papers, not the library's.
-    with app.open_shelf() as shelf:
-        for raw in args.paths:
-            path = Path(raw)
-            try:
-                parsed = read_feed_file(path)
-            except FeedError as exc:
-                print(f"readinglist: error: {exc}", file=sys.stderr)
+    # The library on disk, through its catalog: a feed of 1,000 papers costs its papers, not the library's. Many
+    # files are parsed on the other cores while the one before is written (the workers start before the shelf).
+    with FeedFiles([Path(raw) for raw in args.paths]) as files, app.open_shelf() as shelf:
+        for path, parsed in files:
+            if isinstance(parsed, FeedError):
+                print(f"readinglist: error: {parsed}", file=sys.stderr)
                 failures += 1
                 continue
             result = shelf.add_papers_in_batches(parsed.papers, source=parsed.title)

@@ -137,3 +137,34 @@ def test_not_a_feed_names_the_feed() -> None:
         parse_feed(b"just some text", name="My feed")
     with pytest.raises(FeedError, match=r"^My feed: this is a web page"):
         parse_feed(b"<html><body>hi</body></html>", name="My feed")
+
+
+def test_many_files_parsed_on_other_cores_come_back_in_order_as_one_process_reads_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from readinglist.core.importer import FeedFiles, read_feed_file
+
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><html><body>Not a feed</body></html>")
+    paths = [
+        DATA / "biofeed_nature_20250319.xml",
+        tmp_path / "missing.xml",
+        DATA / "hf_daily_papers_2024-10-25.json",
+        page,
+        DATA / "biofeed_biorxiv_20250413.xml",
+        tmp_path / "refs.bib",
+    ]
+    paths[-1].write_text("@article{k, title={Attention Is All You Need}, author={Vaswani, Ashish}, year={2017}}\n")
+    with FeedFiles(paths, workers=2) as files:
+        got = list(files)
+        assert files._pool is not None  # (parsed in worker processes)
+        pids = files._pool.submit(os.getpid).result(), os.getpid()
+    assert pids[0] != pids[1]
+    assert [path for path, _ in got] == paths
+    for path, parsed in got:
+        if path in (page, tmp_path / "missing.xml"):
+            assert isinstance(parsed, FeedError) and str(path) in str(parsed)
+            with pytest.raises(FeedError, match=str(parsed).split(": ", 1)[1][:20]):
+                read_feed_file(path)
+        else:
+            assert parsed == read_feed_file(path) and parsed.papers
