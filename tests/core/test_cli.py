@@ -87,6 +87,26 @@ def test_import_names_the_bad_file_and_still_imports_the_good_one(data_dir: Path
     assert len(listed()) == 2
 
 
+def test_an_import_of_many_files_reports_each_in_its_order_and_keeps_every_paper(
+    data_dir: Path, feed: Path, tmp_path: Path
+) -> None:
+    # Enough files to be parsed in worker processes (importer.FeedFiles), errors among them.
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><html><body>Not a feed</body></html>")
+    v2 = tmp_path / "v2.xml"
+    v2.write_text(ARXIV_FEED.format(v=2, kind="replace"))
+    paths = [feed, tmp_path / "missing.xml", SAMPLE, page, v2]
+    code, out, err = run("import", *map(str, paths))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{feed}: 2 new, 0 updated, 0 already in library",
+        f"{SAMPLE}: 60 new, 0 updated, 0 already in library",
+        f"{v2}: 0 new, 1 updated, 1 already in library",
+    ]
+    assert err.index("missing.xml: No such file or directory") < err.index(f"{page}: this is a web page, not a feed")
+    assert len(listed()) == 62
+
+
 def test_list_json_has_the_promised_fields(data_dir: Path, feed: Path) -> None:
     run("import", str(feed))
     rows = listed()
