@@ -186,14 +186,13 @@ class Catalog:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
             try:
                 self._set_up(db)
+                self._attach_text(db)  # (the text file's switch to WAL meets the same refusals)
             except sqlite3.OperationalError as error:
                 db.close()
                 if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
                     raise
                 time.sleep(random.uniform(0.005, 0.05))
                 continue
-            try:
-                self._attach_text(db)
             except BaseException:
                 db.close()
                 raise
