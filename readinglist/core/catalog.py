@@ -213,6 +213,8 @@ class Catalog:
                 if token and self._text_token(db) == token:
                     return
                 with _transaction(db):
+                    row = db.execute("SELECT v FROM meta WHERE k = 'text'").fetchone()  # (as it is now)
+                    token = str(row[0]) if row else ""
                     if not token:  # (a new catalog: its text file is made for it)
                         token = f"{random.getrandbits(64):016x}"
                         db.execute("INSERT OR REPLACE INTO meta VALUES ('text', ?)", (token,))
