@@ -458,8 +458,7 @@ class Catalog:
         pending = odd([r[:5] for r in rows if r[0] % 2])
         # A deferred transaction whose first statement writes: it takes this file's write lock alone, where an
         # immediate one would take the attached file's too, which the other thread is writing.
-        db.execute("BEGIN")
-        try:
+        with _transaction(db, immediate=False):
             db.executemany(
                 "INSERT OR REPLACE INTO main.fts (rowid, title, authors, abstract, note) VALUES (?, ?, ?, ?, ?)",
                 [r[:5] for r in rows if not r[0] % 2],
@@ -468,12 +467,6 @@ class Catalog:
             db.executemany("UPDATE paper SET fsum = ? WHERE id = ?", [(r[5], r[0]) for r in rows])
             if learn:
                 self._learn_words(" ".join(r[1:5]) for r in rows)
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                pending.result()  # (its file is its own: let it finish before this one lets go)
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # ---- the index's words ----------------------------------------------------------------------------------
 
@@ -1034,10 +1027,11 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 @contextlib.contextmanager
-def _transaction(db: sqlite3.Connection):  # type: ignore[no-untyped-def]
+def _transaction(db: sqlite3.Connection, *, immediate: bool = True):  # type: ignore[no-untyped-def]
     # IMMEDIATE takes the write lock up front: a deferred transaction that upgrades later fails at once
-    # ("database is locked") when another process wrote in between, whatever the timeout.
-    db.execute("BEGIN IMMEDIATE")
+    # ("database is locked") when another process wrote in between, whatever the timeout. (Deferred only for a
+    # transaction whose first statement writes, which takes the lock of the file it writes and no other.)
+    db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield
     except BaseException:
