@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import PaperFactory, Vocabulary
 
 from readinglist.core.importer import read_feed_file
-from readinglist.core.library import SEGMENT_SIZE, Library
+from readinglist.core.library import Library
+from readinglist.core.papers import SEGMENT_SIZE
 
 GENERATOR_VERSION = 1  # bump when synthetic.py changes what it produces: pristine libraries are then rebuilt
 FEEDS = [f"https://rss.arxiv.org/rss/{c}" for c in ("cs.CL", "cs.LG", "cs.AI", "cs.CV", "stat.ML")]

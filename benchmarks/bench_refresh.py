@@ -36,8 +36,9 @@ import feedparser
 
 from readinglist.core.feeds import FeedRegistry, FeedSpec
 from readinglist.core.fetcher import FeedFetcher
-from readinglist.core.library import SEGMENT_SIZE, Library
+from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper
+from readinglist.core.papers import SEGMENT_SIZE
 from readinglist.core.refresh import RefreshOutcome, refresh_feeds
 
 GENERATOR_VERSION = 1

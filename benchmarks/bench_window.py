@@ -45,8 +45,9 @@ sys.path.insert(0, str(HERE))
 
 from bench_library import peak_mb  # noqa: E402
 
-from readinglist.core.library import SEGMENT_SIZE, Library  # noqa: E402
+from readinglist.core.library import Library  # noqa: E402
 from readinglist.core.models import IncomingPaper  # noqa: E402
+from readinglist.core.papers import SEGMENT_SIZE  # noqa: E402
 
 TARGET_N = 100_000
 BUILD_VERSION = 1

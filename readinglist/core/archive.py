@@ -48,9 +48,9 @@ from readinglist.core.feeds import TABLE as FEEDS_TABLE
 from readinglist.core.feeds import feed_url_key
 from readinglist.core.files import write_atomically
 from readinglist.core.identity import normalize_url
-from readinglist.core.library import DELTA, Library
+from readinglist.core.library import Library
 from readinglist.core.models import SCHEMA_VERSION, PaperKey, PaperState, utc_now
-from readinglist.core.papers import UnknownPaperError, merge_copy, merge_states, state_from_doc
+from readinglist.core.papers import DELTA, UnknownPaperError, merge_copy, merge_states, state_from_doc
 from readinglist.core.rules import PART as RULES_PART
 from readinglist.core.rules import TABLE as RULES_TABLE
 from readinglist.core.validate import (

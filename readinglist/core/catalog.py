@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from readinglist.core.identity import key_candidates
 from readinglist.core.models import ListFilter, SortKey, is_muted, paper_date
-from readinglist.core.papers import split_shards, state_part
+from readinglist.core.papers import DELTA, PAPERS, STATE, split_shards, state_part
 from readinglist.core.search import as_shown, fts_query, query_words
 from readinglist.core.storage import doc_sum
 from readinglist.core.text import shown, shown_title
@@ -65,10 +65,7 @@ FTS_HASHSIZE = 16 << 20  # bytes FTS5 gathers before it writes a segment (its de
 STREAM_ROWS = 4_000  # matches walked in id order before a search falls back to the index's sort
 STREAM_BATCH = 256  # matches fetched between two looks at whether the newest are found
 BUSY_TIMEOUT = 10.0  # seconds a process waits for another one's write to the catalog
-DELTA = "paper-changes"
 SEQ_SPAN = 1 << 32  # a paper's place: its segment's number * SEQ_SPAN + its id in the segment
-PAPERS = "papers"
-STATE = "state"
 ODD = "odd"  # the schema the file holding the odd half of the full text is attached as
 TEXT_TABLES = (("main.fts", "fts"), (f"{ODD}.fts_odd", "fts_odd"))  # (table, the name a MATCH is asked of)
 

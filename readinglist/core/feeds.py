@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
-import secrets
+import os
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -327,7 +327,7 @@ class FeedRegistry:
 
     def _new_id(self, taken: set[str]) -> str:
         while True:
-            feed_id = f"f-{secrets.token_hex(4)}"
+            feed_id = f"f-{os.urandom(4).hex()}"
             if feed_id not in taken:
                 return feed_id
 

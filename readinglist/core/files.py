@@ -6,13 +6,82 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
-import shutil
 import stat
+import sys
+import time
 from glob import escape as glob_escape
 from pathlib import Path
+from typing import Any
 
 from readinglist.core.errors import ExportError
+
+LOCK_POLL = 0.01  # seconds between two tries of a lock another process holds
+
+
+class LockTimeout(Exception):
+    """Another holder kept the lock for the whole timeout."""
+
+
+class WriterLock:
+    """An exclusive lock on `path`, across processes and within one (two holders in one process exclude each
+    other as two processes do); not re-entrant: the store counts its own depth.
+
+    A `flock` on POSIX, which the kernel releases when the process dies, so a crash leaves no stale lock. Each
+    command that writes takes it: filelock 4, which did this before, costs 9 ms to import (logging, decimal and
+    its own modules), a tenth of a `star`; it stays for Windows."""
+
+    def __init__(self, path: Path, *, timeout: float, mode: int = 0o600) -> None:
+        self.path = path
+        self.timeout = timeout  # seconds; negative waits for ever
+        self.mode = mode
+        self._fd: int | None = None
+        self._other: Any = None  # filelock's lock, where there is no flock
+
+    @property
+    def is_locked(self) -> bool:
+        return self._fd is not None or bool(self._other is not None and self._other.is_locked)
+
+    def acquire(self) -> None:
+        if sys.platform == "win32":
+            self._acquire_elsewhere()
+            return
+        import fcntl
+
+        if self._fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, self.mode)
+        deadline = time.monotonic() + self.timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if self.timeout >= 0 and time.monotonic() >= deadline:
+                        raise LockTimeout(str(self.path)) from None
+                    time.sleep(LOCK_POLL)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._other is not None:
+            self._other.release()
+            return
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # (closing the only descriptor releases the flock)
+
+    def _acquire_elsewhere(self) -> None:
+        from filelock import FileLock, Timeout
+
+        if self._other is None:
+            self._other = FileLock(str(self.path), timeout=self.timeout, mode=self.mode)
+        try:
+            self._other.acquire()
+        except Timeout:
+            raise LockTimeout(str(self.path)) from None
 
 
 def fsync_dir(path: Path) -> None:
@@ -57,6 +126,8 @@ def copy_durably(source: Path, target: Path) -> None:
 
                 fcntl.ioctl(fd, _FICLONE, src.fileno())
             except (OSError, ImportError):
+                import shutil
+
                 with os.fdopen(os.dup(fd), "wb", closefd=True) as dst:
                     shutil.copyfileobj(src, dst, 1024 * 1024)
             os.fsync(fd)
@@ -138,7 +209,7 @@ def write_atomically(path: Path, data: str | bytes, *, private: bool = True) -> 
     blob = data.encode("utf-8") if isinstance(data, str) else data
     _remove_leftovers(path)
     # The writer's process id in the name: a run killed mid-write leaves a file the next run knows is stale.
-    tmp = folder / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    tmp = folder / f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
     try:
         mode = stat.S_IMODE(path.stat().st_mode) if existed else None
         write_durably(tmp, blob, mode=0o600 if private else 0o666, exclusive=True, chmod=mode)

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar, cast, overload
 
+from readinglist.core import papers as layout  # (its sizes read at each use: tests make them small)
 from readinglist.core.catalog import Catalog
 from readinglist.core.datadir import DataFolder
 from readinglist.core.identity import aliases, key_candidates
@@ -47,6 +48,9 @@ from readinglist.core.models import (
     utc_now,
 )
 from readinglist.core.papers import (
+    DELTA,
+    PAPERS,
+    STATE,
     UnknownPaperError,
     consistent_states,
     flag,
@@ -55,6 +59,7 @@ from readinglist.core.papers import (
     noted,
     paper_from_doc,
     ruled_states,
+    segment_name,
     split_full_shards,
     split_shards,
     state_from_doc,
@@ -93,20 +98,7 @@ from readinglist.core.text import (
     shown_title,
 )
 
-SEGMENT_SIZE = 4000
-IMPORT_BATCH = 1000  # papers per commit of a large import (about half a second of the writer lock)
-# Papers changed after their segment was written (a new version, one more feed) live whole in this part, which
-# overrides their segment copy; folded back into the segments when it grows past DELTA_LIMIT.
-DELTA = "paper-changes"
-DELTA_LIMIT = 5000
-PAPERS = "papers"
-STATE = "state"
-
 Doc = dict[str, Any]
-
-
-def segment_name(n: int) -> str:
-    return f"papers-{n:05d}"
 
 
 _T = TypeVar("_T")
@@ -631,7 +623,7 @@ class Library:
         except BaseException:
             self._build_indexes()  # the store went back to what is on disk; so do the indexes
             raise
-        if len(self._delta_ids) > DELTA_LIMIT:
+        if len(self._delta_ids) > layout.DELTA_LIMIT:
             self.fold_changes()
         return ImportResult(
             source=source,
@@ -643,7 +635,7 @@ class Library:
         )
 
     def add_papers_in_batches(
-        self, incoming: Iterable[IncomingPaper], *, source: str, batch: int = IMPORT_BATCH
+        self, incoming: Iterable[IncomingPaper], *, source: str, batch: int = layout.IMPORT_BATCH
     ) -> ImportResult:
         """`add_papers` for a large file: committed IMPORT_BATCH papers at a time, so that another process's star
         waits for one batch (well under a second), never for the whole import. Each batch is all-or-nothing; an
@@ -732,13 +724,13 @@ class Library:
         while remaining:
             if self._segments:
                 segment = self._segments[-1]
-                room = SEGMENT_SIZE - len(self.store.table(segment, PAPERS))
+                room = layout.SEGMENT_SIZE - len(self.store.table(segment, PAPERS))
             else:
                 room = 0
             if room <= 0:
                 segment = segment_name(len(self._segments))
                 self._segments.append(segment)
-                room = SEGMENT_SIZE
+                room = layout.SEGMENT_SIZE
             batch, remaining = remaining[:room], remaining[room:]
             table = self.store.db(segment).table(PAPERS)
             doc_ids = table.insert_multiple(batch)

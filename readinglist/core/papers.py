@@ -36,6 +36,23 @@ CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(PaperContent))
 PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
 
 
+# How the papers are laid out in the store's parts (see docs/ARCHITECTURE.md). Here, beside the state's
+# shards, so that a command which reads a few papers (`Shelf`) needs no `Library` module to find them.
+SEGMENT_SIZE = 4000  # papers per segment ("papers-00042"); new papers go to the newest
+IMPORT_BATCH = 1000  # papers per commit of a large import (about half a second of the writer lock)
+# Papers changed after their segment was written (a new version, one more feed) live whole in this part, which
+# overrides their segment copy; folded back into the segments when it grows past DELTA_LIMIT.
+DELTA = "paper-changes"
+DELTA_LIMIT = 5000
+PAPERS = "papers"  # the table of a segment and of the paper changes
+STATE = "state"  # the table of a state shard
+RULES = "rules"  # the part (and table) of the user's rules (`core.rules`)
+
+
+def segment_name(n: int) -> str:
+    return f"papers-{n:05d}"
+
+
 STATE_SHARDS = 64  # the user's state is kept in this many parts, chosen by a hash of the key
 # A shard that grows past SPLIT_AT states is split in SPLIT_INTO by more bits of the same hash ("state-07" into
 # "state-07.0" ... "state-07.3", and so on down), so a star rewrites a few hundred KB however many papers are read.

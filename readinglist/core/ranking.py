@@ -34,7 +34,6 @@ import itertools
 import math
 import os
 import re
-import secrets
 import unicodedata
 import warnings
 import zipfile
@@ -559,7 +558,7 @@ class RankingIndex:
         buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
         path = folder / INDEX_FILE
-        tmp = folder / f".{INDEX_FILE}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        tmp = folder / f".{INDEX_FILE}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
         try:
             write_durably(tmp, buffer.getvalue(), mode=0o600, exclusive=True)
             os.replace(tmp, path)

@@ -23,17 +23,17 @@ Rules live in the library's "rules" part, so they travel in backups, archives an
 from __future__ import annotations
 
 import enum
+import os
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from readinglist.core.errors import ReadingListError
+from readinglist.core.papers import RULES
 from readinglist.core.text import fold, has_tex, shown, tex_to_unicode
 
-PART = "rules"
-TABLE = "rules"
+PART = TABLE = RULES  # (named in `core.papers`, with the other parts: a library without rules needs no rules module)
 MAX_VALUE = 500  # characters in one condition's value
 MAX_CONDITIONS = 12
 
@@ -179,7 +179,7 @@ def describe_change(change: Any, rule: Rule | None = None) -> str:
 
 
 def new_rule_id() -> str:
-    return f"r-{secrets.token_hex(4)}"
+    return f"r-{os.urandom(4).hex()}"
 
 
 # ---- checking what the user (or an archive) gives --------------------------------------------------------------

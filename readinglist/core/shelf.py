@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from readinglist.core.catalog import DELTA, PAPERS, STATE, Catalog
+from readinglist.core import papers as layout  # (its sizes read at each use: tests make them small)
+from readinglist.core.catalog import Catalog
 from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import ReadingListError
 from readinglist.core.identity import aliases
@@ -35,12 +36,17 @@ from readinglist.core.models import (
     utc_now,
 )
 from readinglist.core.papers import (
+    DELTA,
+    PAPERS,
+    RULES,
+    STATE,
     UnknownPaperError,
     consistent_states,
     flag,
     noted,
     paper_from_doc,
     ruled_states,
+    segment_name,
     split_full_shards,
     split_shards,
     state_from_doc,
@@ -56,7 +62,7 @@ FOLD_SEGMENTS = 8  # segments a fold of the paper changes rewrites per commit (e
 
 if TYPE_CHECKING:
     from readinglist.core.feeds import FeedRegistry
-    from readinglist.core.rules import Rule
+    from readinglist.core.rules import CompiledRule, Rule
     from readinglist.core.storage import BackupInfo
 
 
@@ -124,9 +130,11 @@ class Shelf:
         return Counter(self.catalog.feed_counts(unread_only=unread_only))
 
     def rules(self) -> list[Rule]:
-        from readinglist.core.rules import PART, rules_from_part  # (a list or a show of an unmuted paper needs none)
+        if RULES not in self.store.parts():
+            return []  # (and no rules module: most libraries have none, and a list or a show needs none)
+        from readinglist.core.rules import rules_from_part
 
-        return rules_from_part(self.store.loaded_part(PART))
+        return rules_from_part(self.store.loaded_part(RULES))
 
     def backup(self, *, reason: str) -> BackupInfo | None:
         return self.store.backup(reason=reason)
@@ -351,8 +359,6 @@ class Shelf:
     def _papers_committed(self) -> None:
         """After a commit that added papers: the catalog reads the parts written (the paper changes, a segment, a
         few shards), and the paper changes fold back into their segments once there are too many."""
-        from readinglist.core import library as layout
-
         # The papers are committed: what follows is upkeep, and its failure (another writer holding the lock
         # for long, a damaged segment the fold would rewrite) is the next command's to meet, not this import's.
         try:
@@ -373,9 +379,7 @@ class Shelf:
         (which paper an identifier names) and the segments holding the papers matched, and written to the same
         parts (the paper changes, the newest segment, the shards the rules write), in one commit. Memory follows
         the batch, not the library."""
-        from readinglist.core import library as layout
         from readinglist.core.intake import plan_intake
-        from readinglist.core.rules import compiled
 
         incoming = list(incoming)
         with self.store.locked():  # (caught up with other writers: the plan is made over the disk's library)
@@ -386,7 +390,7 @@ class Shelf:
             # Everything the writes need is read before the first one (the rules, the states they change, the
             # newest segment): a damaged part stops the import with nothing written, also inside a caller's
             # transaction, which goes on with its other feeds.
-            acting = [compiled(r) for r in self.rules() if r.enabled and r.action.writes_state]
+            acting = _acting(self.rules())
             states: list[PaperState] = []
             if acting and plan.new_keys:
                 new = {doc["key"]: doc for doc in plan.new_docs}
@@ -400,7 +404,7 @@ class Shelf:
             moved: dict[str, tuple[str, str]] = {}
             with self.store.transaction():
                 changed = self._write_changes(plan.changes, stored.doc)
-                placed = self._write_new(plan.new_docs, layout.SEGMENT_SIZE, layout.segment_name)
+                placed = self._write_new(plan.new_docs, layout.SEGMENT_SIZE, segment_name)
                 if states:
                     states, before, shards = self._put_states(states, now)
                     moved = split_full_shards(self.store, shards, STATE)
@@ -450,8 +454,7 @@ class Shelf:
             return  # (the catalog reads the parts instead, right after)
 
     def add_papers_in_batches(self, incoming: Iterable[IncomingPaper], *, source: str) -> ImportResult:
-        """`add_papers` a batch of `library.IMPORT_BATCH` at a time, each its own commit (as `Library`'s)."""
-        from readinglist.core import library as layout
+        """`add_papers` a batch of `IMPORT_BATCH` at a time, each its own commit (as `Library`'s)."""
         from readinglist.core.intake import combined_result
 
         papers = list(incoming)
@@ -507,8 +510,6 @@ class Shelf:
         """Write the paper changes back into their segments and empty them, as `Library.fold_changes` does, but a
         few segments per commit: each commit holds a few segments in memory, not every one the changes touch
         (a paper is in the changes or back in its segment at every commit). The lock is let go between commits."""
-        from readinglist.core import library as layout
-
         per_commit = segments_per_commit or FOLD_SEGMENTS
         done: set[int] = set()  # segments folded (or found holding none of the papers the catalog placed there)
         while True:
@@ -527,7 +528,7 @@ class Shelf:
                 done.update(chunk)
                 folded: list[str] = []
                 for number in chunk:
-                    part = layout.segment_name(number)
+                    part = segment_name(number)
                     rows = self.store.table(part, PAPERS)
                     back = {}
                     for doc_id, delta_id in by_segment[number].items():
@@ -538,7 +539,7 @@ class Shelf:
                         self.store.put_docs(part, PAPERS, back)
                 if folded:
                     self.store.remove_docs(DELTA, PAPERS, folded)
-            self.store.forget(layout.segment_name(n) for n in chunk)
+            self.store.forget(segment_name(n) for n in chunk)
         self._catalog.catch_up(self.store)
         self._catalog_at = self.store.generation
 
@@ -581,8 +582,6 @@ class _StoredPapers:
         keys = {k for k in keys if k not in self._docs}
         if not keys:
             return
-        from readinglist.core import library as layout
-
         places = self._shelf.catalog.places(keys)
         by_segment: dict[int, list[str]] = {}
         pending = self._shelf._pending_docs
@@ -596,7 +595,7 @@ class _StoredPapers:
             else:
                 self._docs[key] = None
         store = self._shelf.store
-        by_part = {layout.segment_name(n): found for n, found in by_segment.items()}
+        by_part = {segment_name(n): found for n, found in by_segment.items()}
         # Each paper held to the checksum the catalog keeps of it (made from a checked file): a few pages of each
         # segment read, not the whole 8 MB file and its checksum.
         sums = self._shelf.catalog.sums(k for found in by_part.values() for k in found)
@@ -611,6 +610,16 @@ class _StoredPapers:
                 # Else found in its segment (the catalog a moment behind a writer).
                 ok = doc is not None and doc.get("key") == key
                 self._docs[key] = doc if ok else _with_key(store.read_table(part, PAPERS), key)
+
+
+def _acting(rules: Sequence[Rule]) -> list[CompiledRule]:
+    """The rules an import applies to its new papers (those that write a state), compiled."""
+    rules = [r for r in rules if r.enabled and r.action.writes_state]
+    if not rules:
+        return []
+    from readinglist.core.rules import compiled
+
+    return [compiled(r) for r in rules]
 
 
 def _with_key(rows: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:

@@ -42,13 +42,13 @@ from readinglist.core.datadir import DataFolder
 from readinglist.core.errors import StoreError
 from readinglist.core.models import SCHEMA_VERSION
 
-# shutil and core.files (secrets, hashlib) are imported by the writes and backups that use them: a reader loads neither.
+# shutil and core.files are imported by the writes and backups that use them: a reader loads neither.
 
 if TYPE_CHECKING:
     import mmap
     from concurrent.futures import ThreadPoolExecutor
 
-    from filelock import FileLock
+    from readinglist.core.files import WriterLock
 
 MANIFEST = "manifest.json"
 ALTERED = "its contents differ from the checksum the manifest gives (it was altered after it was written)"
@@ -162,7 +162,7 @@ class Store:
         self.dir = self.folder.library
         self.writer = writer
         self._lock_timeout = lock_timeout
-        self._lock: FileLock | None = None  # (filelock is imported at the first write: readers never lock)
+        self._lock: WriterLock | None = None  # (made at the first write: readers never lock)
         self._lock_depth = 0  # > 0 while this process holds the writer lock (a transaction, a backup, a recovery)
         self._orphans_checked = False
         self.owner = owner  # who this process is, for another process that finds the library busy
@@ -336,13 +336,13 @@ class Store:
     def _acquire_lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         info_path = self.root / "lock.owner"
-        from filelock import FileLock, Timeout
+        from readinglist.core.files import LockTimeout, WriterLock
 
         if self._lock is None:
-            self._lock = FileLock(str(self.folder.lock), timeout=self._lock_timeout, mode=0o600)
+            self._lock = WriterLock(self.folder.lock, timeout=self._lock_timeout, mode=0o600)
         try:
             self._lock.acquire()
-        except Timeout:
+        except LockTimeout:
             owner = ""
             with contextlib.suppress(OSError):
                 owner = info_path.read_text(encoding="utf-8").strip()

@@ -16,7 +16,6 @@ import contextlib
 import json
 import math
 import os
-import secrets
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
@@ -139,7 +138,7 @@ class Taste:
         docs = self.library.paper_docs_by_key()
         self._index = RankingIndex.build(rank_item(k, d) for k, d in docs.items())
         self._fingerprints = {k: _fingerprint(d) for k, d in docs.items()}
-        self._build_id = secrets.token_hex(8)  # the fitted weights of an older build do not apply to this one
+        self._build_id = os.urandom(8).hex()  # the fitted weights of an older build do not apply to this one
         self._model = None
         self._save()
 
@@ -286,7 +285,7 @@ class Taste:
 
 def _replace(path: Path, blob: bytes) -> None:
     """Write a cache file whole or not at all: another process may be reading it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         write_durably(tmp, blob, exclusive=True)
         os.replace(tmp, path)

@@ -172,7 +172,7 @@ def run_hammer(data: str, wait: str, name: str, rounds: str, keys: list[str]) ->
         library.close()
         _say(f"ok {r} {time.time():.6f}")
         # Like separate commands: a pause between sessions. (A writer that releases the lock and takes it again
-        # at once starves the other: filelock only polls every 50 ms.)
+        # at once starves the other: a waiting one only tries again every 10 ms.)
         time.sleep(0.01)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from readinglist.core import catalog as catalog_module
-from readinglist.core import library as library_module
+from readinglist.core import papers as layout
 from readinglist.core import storage as storage_module
 from readinglist.core.catalog import VIEW_SQL, Catalog
 from readinglist.core.datadir import DataFolder
@@ -111,8 +111,8 @@ def test_the_catalog_answers_as_the_library_through_every_kind_of_change(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     # Small parts, so that a few hundred papers cross segments, fill the paper changes and fold them back.
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
-    monkeypatch.setattr(library_module, "DELTA_LIMIT", 30)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(layout, "DELTA_LIMIT", 30)
     # Small blocks and batches, so that a search's walk from the highest id stops early among papers whose dates
     # do not follow their ids (or gives up, with seed 3); and a small first build, so that the index's words are
     # listed whole after some imports and learned part by part after others.
@@ -438,7 +438,7 @@ def test_a_new_version_after_a_split_and_a_restore_leaves_no_star_the_library_lo
 
 
 def test_a_process_behind_others_never_rolls_the_catalog_back(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 40)
     rng = random.Random(11)
     window = Library.open(data_dir)
     try:
@@ -515,7 +515,7 @@ def test_a_search_while_another_process_has_dropped_the_indexes_for_its_build_st
 def test_show_reads_one_paper_out_of_its_segment_and_it_is_the_whole_paper(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 40)
     rng = random.Random(9)
     with Library.open(data_dir) as lib:
         papers = [paper(i, rng) for i in range(130)]
@@ -536,7 +536,7 @@ def test_papers_read_out_of_many_segments_at_once_are_the_papers_a_whole_parse_g
     binary search over the file's document ids, none of the segments parsed whole; documents whose bounds are
     not plain (a segment's last, one before a gap) and ids a segment does not hold come out as a whole parse
     gives them."""
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 40)
     monkeypatch.setattr(storage_module, "_NEAR", 200)  # (so the search runs on small segments)
     rng = random.Random(5)
     with Library.open(data_dir) as lib:
@@ -566,7 +566,7 @@ def test_papers_held_to_their_own_checksums_are_read_without_their_segments_and_
     """With each paper's checksum from the catalog (made from checked files), an import's plan reads a few pages
     of each segment, not the whole file and its checksum; a paper altered in place after that differs from its
     checksum, and the read falls back to checking the whole file, which reports the damage."""
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 40)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 40)
     rng = random.Random(6)
     with Library.open(data_dir) as lib:
         lib.add_papers([paper(i, rng) for i in range(120)], source="x")
@@ -577,7 +577,7 @@ def test_papers_held_to_their_own_checksums_are_read_without_their_segments_and_
     wanted: dict[str, list[str]] = {}
     held: dict[str, dict[str, int]] = {}
     for key in keys[5:-5:3]:
-        part = library_module.segment_name(places[key][0])
+        part = layout.segment_name(places[key][0])
         wanted.setdefault(part, []).append(places[key][1])
         held.setdefault(part, {})[places[key][1]] = sums[key]
     whole_reads: list[Path] = []

@@ -24,8 +24,9 @@ import orjson
 import pytest
 
 from readinglist.core.importer import read_feed_file
-from readinglist.core.library import SEGMENT_SIZE, Library
+from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper
+from readinglist.core.papers import SEGMENT_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "sample-papers.xml"

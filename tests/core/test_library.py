@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from readinglist.core.library import SEGMENT_SIZE, Library
+from readinglist.core import papers as layout
+from readinglist.core.library import Library
 from readinglist.core.models import IncomingPaper, ListFilter, SortKey
-from readinglist.core.papers import UnknownPaperError
+from readinglist.core.papers import SEGMENT_SIZE, UnknownPaperError
 
 
 def arxiv(n: str, v: int = 1, **kw: object) -> IncomingPaper:
@@ -224,10 +225,9 @@ def test_data_files_are_readable_by_the_user_only(library: Library) -> None:
 def test_an_import_touching_old_papers_rewrites_two_small_files(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from readinglist.core import library as library_module
 
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 10)
-    monkeypatch.setattr(library_module, "DELTA_LIMIT", 25)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 10)
+    monkeypatch.setattr(layout, "DELTA_LIMIT", 25)
     with Library.open(data_dir) as lib:
         lib.add_papers([arxiv(f"2403.{i:05d}") for i in range(50)], source="a")
         lib.set_starred(["arxiv:2403.00003"], True)

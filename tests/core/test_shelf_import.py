@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readinglist.core import library as library_module
+from readinglist.core import papers as layout
 from readinglist.core import shelf as shelf_module
-from readinglist.core.catalog import DELTA, PAPERS
 from readinglist.core.library import Library
 from readinglist.core.models import ImportResult, IncomingPaper, ListFilter, SortKey
+from readinglist.core.papers import DELTA, PAPERS
 from readinglist.core.rules import Action, Condition, Rule, new_rule_id
 from readinglist.core.shelf import Shelf
 from readinglist.core.storage import CorruptLibraryError
@@ -91,8 +92,8 @@ def summary(result: ImportResult) -> tuple[Any, ...]:
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     # Small segments and a small paper-changes limit, so that a few batches fill segments and fold the changes;
     # a fixed clock, so that two imports of one batch write the same stamps.
-    monkeypatch.setattr(library_module, "SEGMENT_SIZE", 6)
-    monkeypatch.setattr(library_module, "DELTA_LIMIT", 4)
+    monkeypatch.setattr(layout, "SEGMENT_SIZE", 6)
+    monkeypatch.setattr(layout, "DELTA_LIMIT", 4)
     monkeypatch.setattr(library_module, "utc_now", lambda: WHEN)
     monkeypatch.setattr(shelf_module, "utc_now", lambda: WHEN)
 
@@ -264,7 +265,7 @@ def test_a_fold_through_the_shelf_holds_a_few_segments_at_a_time(
     data = tmp_path / "lib"
     with Library.open(data) as lib:
         lib.add_papers([sighting((n, 1, 0, True, 1)) for n in range(30)], source="seed")
-    monkeypatch.setattr(library_module, "DELTA_LIMIT", 10**6)
+    monkeypatch.setattr(layout, "DELTA_LIMIT", 10**6)
     with Shelf.open(data) as shelf:
         shelf.add_papers([sighting((n, 2, 0, True, 1)) for n in range(20)], source="v2")
         before = {k: dict(shelf.doc(k)) for k in shelf.query()}

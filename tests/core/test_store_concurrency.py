@@ -17,6 +17,7 @@ import pytest
 
 from readinglist.core.importer import read_feed_file
 from readinglist.core.library import Library
+from readinglist.core.storage import LibraryLockedError
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "sample-papers.xml"
@@ -274,3 +275,38 @@ def test_a_large_import_lets_another_writers_star_through_between_its_batches(da
         assert all(library.state(k).starred for k in starred)  # every star made during the import is kept
         # The import was three commits (one per 1,000 papers), beside the stars' own.
         assert library.generation - before == 3 + len(starred)
+
+
+def test_a_writer_killed_while_holding_the_lock_leaves_no_stale_lock(data_dir: Path, keys: list[str]) -> None:
+    """A window or a refresh killed in the middle of a write (the OOM killer, a power button) must not leave the
+    library locked: the next command gets the lock at once."""
+    with subprocess.Popen(
+        [sys.executable, str(WORKER), "hold", str(data_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        held = readinglist("--data-dir", str(data_dir), "--wait", "0.2", "star", keys[1])
+        holder.kill()
+        holder.wait(timeout=60)
+    assert held.returncode != 0 and "in use" in held.stderr
+    started = time.monotonic()
+    after = readinglist("--data-dir", str(data_dir), "--wait", "0.2", "star", keys[1])
+    assert after.returncode == 0, after.stderr
+    assert time.monotonic() - started < 30
+    with Library.open(data_dir, writer=False) as library:
+        assert library.state(keys[1]).starred
+
+
+def test_two_libraries_of_one_process_take_the_lock_in_turn(data_dir: Path, keys: list[str]) -> None:
+    """The window's library and a second opening in the same process (an archive restore, a test) exclude each
+    other as two processes do: the second waits, then fails clearly, and gets it once the first lets go."""
+    first = Library.open(data_dir, lock_timeout=0.2)
+    second = Library.open(data_dir, lock_timeout=0.2)
+    try:
+        with first.store.locked(), pytest.raises(LibraryLockedError, match="in use"):
+            second.set_starred([keys[2]], True)
+        second.set_starred([keys[2]], True)
+    finally:
+        first.close()
+        second.close()
+    with Library.open(data_dir, writer=False) as library:
+        assert library.state(keys[2]).starred
