@@ -153,10 +153,13 @@ class Shelf:
     def doc(self, key: str) -> Mapping[str, Any]:
         place = self.catalog.doc_id_of(key)
         part = place[0] if place else None
-        if place is not None and place[1]:
-            doc = self.store.read_doc(place[0], PAPERS, place[1])
-            if doc is not None and doc.get("key") == key:
-                return doc
+        if place is not None:
+            # One document parsed out of its part's file (checked whole: damage anywhere in it is said at once);
+            # any doubt reads the part whole below.
+            part, doc_id = place
+            one = self.store.read_doc(part, PAPERS, doc_id) if doc_id else self.store.read_doc_by_key(part, key)
+            if one is not None and one.get("key") == key:
+                return one
         if part is not None:
             # The catalog may be a moment behind a writer (the paper moved to the changes part): look there too.
             found = _with_key(self.store.table(part, PAPERS), key) or _with_key(self.store.table(DELTA, PAPERS), key)

@@ -523,7 +523,7 @@ class Store:
                     where = f" (it was moved to {moved} when it was found damaged)" if moved else ""
                     raise self._corrupt(path, f"it is missing{where}", move=False) from None
                 parts[part] = self._parse_part(path, raw, sizes.get(part), sums.get(part))
-                if part.startswith("papers-") and part not in sums:
+                if _summed(part) and part not in sums:
                     sums[part] = zlib.crc32(raw)  # (a library from before checksums: kept from its next commit)
             # The documents live as long as the library: keep later collections from walking all of them again
             # (a full collection over 100k papers is a visible pause in the window). Refcounting still frees them.
@@ -719,6 +719,21 @@ class Store:
         the document it meant."""
         return self.read_docs(table, {part: [doc_id]}).get(part, {}).get(doc_id)
 
+    def read_doc_by_key(self, part: str, key: str) -> dict[str, Any] | None:
+        """The document whose key is `key` out of a part whose ids the caller does not know (the paper changes:
+        5,000 papers, 10 MB, that `show KEY` parsed whole), as `read_doc` reads one by id: the file held to its
+        size and checksum first, then the one document parsed. None when it is not found so, or the part is
+        already loaded: the caller then reads the part whole, which says what is wrong with it."""
+        if part in self._parts or not self.lazy or part not in self._files:
+            return None
+        path = self.dir / self._files[part]
+        raw, verdict = _checked_read((path, self._sizes.get(part), self._sums.get(part)))
+        if verdict == ALTERED:
+            raise self._corrupt(path, ALTERED)
+        if raw is None or verdict:
+            return None
+        return _doc_keyed(raw, key)
+
     def read_docs(
         self,
         table: str,
@@ -899,7 +914,7 @@ class Store:
                 write_durably(path, blob)
                 files[part] = filename
                 sizes[part] = len(blob)
-                if part.startswith("papers-"):  # (segments, written at imports: not the shards a star rewrites)
+                if _summed(part):
                     sums[part] = zlib.crc32(blob)
                 else:
                     sums.pop(part, None)
@@ -1186,6 +1201,21 @@ def _summed_read(
         return None
 
 
+def _doc_keyed(raw: bytes, key: str) -> dict[str, Any] | None:
+    """The document whose first field is `"key": key` out of a checked part's compact JSON (see `_doc_in`), or
+    None (not found, or bounds that are not plain)."""
+    start = raw.find(b'{"key":' + orjson.dumps(key) + b",")
+    if start < 0:
+        return None
+    after = _DOC_START.search(raw, start + 1)
+    end = after.start() if after is not None else len(raw) - 2
+    try:
+        doc = orjson.loads(raw[start:end])
+    except orjson.JSONDecodeError:
+        return None
+    return doc if isinstance(doc, dict) and doc.get("key") == key else None
+
+
 def _read_all(files: Sequence[tuple[Path, int | None, int | None]]) -> Iterator[tuple[bytes | None, str]]:
     """`_checked_read` of each file, in order, two at a time on the read pool, at most READ_AHEAD files ahead
     of the caller (each one 8 MB at 4,000 papers: memory stays a few files' worth)."""
@@ -1268,6 +1298,12 @@ def _checksum_pool() -> ThreadPoolExecutor:
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(1, thread_name_prefix="readinglist-checksum")
+
+
+def _summed(part: str) -> bool:
+    """Whether the manifest keeps a checksum of this part's file: the parts imports write (segments, the paper
+    changes), not the state shards a star rewrites."""
+    return part.startswith("papers-") or part == "paper-changes"
 
 
 def _sums_of(manifest: Mapping[str, Any]) -> dict[str, int]:

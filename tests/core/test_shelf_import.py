@@ -7,6 +7,7 @@ paper changes and their fold) on sequences of sightings hypothesis makes up."""
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sqlite3
 import tempfile
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from readinglist.core import library as library_module
 from readinglist.core import papers as layout
 from readinglist.core import shelf as shelf_module
+from readinglist.core import storage as storage_module
 from readinglist.core.library import Library
 from readinglist.core.models import ImportResult, IncomingPaper, ListFilter, SortKey
 from readinglist.core.papers import DELTA, PAPERS
@@ -285,3 +287,36 @@ def test_a_fold_through_the_shelf_holds_a_few_segments_at_a_time(
         assert {k: dict(lib.doc(k)) for k in lib.query()} == before
         papers = [lib.get(k) for k in lib.query()]
         assert sorted(p.arxiv_version for p in papers if p.arxiv_id) == [2] * 20  # (20-29: journal papers)
+
+
+def test_a_changed_paper_is_read_out_of_the_paper_changes_alone_and_damage_there_is_said(tmp_path: Path) -> None:
+    """`show` of a paper with a new version reads it out of the paper changes (5,000 papers at most, which it
+    parsed whole) without parsing the others; the file is held to its checksum like a segment, so eight letters
+    changed anywhere in it are said, naming the file, not shown as the paper."""
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.add_papers([sighting((n, 1, 0, True, 1)) for n in range(12)], source="seed")
+        lib.add_papers([sighting((n, 2, 1, True, 1)) for n in range(6)], source="v2")
+        newest = {k: dict(lib.doc(k)) for k in lib.query()}
+    changes = json.loads((data / "library" / "manifest.json").read_bytes())["files"][DELTA]
+    size = (data / "library" / changes).stat().st_size
+    with Shelf.open(data, writer=False) as shelf:
+        shelf.catalog  # noqa: B018 - (brought up to date first: its build reads every part once)
+        parsed: list[int] = []
+        real = storage_module.orjson.loads
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(storage_module.orjson, "loads", lambda raw: parsed.append(len(raw)) or real(raw))
+            for key in ("arxiv:2501.00000", "arxiv:2501.00005"):
+                assert dict(shelf.doc(key)) == newest[key]
+                assert shelf.get(key).title.startswith("A survey of noise")
+        assert DELTA not in shelf.store._parts  # (never loaded whole)
+        assert parsed and size not in parsed, "the whole paper changes were parsed"
+
+    path = data / "library" / changes
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"version 2") + len(b"version ")
+    raw[at : at + 1] = b"7"  # another paper's abstract, same size, still valid JSON
+    path.write_bytes(bytes(raw))
+    with Shelf.open(data, writer=False) as shelf, pytest.raises(CorruptLibraryError) as caught:
+        shelf.doc("arxiv:2501.00005")
+    assert changes in str(caught.value)
