@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -346,6 +347,29 @@ def test_pruned_backups_release_their_shared_copies(data_dir: Path) -> None:
         held = {p.stat().st_ino for b in lib.store.list_backups() for p in _backup_files(b).values()}
         pooled = {p.stat().st_ino for p in (lib.store.backups_dir / storage.POOL).iterdir()}
         assert pooled == held  # nothing kept for a backup that is gone, nothing a kept backup needs is missing
+
+
+def test_a_backup_deleted_by_hand_releases_its_shared_copies_at_the_next_backup(data_dir: Path) -> None:
+    """A user who deletes old backup folders to free space gets that space back: the next backup drops the
+    shared copies only those folders held, and keeps every one a remaining backup needs."""
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers(5), source="x")
+        first = lib.store.backup(reason="manual")
+        lib.add_papers(
+            [IncomingPaper(title="One more", arxiv_id="2401.00042", arxiv_version=1)], source="y"
+        )  # (the segment written again: a file only the first backup holds)
+        second = lib.store.backup(reason="manual")
+        assert first is not None and second is not None
+        names = {p.name for p in _backup_files(second).values()}
+        assert {p.name for p in _backup_files(first).values()} - names, "the two backups must differ in some file"
+        shutil.rmtree(first.path)
+        lib.set_starred(["arxiv:2401.00001"], True)
+        lib.store.backup(reason="manual")
+        held = {p.stat().st_ino for b in lib.store.list_backups() for p in _backup_files(b).values()}
+        pooled = {p.stat().st_ino for p in (lib.store.backups_dir / storage.POOL).iterdir()}
+        assert pooled == held
+        for b in lib.store.list_backups():
+            assert lib.store._backup_is_good(b)
 
 
 def test_a_library_begun_again_beside_its_old_backups_is_backed_up_as_it_is(data_dir: Path) -> None:
