@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -178,6 +179,7 @@ class RowState(NamedTuple):
 
 DEFAULT_STATE = RowState()
 _EMPTY: Mapping[str, Any] = {}
+_sort_date = attrgetter("sort_date")
 
 
 def row_from_doc(doc: Mapping[str, Any], _new: Any = tuple.__new__) -> PaperRow:
@@ -268,6 +270,7 @@ class ViewRows:
     # whole view follows
     complete: bool = True
     same_pending: bool = False  # which papers have a double was not worked out yet: `same_in_view` says, after
+    newest_first: bool = False  # the rows are sorted by date, newest first (else: best first, by `ranking`)
 
 
 def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
@@ -344,6 +347,11 @@ def view_rows(
             keys.append(PaperKey(keep))
         doc, state_doc = lib.doc, lib.state_doc
         rows = [row_from_doc(doc(k)) for k in keys] if cache is None else cache.rows(lib, keys)
+        newest_first = ranking is None or not ranking.enough
+        if newest_first:
+            # Sorted here, on the library thread, by the date the list sorts by (a paper kept in view, the Read
+            # later queue's own order): the list shows them as they come, with no sort of its own.
+            rows.sort(key=_sort_date, reverse=True)
         states: dict[str, RowState] = {}
         for k in keys:
             st = state_doc(k)
@@ -384,6 +392,7 @@ def view_rows(
         same=same,
         muted_by=muted_by,
         same_pending=same_index is None,
+        newest_first=newest_first,
     )
 
 
@@ -457,7 +466,7 @@ def first_screen(data_dir: Path, selection: Selection, *, limit: int = FIRST_SCR
         return None
     finally:
         shelf.close()
-    return ViewRows(selection, rows, states, size, names, complete=False)
+    return ViewRows(selection, rows, states, size, names, complete=False, newest_first=True)  # (the catalog's order)
 
 
 def _by_relevance(lib: Library, keys: list[PaperKey]) -> tuple[list[PaperKey], Ranking]:

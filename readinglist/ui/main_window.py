@@ -661,11 +661,12 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(PAGE_MAIN)
         same = view.selection == self._shown_selection
         self._view_complete = view.complete
-        # Changes still on their way to the disk are newer than this answer: keep showing them.
-        states = dict(view.states)
-        for key in self.writes.pending:
-            if self.model.row_of(key) is not None:
-                states[key] = self.model.state(key)
+        # Changes still on their way to the disk are newer than this answer: keep showing them. (A copy only
+        # then: the model keeps its own, and the states of a million-paper view are half a million.)
+        states: Mapping[str, RowState] = view.states
+        kept = {k: self.model.state(k) for k in self.writes.pending if self.model.row_of(k) is not None}
+        if kept:
+            states = {**view.states, **kept}
         ranking = view.ranking
         ranked = ranking is not None and ranking.enough
         self._ranking = ranking
@@ -680,6 +681,7 @@ class MainWindow(QMainWindow):
                 highlighted=view.highlighted,
                 muted_by=view.muted_by,
                 same=view.same,
+                newest_first=view.newest_first,
             )
         if view.same_pending:
             self._find_doubles(serial, view.rows)

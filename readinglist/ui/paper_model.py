@@ -98,6 +98,9 @@ class PaperTableModel(QAbstractTableModel):
         self._muted_by: Mapping[str, str] = {}  # muted paper -> the rule that muted it, by name
         self._same: Mapping[str, SamePaper] = {}  # paper -> a record that looks like the same paper
         self._released: list[object] = []  # the lists of the rows last shown, until RELEASE_AFTER_MS
+        # The view's rows newest first, as the library thread sorted them (None: not known). Sorting by date
+        # again is a copy of it, and by another column one sort of it instead of two (date, then the column).
+        self._newest_first: list[PaperRow] | None = None
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -191,9 +194,12 @@ class PaperTableModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         held = [(self._rows[p.row()].key, p.column()) for p in persistent]
-        self._sort_rows(self._all)
-        if self._rows is not self._all:
+        searching = self._rows is not self._all
+        self._all = self._sorted_all()
+        if searching:
             self._sort_rows(self._rows)
+        else:
+            self._rows = self._all
         self._rekey()
         moved = [self.index(self.row_of(key) or 0, col) for key, col in held]
         self.changePersistentIndexList(persistent, moved)
@@ -285,10 +291,13 @@ class PaperTableModel(QAbstractTableModel):
         highlighted: AbstractSet[str] = frozenset(),
         muted_by: Mapping[str, str] | None = None,
         same: Mapping[str, SamePaper] | None = None,
+        newest_first: bool = False,
     ) -> None:
         """Show a view's rows. The same papers again (a reload) keep their places; different ones reset.
         `feed_names`: subscription id -> name, for the source column. `ranked`: the rows come best first, and are
-        shown in that order (until a column header is clicked); `why`: each one's reason, in words."""
+        shown in that order (until a column header is clicked); `why`: each one's reason, in words.
+        `newest_first`: the rows come sorted by date, newest first (`library_jobs.view_rows` sorts them so on the
+        library thread): the list in its default order shows them as they are, with no sort here."""
         self._feed_names = feed_names or {}
         self._rank = {r.key: i for i, r in enumerate(rows)} if ranked else {}
         self._why = why or {}
@@ -299,6 +308,7 @@ class PaperTableModel(QAbstractTableModel):
             self._sort_column = AS_RANKED
         elif self._sort_column == AS_RANKED:
             self._sort_column, self._sort_order = COL_DATE, Qt.SortOrder.DescendingOrder
+        self._newest_first = list(rows) if newest_first and not ranked else None
         if self._all and len(rows) == len(self._all) and set(map(_first, rows)) == set(self._all_keys):
             fresh = dict(zip(map(_first, rows), rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
@@ -312,8 +322,9 @@ class PaperTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._release_later(self._all, self._rows, self._keys, self._all_keys)
         self._all = list(rows)
-        self._sort_rows(self._all)
         self._states = dict(states)
+        if not ranked and not (newest_first and self._in_default_order()):
+            self._all = self._sorted_all()  # (ranked: the rows come in the order of their ranks already)
         self._all_keys = list(map(_first, self._all))
         self._place = None
         self._narrow()
@@ -388,6 +399,39 @@ class PaperTableModel(QAbstractTableModel):
         self._all_keys = list(map(_first, self._all))
         self._keys = self._all_keys if self._rows is self._all else list(map(_first, self._rows))
 
+    def _in_default_order(self) -> bool:
+        return self._sort_column == COL_DATE and self._sort_order == Qt.SortOrder.DescendingOrder
+
+    def _sorted_all(self) -> list[PaperRow]:
+        """`_all` in the current order. From the rows newest first when the view gave them so: by date that is a
+        copy (a sort of 100,000 rows is 10-40 ms of the GUI thread), by another column one stable sort of it
+        (newest first among equals, as `_sort_rows` does in two)."""
+        base = self._newest_first
+        column = self._sort_column
+        if base is None or column == AS_RANKED:
+            self._sort_rows(self._all)
+            return self._all
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if column == COL_DATE and descending:
+            return list(base)
+        rows = list(base)
+        if column == COL_DATE:
+            rows.sort(key=_date_key)  # (stable: equal dates keep the view's order, as `_sort_rows` leaves them)
+        else:
+            rows.sort(key=self._column_key(column), reverse=descending)
+        return rows
+
+    def _column_key(self, column: int) -> Callable[[PaperRow], Any]:
+        if column == COL_TITLE:
+            return _title_key
+        if column == COL_AUTHORS:
+            return lambda r: short_authors(r.authors, 1).casefold()
+        if column == COL_SOURCE:
+            names = self._feed_names
+            return lambda r: names.get(r.source, r.source).casefold()
+        states = self._states
+        return lambda r: r.key in states and states[r.key].starred  # starred first when descending
+
     def _sort_rows(self, rows: list[PaperRow]) -> None:
         column = self._sort_column
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
@@ -400,14 +444,4 @@ class PaperTableModel(QAbstractTableModel):
             return
         # Newest first among equals: sort by date, then (stable) by the column.
         rows.sort(key=_date_key, reverse=True)
-        if column == COL_TITLE:
-            rows.sort(key=_title_key, reverse=descending)
-        elif column == COL_AUTHORS:
-            rows.sort(key=lambda r: short_authors(r.authors, 1).casefold(), reverse=descending)
-        elif column == COL_SOURCE:
-            names = self._feed_names
-            rows.sort(key=lambda r: names.get(r.source, r.source).casefold(), reverse=descending)
-        else:
-            states = self._states
-            # Starred first when descending, as the star column reads.
-            rows.sort(key=lambda r: r.key in states and states[r.key].starred, reverse=descending)
+        rows.sort(key=self._column_key(column), reverse=descending)

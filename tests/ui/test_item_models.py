@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from readinglist.core.library import Library
+from readinglist.core.text import RENDER_VERSION
 from readinglist.ui import library_jobs as jobs
 from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts
 from readinglist.ui.paper_model import (
@@ -198,3 +203,41 @@ def test_short_authors() -> None:
     assert short_authors(["A B", "C D", "E F", "G H"]) == "B, D, F et al."
     assert short_authors(["Smith, J.", "Doe, A."]) == "Smith, Doe"
     assert short_authors(["J. Smith et al."]) == "J. Smith et al."
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    papers=st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["b", "A", "c", "a"])), min_size=1, max_size=30),
+    clicks=st.lists(
+        st.tuples(
+            st.sampled_from([COL_DATE, COL_TITLE, COL_STAR]),
+            st.sampled_from([Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder]),
+        ),
+        max_size=6,
+    ),
+)
+def test_a_column_sorts_newest_first_among_equals_whatever_was_clicked_before(
+    qtbot: QtBot, papers: list[tuple[int, str]], clicks: list[tuple[int, Qt.SortOrder]]
+) -> None:
+    """The rows come newest first from the library thread; each header click shows them by that column with
+    equal values newest first (ties of equal dates in the view's order), and the date column, newest first, is
+    the view again: never an order left over from an earlier click."""
+    docs = [
+        {"key": f"p{i}", "title": title, "published": f"2026-01-0{1 + day}T00:00:00Z", "shown": RENDER_VERSION}
+        for i, (day, title) in enumerate(papers)
+    ]
+    rows = sorted(map(jobs.row_from_doc, docs), key=lambda r: r.sort_date, reverse=True)  # (stable: view order)
+    starred = {r.key: RowState(starred=True) for r in rows[::3]}
+    model = PaperTableModel()
+    model.set_rows(rows, starred, newest_first=True)
+    assert model.shown_keys() == [r.key for r in rows]
+    keys: dict[int, Callable[[jobs.PaperRow], Any]] = {
+        COL_DATE: lambda r: r.sort_date,
+        COL_TITLE: lambda r: r.sort_title,
+        COL_STAR: lambda r: r.key in starred,
+    }
+    for column, order in clicks:
+        model.sort(column, order)
+        descending = order == Qt.SortOrder.DescendingOrder
+        want = sorted(rows, key=keys[column], reverse=descending)  # (stable: equal ones stay newest first)
+        assert model.shown_keys() == [r.key for r in want], (column, order)
