@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -271,6 +271,7 @@ class ViewRows:
     complete: bool = True
     same_pending: bool = False  # which papers have a double was not worked out yet: `same_in_view` says, after
     newest_first: bool = False  # the rows are sorted by date, newest first (else: best first, by `ranking`)
+    keys: list[str] | None = None  # the rows' keys, in their order (worked out here, not on the GUI thread)
 
 
 def feed_names_and_groups(lib: Library) -> tuple[dict[str, str], dict[str, str]]:
@@ -393,6 +394,7 @@ def view_rows(
         muted_by=muted_by,
         same_pending=same_index is None,
         newest_first=newest_first,
+        keys=list(map(itemgetter(0), rows)),
     )
 
 

@@ -14,7 +14,7 @@ action would live away from the window state it reads.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -682,9 +682,11 @@ class MainWindow(QMainWindow):
                 muted_by=view.muted_by,
                 same=view.same,
                 newest_first=view.newest_first,
+                keys=view.keys,
+                handed_over=True,  # (the view's lists and states are the model's: a view is shown once)
             )
         if view.same_pending:
-            self._find_doubles(serial, view.rows)
+            self._find_doubles(serial, tuple(view.rows))  # (its own copy: the list is the model's now)
         if view.selection.kind == "author" and not same:
             self._following_author = None
             person = view.selection.name
@@ -723,7 +725,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(FIRST_PAINT_GRACE_MS, self._after_first_view)
         self.view_loaded.emit(view.selection.to_text())
 
-    def _find_doubles(self, serial: int, rows: list[PaperRow]) -> None:
+    def _find_doubles(self, serial: int, rows: Sequence[PaperRow]) -> None:
         """The "Same paper?" offers of the view shown, worked out after its rows (the papers changed since)."""
 
         def done(same: dict[str, SamePaper]) -> None:

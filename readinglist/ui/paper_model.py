@@ -292,12 +292,17 @@ class PaperTableModel(QAbstractTableModel):
         muted_by: Mapping[str, str] | None = None,
         same: Mapping[str, SamePaper] | None = None,
         newest_first: bool = False,
+        keys: list[str] | None = None,
+        handed_over: bool = False,
     ) -> None:
         """Show a view's rows. The same papers again (a reload) keep their places; different ones reset.
         `feed_names`: subscription id -> name, for the source column. `ranked`: the rows come best first, and are
         shown in that order (until a column header is clicked); `why`: each one's reason, in words.
         `newest_first`: the rows come sorted by date, newest first (`library_jobs.view_rows` sorts them so on the
-        library thread): the list in its default order shows them as they are, with no sort here."""
+        library thread): the list in its default order shows them as they are, with no sort here. `keys`: the
+        rows' keys, in their order, when the caller has them. `handed_over`: the lists and the states are the
+        model's from now on (fresh from the library thread, never used again by the caller), kept, not copied:
+        at a million papers each copy is a few to tens of milliseconds of the GUI thread."""
         self._feed_names = feed_names or {}
         self._rank = {r.key: i for i, r in enumerate(rows)} if ranked else {}
         self._why = why or {}
@@ -308,24 +313,31 @@ class PaperTableModel(QAbstractTableModel):
             self._sort_column = AS_RANKED
         elif self._sort_column == AS_RANKED:
             self._sort_column, self._sort_order = COL_DATE, Qt.SortOrder.DescendingOrder
-        self._newest_first = list(rows) if newest_first and not ranked else None
-        if self._all and len(rows) == len(self._all) and set(map(_first, rows)) == set(self._all_keys):
+        given = rows if handed_over else list(rows)
+        self._release_later(self._newest_first, self._states)  # (freed after the next paint, not now)
+        self._newest_first = given if newest_first and not ranked else None  # (never changed in place)
+        if keys is None or len(keys) != len(rows):
+            keys = list(map(_first, rows))
+        if self._all and len(rows) == len(self._all) and (keys == self._all_keys or set(keys) == set(self._all_keys)):
             fresh = dict(zip(map(_first, rows), rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
             if self._rows is not self._all:
                 self._rows[:] = map(fresh.__getitem__, self._keys)
-            self._states = dict(states)
+            self._states = states if handed_over and isinstance(states, dict) else dict(states)
             if self._rows:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMN_COUNT - 1))
             self.sort(self._sort_column, self._sort_order)  # a new title may move a row; the set stays
             return
         self.beginResetModel()
         self._release_later(self._all, self._rows, self._keys, self._all_keys)
-        self._all = list(rows)
-        self._states = dict(states)
-        if not ranked and not (newest_first and self._in_default_order()):
-            self._all = self._sorted_all()  # (ranked: the rows come in the order of their ranks already)
-        self._all_keys = list(map(_first, self._all))
+        # (`_all` may be the newest-first list itself: a sort never changes that in place, it makes a new one)
+        self._all = given
+        self._states = states if handed_over and isinstance(states, dict) else dict(states)
+        if ranked or (newest_first and self._in_default_order()):
+            self._all_keys = keys  # (ranked: the rows come in the order of their ranks already)
+        else:
+            self._all = self._sorted_all()
+            self._all_keys = list(map(_first, self._all))
         self._place = None
         self._narrow()
         self.endResetModel()
