@@ -320,3 +320,25 @@ def test_a_changed_paper_is_read_out_of_the_paper_changes_alone_and_damage_there
     with Shelf.open(data, writer=False) as shelf, pytest.raises(CorruptLibraryError) as caught:
         shelf.doc("arxiv:2501.00005")
     assert changes in str(caught.value)
+
+
+def test_paper_changes_written_before_they_had_a_checksum_still_read_and_get_one_at_the_next_import(
+    tmp_path: Path,
+) -> None:
+    """A library from before the paper changes were summed: a changed paper reads (the part whole, as before),
+    and the next import that writes the changes gives them their checksum."""
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.add_papers([sighting((n, 1, 0, True, 1)) for n in range(8)], source="seed")
+        lib.add_papers([sighting((n, 2, 1, True, 1)) for n in range(3)], source="v2")
+        newest = dict(lib.doc("arxiv:2501.00001"))
+    manifest_path = data / "library" / "manifest.json"
+    manifest = json.loads(manifest_path.read_bytes())
+    del manifest["sums"][DELTA]
+    manifest_path.write_text(json.dumps(manifest))
+    with Shelf.open(data) as shelf:
+        assert dict(shelf.doc("arxiv:2501.00001")) == newest
+        shelf.add_papers([sighting((4, 2, 1, True, 1))], source="v2")
+    assert DELTA in json.loads(manifest_path.read_bytes())["sums"]
+    with Library.open(data, writer=False) as lib:
+        assert lib.get("arxiv:2501.00004").arxiv_version == 2
