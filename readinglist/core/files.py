@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 import time
+import weakref
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ class WriterLock:
 
     A `flock` on POSIX, which the kernel releases when the process dies, so a crash leaves no stale lock. Each
     command that writes takes it: filelock 4, which did this before, costs 9 ms to import (logging, decimal and
-    its own modules), a tenth of a `star`; it stays for Windows."""
+    its own modules), a tenth of a `star`; it stays for Windows. A process forked while the lock is held (an
+    import's parsing workers) closes its copy of the descriptor at once: the flock belongs to the open file,
+    so a child keeping it would hold the library locked after the parent let go, until the child ended."""
 
     def __init__(self, path: Path, *, timeout: float, mode: int = 0o600) -> None:
         self.path = path
@@ -64,14 +67,22 @@ class WriterLock:
             os.close(fd)
             raise
         self._fd = fd
+        _HELD.add(self)
 
     def release(self) -> None:
         if self._other is not None:
             self._other.release()
             return
+        _HELD.discard(self)
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)  # (closing the only descriptor releases the flock)
+
+    def _drop_in_child(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # (a close, never LOCK_UN: that would unlock the parent's lock too)
 
     def _acquire_elsewhere(self) -> None:
         from filelock import FileLock, Timeout
@@ -82,6 +93,19 @@ class WriterLock:
             self._other.acquire()
         except Timeout:
             raise LockTimeout(str(self.path)) from None
+
+
+_HELD: weakref.WeakSet[WriterLock] = weakref.WeakSet()  # locks this process holds now
+
+
+def _forget_held_locks() -> None:
+    for lock in list(_HELD):
+        lock._drop_in_child()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_held_locks)
 
 
 def fsync_dir(path: Path) -> None:

@@ -5,7 +5,9 @@ Real processes on one data folder: the worker of tests/core/crash_worker.py and 
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -310,3 +312,27 @@ def test_two_libraries_of_one_process_take_the_lock_in_turn(data_dir: Path, keys
         second.close()
     with Library.open(data_dir, writer=False) as library:
         assert library.state(keys[2]).starred
+
+
+def test_a_process_forked_while_the_lock_is_held_does_not_keep_the_library_locked(
+    data_dir: Path, keys: list[str]
+) -> None:
+    """An import forks workers to parse its feeds; one forked while the lock is held must not hold it after the
+    import lets go (the lock belongs to the open file, which the child shares): the window's star goes through."""
+    library = Library.open(data_dir)
+    try:
+        with library.store.locked():
+            child = os.fork()
+            if child == 0:  # the worker: parses for a while, never writes
+                time.sleep(20)
+                os._exit(0)
+        try:
+            started = time.monotonic()
+            star = readinglist("--data-dir", str(data_dir), "--wait", "2", "star", keys[3])
+            assert star.returncode == 0, star.stderr
+            assert time.monotonic() - started < 15
+        finally:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+    finally:
+        library.close()
