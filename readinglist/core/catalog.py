@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from readinglist.core.identity import key_candidates
 from readinglist.core.models import ListFilter, SortKey, is_muted, paper_date
@@ -154,6 +154,16 @@ class Catalog:
         self._db: sqlite3.Connection | None = None
         self._fresh = False  # a first build under way in this process (its rows go in before the indexes)
         self._split: frozenset[str] = frozenset()  # the state shards split, as the store being read has them
+        # A process that searches at every keystroke (the window) keeps the papers' keys by id: a search then
+        # reads the matches' ids alone, not their keys through the paper table (80,000 matches of a three-letter
+        # prefix among 100,000 papers: 64 -> 35 ms). Kept exact by ids that are never reused and a look at what
+        # other processes committed (`_keys_by_id`).
+        self.keep_keys = False
+        self._key_of: dict[int, str] | None = None
+        self._key_of_db: sqlite3.Connection | None = None
+        self._key_of_version = -1  # PRAGMA data_version when it was made (other connections' commits change it)
+        self._key_of_top = 0  # the highest id it holds
+        self._keys_stale = False  # this connection added or removed papers since
 
     # ---- the file ------------------------------------------------------------------------------------------
 
@@ -619,7 +629,11 @@ class Catalog:
                 f"SELECT id, key, sum, part, nsum, seq FROM paper WHERE key IN ({marks})", chunk
             ):
                 known[key] = (pid, total, where, nsum, seq)
-        next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM paper").fetchone()[0]) + 1
+        # Ids only grow, also past papers since removed (a merge): an id never names another paper later, which
+        # is what lets a process keep keys by id (`keep_keys`). The highest ever given is kept in `meta`.
+        given = db.execute("SELECT v FROM meta WHERE k = 'top_id'").fetchone()
+        top = int(db.execute("SELECT coalesce(max(id), 0) FROM paper").fetchone()[0])
+        next_id = max(top, int(given[0]) if given else 0) + 1
         last_seq: int | None = None  # (read only when a paper has no place yet: rare)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
@@ -674,6 +688,9 @@ class Catalog:
             "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
+        if inserts:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('top_id', ?)", (str(next_id - 1),))
+            self._keys_stale = True
         db.executemany(
             "UPDATE paper SET part=?, seq=?, sum=?, date=?, first_seen=?, updated=?, title=?, "
             "sort_title=?, source=? WHERE id=?",
@@ -708,6 +725,8 @@ class Catalog:
 
     def _delete(self, rows: Sequence[tuple[int, str]]) -> None:
         db = self._conn()
+        if rows:
+            self._keys_stale = True
         for pid, key in rows:
             db.execute("DELETE FROM paper WHERE id = ?", (pid,))
             db.execute(f"DELETE FROM {TEXT_TABLES[pid % 2][0]} WHERE rowid = ?", (pid,))
@@ -883,7 +902,40 @@ class Catalog:
             return None
         return self._matching(query) if query else set()
 
+    def _keys_by_id(self) -> dict[int, str]:
+        """Paper id -> key, as the catalog is now: made once, then brought up to date by the rows added since
+        (ids only grow) when this or another process changed the papers; made again when any was removed."""
+        db = self._conn()
+        with contextlib.ExitStack() as snapshot:
+            if not db.in_transaction:
+                snapshot.enter_context(_transaction(db, immediate=False))  # (every read below sees one state)
+            version = int(db.execute("PRAGMA data_version").fetchone()[0])
+            keys = self._key_of if self._key_of_db is db else None
+            if keys is not None and version == self._key_of_version and not self._keys_stale:
+                return keys
+            count, top = db.execute("SELECT count(*), coalesce(max(id), 0) FROM paper").fetchone()
+            if keys is not None:
+                top_before = self._key_of_top
+                added = db.execute("SELECT id, key FROM paper WHERE id > ?", (top_before,)).fetchall()
+                # Still exact if nothing was removed (the count says) and the highest id is the same paper (a
+                # writer from before ids only grew could have given a removed newest paper's id to another).
+                held = db.execute("SELECT key FROM paper WHERE id = ?", (top_before,)).fetchone()
+                same_top = top_before == 0 or (held is not None and held[0] == keys.get(top_before))
+                if same_top and len(keys) + len(added) == count:
+                    keys.update(added)
+                else:
+                    keys = None  # (a paper removed, which is rare: a merge; made again)
+            if keys is None:
+                keys = dict(db.execute("SELECT id, key FROM paper"))
+        self._key_of, self._key_of_db, self._key_of_version = keys, db, version
+        self._key_of_top, self._keys_stale = int(top), False
+        return keys
+
     def _matching(self, query: str) -> set[str]:
+        if self.keep_keys:
+            found = self._matching_by_id(query)
+            if found is not None:
+                return found
         # The keys of 300,000 matches read from a narrow index instead of the wide rows: 1.6x faster. (SQLite does
         # not pick it by itself; another process's first build may have dropped it for a while.)
         sql = " UNION ALL ".join(
@@ -897,6 +949,15 @@ class Catalog:
                 raise
             rows = self._conn().execute(sql.format(""), {"q": query})
         return {r[0] for r in rows}
+
+    def _matching_by_id(self, query: str) -> set[str] | None:
+        """`_matching` through the keys kept by id; None if a match has no key there (then the paper table says)."""
+        keys = self._keys_by_id()
+        sql = " UNION ALL ".join(f"SELECT rowid FROM {table} WHERE {name} MATCH :q" for table, name in TEXT_TABLES)
+        found = set(map(keys.get, map(itemgetter(0), self._conn().execute(sql, {"q": query}))))
+        if None in found:
+            return None
+        return cast(set[str], found)
 
     def phrase_keys(self, columns: Sequence[str], phrases: Sequence[Sequence[str]]) -> set[str]:
         """Keys of the papers where every word of one of `phrases` (the last a prefix) is in one of `columns`:

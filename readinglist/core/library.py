@@ -404,6 +404,12 @@ class Library:
             return key in self.shown_by_rules(Action.FOLLOW)
         raise ValueError(view)
 
+    def keep_search_keys(self) -> None:
+        """For a process that searches at every keystroke (the window): the catalog keeps every paper's key by
+        its id, so a search reads its matches' ids alone (`Catalog.keep_keys`; 12 MB at 100,000 papers)."""
+        if self._search is not None:
+            self._search.keep_keys = True
+
     def search(self, text: str) -> set[str] | None:
         """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes).
 

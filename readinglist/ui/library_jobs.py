@@ -414,6 +414,7 @@ def open_library(app: App) -> Library:
     `prepare_search` builds the rest a slice at a time."""
     lib = app.open_library()
     lib.views_budget = SEARCH_SLICE
+    lib.keep_search_keys()
     return lib
 
 

@@ -625,3 +625,46 @@ def test_a_library_from_before_checksums_gets_them_at_its_next_change_and_show_r
     with Shelf.open(data_dir, writer=False) as shelf:
         assert shelf.get(key) == want
     assert [name for name in parsed if name.startswith("papers-")] == []
+
+
+def test_searches_through_keys_kept_by_id_follow_imports_merges_and_new_papers(data_dir: Path) -> None:
+    """The window keeps every paper's key by id and maps a search's matches through it: after another
+    process's import, its own catch-up, a merge that removes the newest paper and papers added after that, it
+    finds exactly what the paper table says; and no id ever names a second paper."""
+    rng = random.Random(8)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(40)], source="x")
+    path = DataFolder(data_dir).catalog
+    window, reference = Catalog(path), Catalog(path)
+    window.keep_keys = True
+    texts = ["noise", "prior lattice", "diff", "author 3", "sagot", "quokka", "2401"]
+
+    def check() -> None:
+        for text in texts:
+            assert window.search(text) == reference.search(text), text
+        ids = dict(reference._conn().execute("SELECT id, key FROM paper"))
+        assert window._keys_by_id() == ids
+
+    def catch_up() -> None:
+        store = Store(data_dir, writer=False, lazy=True)
+        store.open()
+        window.catch_up(store)
+        store.close()
+
+    catch_up()
+    check()
+    with Shelf.open(data_dir) as shelf:  # another connection writes the rows: an import elsewhere
+        shelf.add_papers([paper(i, rng, extra=" quokka") for i in range(40, 50)], source="y")
+    check()
+    with Library.open(data_dir) as lib:
+        ids = dict(reference._conn().execute("SELECT key, id FROM paper"))
+        newest = max(lib.keys(), key=ids.__getitem__)
+        top = ids[newest]
+        lib.merge_papers(lib.keys()[0], newest)  # (the newest row goes: its id must not come back)
+        lib.add_papers([paper(i, rng, extra=" quokka") for i in range(50, 53)], source="z")
+    catch_up()  # this connection's own writes, if it has any left to make
+    check()
+    after = dict(reference._conn().execute("SELECT key, id FROM paper"))
+    assert newest not in after and min(after[f"arxiv:2401.{i:05d}"] for i in range(50, 53)) > top
+    window.close()
+    reference.close()
