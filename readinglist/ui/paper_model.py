@@ -319,7 +319,7 @@ class PaperTableModel(QAbstractTableModel):
         if keys is None or len(keys) != len(rows):
             keys = list(map(_first, rows))
         if self._all and len(rows) == len(self._all) and (keys == self._all_keys or set(keys) == set(self._all_keys)):
-            fresh = dict(zip(map(_first, rows), rows, strict=True))
+            fresh = dict(zip(keys, rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
             if self._rows is not self._all:
                 self._rows[:] = map(fresh.__getitem__, self._keys)
