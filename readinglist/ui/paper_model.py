@@ -81,6 +81,7 @@ AS_RANKED = -1  # the "sort column" of a ranked view (For you, Trending, More li
 class PaperTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._ordered_as: tuple[int, Qt.SortOrder] | None = None  # the order `_all` is in (None: not known)
         self._all: list[PaperRow] = []  # the view's rows, in the current order
         self._rows: list[PaperRow] = []  # the rows shown: `_all` narrowed by the search (the same list if none)
         self._states: dict[str, RowState] = {}  # only papers with some state; the rest are DEFAULT_STATE
@@ -101,6 +102,7 @@ class PaperTableModel(QAbstractTableModel):
         # The view's rows newest first, as the library thread sorted them (None: not known). Sorting by date
         # again is a copy of it, and by another column one sort of it instead of two (date, then the column).
         self._newest_first: list[PaperRow] | None = None
+        self._newest_first_keys: list[str] | None = None  # its keys
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -186,23 +188,40 @@ class PaperTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < COLUMN_COUNT and column != AS_RANKED:
             return
+        if (column, order) == self._ordered_as and column != COL_STAR:
+            return  # in that order already (Qt's `sortByColumn` asks twice); stars may have changed since
         self._sort_column, self._sort_order = column, order
+        self._resort()
+
+    def _resort(self) -> None:
+        """Put `_all` (and the rows shown) in the current order."""
+        self._ordered_as = (self._sort_column, self._sort_order)
         if not self._all:
             return
-        # The order changes, not the set: move the persistent indexes (selection, current) with their rows.
+        rows = self._sorted_all()
+        self._relayout(rows, self._newest_first_keys if rows is self._newest_first else None)
+
+    def _relayout(self, rows: list[PaperRow], keys: list[str] | None) -> None:
+        """The same rows in a new order (`keys`: theirs, when known); the rows the search shows sorted alike. The
+        persistent indexes (selection, current) move with their rows."""
         # No arguments: PySide6 6.12 crashes converting a parents list and sort hint passed from Python.
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        held = [(self._rows[p.row()].key, p.column()) for p in persistent]
-        searching = self._rows is not self._all
-        self._all = self._sorted_all()
-        if searching:
-            self._sort_rows(self._rows)
+        held = [(self._keys[p.row()], p.column()) for p in persistent]
+        self._release_later(self._all, self._all_keys, self._rows, self._keys)
+        self._all = rows
+        self._all_keys = keys if keys is not None else list(map(_first, rows))
+        self._place = self._index = None
+        if self._hits is None:
+            self._rows, self._keys = self._all, self._all_keys
         else:
-            self._rows = self._all
-        self._rekey()
-        moved = [self.index(self.row_of(key) or 0, col) for key, col in held]
-        self.changePersistentIndexList(persistent, moved)
+            self._sort_rows(self._rows)
+            self._keys = list(map(_first, self._rows))
+        places: dict[str, int] = {}
+        for key, _col in held:
+            if key not in places:
+                places[key] = self.row_of(key) or 0  # (one walk of the keys per selected paper, not per cell)
+        self.changePersistentIndexList(persistent, [self.index(places[key], col) for key, col in held])
         self.layoutChanged.emit()
 
     # ---- what the window asks ------------------------------------------------------------------------------
@@ -316,8 +335,10 @@ class PaperTableModel(QAbstractTableModel):
         given = rows if handed_over else list(rows)
         self._release_later(self._newest_first, self._states)  # (freed after the next paint, not now)
         self._newest_first = given if newest_first and not ranked else None  # (never changed in place)
+        self._ordered_as = None
         if keys is None or len(keys) != len(rows):
             keys = list(map(_first, rows))
+        self._newest_first_keys = keys if self._newest_first is not None else None
         if self._all and len(rows) == len(self._all) and (keys == self._all_keys or set(keys) == set(self._all_keys)):
             fresh = dict(zip(keys, rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
@@ -326,13 +347,14 @@ class PaperTableModel(QAbstractTableModel):
             self._states = states if handed_over and isinstance(states, dict) else dict(states)
             if self._rows:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMN_COUNT - 1))
-            self.sort(self._sort_column, self._sort_order)  # a new title may move a row; the set stays
+            self._resort()  # a new title may move a row; the set stays
             return
         self.beginResetModel()
         self._release_later(self._all, self._rows, self._keys, self._all_keys)
         # (`_all` may be the newest-first list itself: a sort never changes that in place, it makes a new one)
         self._all = given
         self._states = states if handed_over and isinstance(states, dict) else dict(states)
+        self._ordered_as = (self._sort_column, self._sort_order)
         if ranked or (newest_first and self._in_default_order()):
             self._all_keys = keys  # (ranked: the rows come in the order of their ranks already)
         else:
@@ -406,11 +428,6 @@ class PaperTableModel(QAbstractTableModel):
         self._rows = list(compress(self._all, mask))
         self._keys = list(compress(self._all_keys, mask))
 
-    def _rekey(self) -> None:
-        self._index = self._place = None
-        self._all_keys = list(map(_first, self._all))
-        self._keys = self._all_keys if self._rows is self._all else list(map(_first, self._rows))
-
     def _in_default_order(self) -> bool:
         return self._sort_column == COL_DATE and self._sort_order == Qt.SortOrder.DescendingOrder
 
@@ -425,7 +442,7 @@ class PaperTableModel(QAbstractTableModel):
             return self._all
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
         if column == COL_DATE and descending:
-            return list(base)
+            return base  # (kept as it is: a reload gives a new one before it changes `_all` in place)
         rows = list(base)
         if column == COL_DATE:
             rows.sort(key=_date_key)  # (stable: equal dates keep the view's order, as `_sort_rows` leaves them)

@@ -241,3 +241,28 @@ def test_a_column_sorts_newest_first_among_equals_whatever_was_clicked_before(
         descending = order == Qt.SortOrder.DescendingOrder
         want = sorted(rows, key=keys[column], reverse=descending)  # (stable: equal ones stay newest first)
         assert model.shown_keys() == [r.key for r in want], (column, order)
+
+
+def test_a_sort_asked_for_twice_lays_the_list_out_once_but_stars_sort_again(qtbot: QtBot, sample_dir: Path) -> None:
+    """Qt's `sortByColumn` asks the model to sort twice: the second costs nothing (at 100,000 papers each sort
+    by title is tens of milliseconds of the GUI thread). The star column sorts again: stars change under it."""
+    from readinglist.ui.paper_list import PaperListView
+
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states, newest_first=False)
+    table = PaperListView(model)
+    qtbot.addWidget(table)
+    layouts: list[int] = []
+    model.layoutChanged.connect(lambda *_: layouts.append(1))
+    table.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert len(layouts) == 1
+    titles = [model.row_at(r).sort_title for r in range(model.rowCount())]
+    assert titles == sorted(titles)
+    table.sortByColumn(COL_STAR, Qt.SortOrder.DescendingOrder)
+    last = model.key_at(model.rowCount() - 1)
+    assert not model.state(last).starred
+    model.set_states({last: RowState(starred=True)})
+    table.sortByColumn(COL_STAR, Qt.SortOrder.DescendingOrder)
+    top = [model.key_at(r) for r in range(4)]
+    assert last in top and all(model.state(k).starred for k in top)
