@@ -100,7 +100,7 @@ class PaperTableModel(QAbstractTableModel):
         self._same: Mapping[str, SamePaper] = {}  # paper -> a record that looks like the same paper
         self._released: list[object] = []  # the lists of the rows last shown, until RELEASE_AFTER_MS
         # The view's rows newest first, as the library thread sorted them (None: not known). Sorting by date
-        # again is a copy of it, and by another column one sort of it instead of two (date, then the column).
+        # again is that list itself, and by another column one sort of it instead of two (date, then the column).
         self._newest_first: list[PaperRow] | None = None
         self._newest_first_keys: list[str] | None = None  # its keys
         self._bold = QFont()
