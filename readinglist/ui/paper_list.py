@@ -64,6 +64,8 @@ class PaperListView(QTableView):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         self.setSortingEnabled(True)
+        # (connected after sorting was enabled: Qt's own slot sorts first, then this one sees the new order)
+        header.sortIndicatorChanged.connect(self._keep_current_in_sight)
         self.doubleClicked.connect(lambda _index: self.open_requested.emit())
         self.clicked.connect(self._on_clicked)
 
@@ -174,6 +176,13 @@ class PaperListView(QTableView):
             self.scrollTo(model.index(current_row, COL_TITLE), QAbstractItemView.ScrollHint.PositionAtCenter)
         else:
             self.scrollToTop()
+
+    def _keep_current_in_sight(self, *_sort: object) -> None:
+        """After a click on a column: the paper being read stays on screen (a sort moves it anywhere among
+        100,000 rows, and the list kept its scroll position, not the paper), centred when it had to move."""
+        index = self.currentIndex()
+        if index.isValid() and not self.viewport().rect().intersects(self.visualRect(index)):
+            self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         if self.currentIndex().isValid():

@@ -168,6 +168,44 @@ def test_sorting_keeps_the_selected_paper(qtbot: QtBot, sample_dir: Path) -> Non
     assert [model.state(model.key_at(r)).starred for r in range(3)] == [True] * 3
 
 
+def test_after_a_sort_the_paper_being_read_is_still_on_screen(qtbot: QtBot, sample_dir: Path) -> None:
+    from readinglist.ui.paper_list import PaperListView
+
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states)
+    table = PaperListView(model)
+    qtbot.addWidget(table)
+    table.resize(600, 300)  # about ten rows of the sixty
+    table.show()
+    qtbot.waitExposed(table)
+    table.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    table.select_row(1)
+    key = table.current_key()
+
+    def on_screen() -> bool:
+        row = model.row_of(key)
+        assert row is not None
+        return table.viewport().rect().intersects(table.visualRect(model.index(row, COL_TITLE)))
+
+    assert on_screen() and table.verticalScrollBar().value() == 0
+    table.sortByColumn(COL_TITLE, Qt.SortOrder.DescendingOrder)  # the paper goes to the bottom of sixty
+    assert table.current_key() == key and model.row_of(key) == 58
+    assert on_screen()
+    assert table.verticalScrollBar().value() > 0
+    table.select_row(55)  # on screen, and still on screen when sorted again: the list does not move
+    key = table.current_key()
+    scrolled = table.verticalScrollBar().value()
+    model.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)  # (no change of order: nothing to keep in sight)
+    table.sortByColumn(COL_DATE, Qt.SortOrder.DescendingOrder)
+    table.sortByColumn(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    assert model.row_of(key) == 55 and table.verticalScrollBar().value() == scrolled
+    table.scrollToTop()
+    table.selectionModel().clearCurrentIndex()
+    table.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert table.verticalScrollBar().value() == 0  # nothing being read: the list stays where it was
+
+
 def test_sidebar_model_passes_the_model_tester(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model = SidebarModel()
     qtmodeltester.check(model)
