@@ -547,11 +547,35 @@ class Catalog:
             bounds.append(highest)
         return blocks, bounds
 
+    def newest_matching(
+        self, text: str, *, view: ListFilter = ListFilter.ALL, limit: int, today: str = ""
+    ) -> tuple[list[str], int] | None:
+        """Keys of the `limit` newest papers of `view` (date, then key) matching every word of `text`, as
+        `search` matches them, found by walking the matches from the highest id down (milliseconds however many
+        papers match), and about how many of the view's papers match: as many as the walk found per id it
+        passed. None: no words, or the view's matches too sparse for the walk (then `search` says)."""
+        query = self._match(text)
+        if not query:
+            return None if query is None else ([], 0)
+        walk = self._newest_walk(VIEW_SQL[view], {"match": query, "today": today}, limit)
+        if walk is None:
+            return None
+        keys, walked, lowest = walk
+        if not lowest:
+            return keys, walked  # (every match walked: the count itself)
+        top = int(self._conn().execute("SELECT coalesce(max(id), 0) FROM paper").fetchone()[0])
+        return keys, walked * top // max(1, top - lowest + 1)
+
     def _newest_matching(self, where: str, params: Mapping[str, Any], limit: int) -> list[str] | None:
         """Keys of the `limit` newest papers (date, then key) matching params["match"] and `where`, walking the
         matches from the highest id down; None when they are too sparse for that to pay (ask the sort)."""
+        walk = self._newest_walk(where, params, limit)
+        return None if walk is None else walk[0]
+
+    def _newest_walk(self, where: str, params: Mapping[str, Any], limit: int) -> tuple[list[str], int, int] | None:
+        """`_newest_matching`, how many matches it walked, and the lowest id it reached (0: it walked them all)."""
         if limit == 0:
-            return []
+            return [], 0, 0
         blocks, bounds = self._block_bounds()
         cursors = [
             self._conn().execute(
@@ -569,10 +593,10 @@ class Catalog:
             found.sort(key=itemgetter(0), reverse=True)
             del found[limit:]
 
-        def done(keys: list[str] | None) -> list[str] | None:
+        def done(keys: list[str] | None, lowest: int = 0) -> tuple[list[str], int, int] | None:
             for cursor in cursors:
                 cursor.close()
-            return keys
+            return None if keys is None else (keys, walked, lowest)
 
         walked = 0
         while rows := list(itertools.islice(merged, STREAM_BATCH)):
@@ -583,7 +607,7 @@ class Catalog:
                 # Every match still to come has a lower id, so it lies in this block or a lower one.
                 at = bisect.bisect_right(blocks, rows[-1][0] >> BLOCK_BITS) - 1
                 if at < 0 or bounds[at] < found[-1][0]:
-                    return done([key for _, key in found])
+                    return done([key for _, key in found], int(rows[-1][0]))
             if walked >= STREAM_ROWS:
                 return done(None)
         trim()

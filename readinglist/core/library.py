@@ -431,6 +431,30 @@ class Library:
             # The index is a cache: if SQLite cannot serve it (locked too long, damaged), search the slow way.
             return self._scan(text)
 
+    def newest_matches(
+        self, text: str, *, view: ListFilter = ListFilter.ALL, limit: int, fewest: int = 0
+    ) -> list[tuple[PaperKey, str]] | None:
+        """The head of `search(text)` among the papers of `view`: the `limit` newest matches, newest first, each
+        with its date (every match in the view dated after the last of them is among them). Milliseconds at
+        1,000,000 papers, where the whole result of a common word takes a quarter of a second. None when the
+        catalog cannot say so quickly (not current, the view's matches too sparse to walk, fewer than `limit`
+        of them) or it reckons fewer than `fewest` match (the whole result is quick then): ask `search`."""
+        catalog = self._search
+        if catalog is None or self.store._depth:
+            return None
+        try:
+            if not self.sync_search_index(budget=self.text_budget):
+                return None
+            if not catalog.supports(view, SortKey.DATE):
+                view = ListFilter.ALL  # (the caller keeps those of its view: this is a superset's head)
+            found = catalog.newest_matching(as_shown(text), view=view, limit=limit, today=today_cutoff())
+        except sqlite3.Error:
+            return None
+        if found is None or len(found[0]) < limit or found[1] < fewest or found[0][-1] not in self._date:
+            return None
+        date = self._date
+        return [(cast(PaperKey, k), date[k]) for k in found[0] if k in date]
+
     def _scan(self, text: str) -> set[str] | None:
         words = [fold(w) for w in query_words(text)]
         if not words:

@@ -81,6 +81,7 @@ APP_TITLE = "Reading List"
 CONFIRM_MARK_ALL_ABOVE = 50
 FIRST_PAINT_GRACE_MS = 100  # the first view is drawn before the sidebar is counted
 SEARCH_MIN_PREFIX = 3  # a word being typed is searched from its third letter (see _search_query)
+SEARCH_HEAD_FROM = 50_000  # papers in a view from which a search shows its newest matches first
 PAGE_OPENING, PAGE_WELCOME, PAGE_MAIN = range(3)
 FOLLOW_MS = 1000  # how often the window looks for other processes' commits
 SEPARATE_BEFORE = frozenset({"import_opml", "load_sample", "quit", "copy_bibtex", "next", "star", "mark_all_read"})
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         self._search_wanted = ""
         self._search_applied = ""
         self._search_busy = False
+        self._search_head_shown: str | None = None  # the text whose newest matches the list shows, whole to come
         self._search_indexing = False  # a first build of the search index is under way (in slices)
         self._counts: SidebarCounts | None = None
         self._mark_read = self.settings.mark_read()
@@ -752,6 +754,9 @@ class MainWindow(QMainWindow):
         noun = "paper" if total == 1 else "papers"
         if not self._view_complete:
             self.view_count.setText(f"newest {shown:,} while the library opens")
+        elif self.model.showing_head:
+            finding = "; finding the rest…" if self._search_busy else ""
+            self.view_count.setText(f"the newest {shown:,} matches of {total:,} {noun}{finding}")
         elif self.model.searching:
             self.view_count.setText(f"{shown:,} of {total:,} {noun} match")
             self.list.empty_text = f"No paper in {self._label(self._selection)} matches “{self._search_applied}”."
@@ -1150,13 +1155,51 @@ class MainWindow(QMainWindow):
     def _submit_search(self, query: str) -> None:
         # One search at a time: keystrokes that come meanwhile are folded into the next one.
         self._search_busy = True
+        view = self._head_view(query)
+        if view is not None:
+            # First the newest matches (milliseconds), then the whole result (a quarter of a second for a common
+            # word at 1,000,000 papers): the list shows the first while the library thread finds the second.
+            self.worker.submit(lambda lib: jobs.search_head(lib, query, view), self._search_head_done, label="search")
         self.worker.submit(
             lambda lib: jobs.search(lib, query), self._search_done, failed=self._search_failed, label="search"
         )
 
+    def _head_view(self, query: str) -> ListFilter | None:
+        """The view whose newest matches to show before the whole result, or None: a view small enough for the
+        whole result to come within a frame or two, an order other than newest first (its head lies elsewhere),
+        or a lone word of three letters ("tra", a prefix of thousands of words: the catalog takes a tenth of a
+        second to its first match at 1,000,000 papers, as long as for the whole result)."""
+        model = self.model
+        if model.view_size < SEARCH_HEAD_FROM or model.sort_column != COL_DATE:
+            return None
+        if model.sort_order != Qt.SortOrder.DescendingOrder or self._selection.ranked:
+            return None
+        words = query.split()
+        if len(words) == 1 and len(words[0]) <= SEARCH_MIN_PREFIX:
+            return None
+        view = self._selection.query_args().get("view") if self._selection.kind == "view" else None
+        return view if isinstance(view, ListFilter) else ListFilter.ALL  # (feeds, tags: the list keeps its own)
+
+    def _search_head_done(self, head: jobs.SearchHead | None) -> None:
+        if head is None or head.text != self._search_wanted or not self._search_busy:
+            return  # (the whole result of this text is shown already, or another text is wanted)
+        was_searching = self.model.searching
+        current = self.list.current_key()
+        with self.list.keeping_position():
+            shown = self.model.show_head_of_search(head.newest)
+        if not shown:
+            return
+        if not was_searching:
+            self._triage_key = current  # where triage was: Esc Esc comes back to it
+        self._search_head_shown = head.text
+        self.list.scrollToTop()
+        self._sync_pane_to_list()
+        self._update_view_header()
+
     def _search_failed(self, exc: BaseException) -> None:
         self._search_busy = False  # the next keystroke searches again
         self._job_failed("search", exc)
+        self._update_view_header()  # (a head of matches shown stays, no longer said to be completed)
 
     def _search_done(self, hits: jobs.SearchHits) -> None:
         self._search_busy = False
@@ -1172,10 +1215,12 @@ class MainWindow(QMainWindow):
         if not was_searching and hits.keys is not None:
             self._triage_key = self.list.current_key()  # where triage was: Esc Esc comes back to it
         self._search_applied = hits.text
+        head_shown, self._search_head_shown = self._search_head_shown == hits.text, None
         with self.list.keeping_position():
             self.model.set_search_hits(hits.keys)
         if hits.keys is not None:
-            self.list.scrollToTop()  # the best matches first, never scrolled past
+            if not head_shown:  # (the head was scrolled to the top: the user may have scrolled it since)
+                self.list.scrollToTop()  # the best matches first, never scrolled past
         elif was_searching and self._triage_key is not None:
             row = self.model.row_of(self._triage_key)
             self._triage_key = None

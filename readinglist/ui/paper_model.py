@@ -8,7 +8,7 @@ the view. A state change redraws one row; only a different set of rows resets th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import compress
 from operator import attrgetter, itemgetter
@@ -75,6 +75,19 @@ _date_key = attrgetter("sort_date")  # models.date_of of the row, worked out wit
 _title_key = attrgetter("sort_title")
 
 
+def _dated_after(rows: Sequence[PaperRow], date: str, *, or_on: bool = False) -> int:
+    """How many of `rows`, newest first, are dated after `date` (or on it, with `or_on`): a bisection."""
+    low, high = 0, len(rows)
+    while low < high:
+        middle = (low + high) // 2
+        day = rows[middle].sort_date
+        if day > date or (or_on and day == date):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 AS_RANKED = -1  # the "sort column" of a ranked view (For you, Trending, More like this): the view's own order
 
 
@@ -86,6 +99,7 @@ class PaperTableModel(QAbstractTableModel):
         self._rows: list[PaperRow] = []  # the rows shown: `_all` narrowed by the search (the same list if none)
         self._states: dict[str, RowState] = {}  # only papers with some state; the rest are DEFAULT_STATE
         self._hits: AbstractSet[str] | None = None
+        self._head_only = False  # the rows shown are the head of a search's result while the rest is found
         self._feed_names: Mapping[str, str] = {}
         self._sort_column = COL_DATE
         self._sort_order = Qt.SortOrder.DescendingOrder
@@ -243,6 +257,11 @@ class PaperTableModel(QAbstractTableModel):
     def searching(self) -> bool:
         return self._hits is not None
 
+    @property
+    def showing_head(self) -> bool:
+        """The rows shown are the newest of a search's matches, and the whole result is still to come."""
+        return self._head_only
+
     def row_of(self, key: str) -> int | None:
         if self._index is not None:
             return self._index.get(key)
@@ -371,8 +390,49 @@ class PaperTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._release_later(self._rows, self._keys, self._hits)
         self._hits = hits
+        self._head_only = False
         self._narrow()
         self.endResetModel()
+
+    def show_head_of_search(self, newest: Sequence[tuple[str, str]]) -> bool:
+        """While a search's whole result is being found: of `newest`, the newest matches with their dates (every
+        match dated after the last of them is among them), those of the view dated after the last, so the rows
+        shown are the first rows the whole result will show, in a few milliseconds at 1,000,000 papers. Only in
+        the view's default order, newest first (in another the head lies elsewhere). False: nothing to show,
+        the list is as it was."""
+        if not newest or not self._in_default_order() or self._all is not self._newest_first:
+            return False
+        oldest = newest[-1][1]
+        places = self._places_by_date([(key, date) for key, date in newest if date > oldest])
+        if not places:
+            return False
+        places.sort()
+        self.beginResetModel()
+        self._release_later(self._rows, self._keys, self._hits)
+        self._hits = frozenset(key for key, _date in newest)
+        self._head_only = True
+        self._index = None
+        self._rows = list(map(self._all.__getitem__, places))
+        self._keys = list(map(self._all_keys.__getitem__, places))
+        self.endResetModel()
+        return True
+
+    def _places_by_date(self, dated: Iterable[tuple[str, str]]) -> list[int]:
+        """Where these papers are in `_all`, newest first, found by their dates: a bisection to the rows of that
+        date, then a look along those in C (a few hundred papers among 1,000,000 rows in a millisecond or two,
+        where a walk of every row takes tens). Papers not in the view are left out."""
+        rows, keys = self._all, self._all_keys
+        spans: dict[str, tuple[int, int]] = {}
+        places: list[int] = []
+        for key, date in dated:
+            span = spans.get(date)
+            if span is None:
+                span = spans[date] = (_dated_after(rows, date), _dated_after(rows, date, or_on=True))
+            try:
+                places.append(keys.index(key, *span))
+            except ValueError:
+                continue  # (not in this view)
+        return places
 
     def set_states(self, states: Mapping[str, RowState]) -> None:
         """The user's state on these papers changed: redraw their rows, and nothing else."""

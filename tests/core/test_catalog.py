@@ -668,3 +668,43 @@ def test_searches_through_keys_kept_by_id_follow_imports_merges_and_new_papers(d
     assert newest not in after and min(after[f"arxiv:2401.{i:05d}"] for i in range(50, 53)) > top
     window.close()
     reference.close()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_newest_matches_are_the_head_of_the_whole_search(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """What the window shows while a search's whole result is being found: every match in the view dated after
+    the last of them is among them, so the list's first rows are the same before and after."""
+    monkeypatch.setattr(catalog_module, "BLOCK_BITS", 3)  # (a walk from the highest id that stops early)
+    monkeypatch.setattr(catalog_module, "STREAM_BATCH", 4)
+    rng = random.Random(seed)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(400)], source="arXiv cs.LG")  # 28 dates: many ties
+        lib.set_read(rng.sample(lib.keys(), 150), True)
+        lib.sync_search_index()
+        dates = {k: lib.get(k).date for k in lib.query()}
+        shown = 0
+        for text in ["diffusion", "graph kern", "noise prior", "Straße", "benoit sagot", "spars"]:
+            for view in (ListFilter.ALL, ListFilter.UNREAD, ListFilter.FOLLOWING):
+                whole = set(lib.query(view=view, search=text))
+                for limit in (5, 30):
+                    found = lib.newest_matches(text, view=view, limit=limit)
+                    if found is None:
+                        assert len(whole) < limit or view is ListFilter.FOLLOWING, (text, view, limit)
+                        continue
+                    keys = [k for k, _ in found]
+                    oldest = found[-1][1]
+                    in_view = [k for k in keys if k in whole]
+                    assert len(keys) == limit and all(date == dates[k] for k, date in found)
+                    assert [dates[k] for k in keys] == sorted((dates[k] for k in keys), reverse=True)
+                    assert {k for k in whole if dates[k] > oldest} <= set(in_view), (text, view, limit)
+                    if view is not ListFilter.FOLLOWING:
+                        assert in_view == keys  # (a view the catalog answers: none of another view)
+                    shown += 1
+        assert shown > 10
+        some = lib.newest_matches("diffusion", limit=5)
+        assert some is not None and lib.newest_matches("diffusion", limit=5, fewest=len(lib)) is None  # (too few)
+        assert lib.newest_matches("zzzq", limit=5) is None and lib.newest_matches("  ", limit=5) is None
+        with lib.transaction():  # papers in memory ahead of any commit: the catalog cannot say
+            assert lib.newest_matches("diffusion", limit=5) is None

@@ -206,6 +206,34 @@ def test_after_a_sort_the_paper_being_read_is_still_on_screen(qtbot: QtBot, samp
     assert table.verticalScrollBar().value() == 0  # nothing being read: the list stays where it was
 
 
+def test_the_head_of_a_search_is_the_first_rows_of_its_whole_result(qtbot: QtBot, sample_dir: Path) -> None:
+    """Shown while the whole result is found: of the newest matches, those dated after the last of them (others
+    of that date may be still to come), in the view's order; then the whole result begins with the same rows."""
+    view = sample_rows(sample_dir)
+    days = [f"2026-11-{1 + i // 6:02d}T00:00:00Z" for i in range(len(view.rows))]  # six papers a day
+    rows = [row._replace(sort_date=day) for row, day in zip(view.rows, days, strict=True)]
+    rows.sort(key=lambda r: r.sort_date, reverse=True)
+    model = PaperTableModel()
+    model.set_rows(rows, view.states, newest_first=True)
+    keys = model.shown_keys()
+    date = {r.key: r.sort_date for r in rows}
+    matches = set(keys[::3])  # the whole result
+    newest = sorted(matches, key=lambda k: keys.index(k))[:8]  # as the catalog finds them, newest first
+    found = [(k, date[k]) for k in newest]
+    assert model.show_head_of_search([found[0], ("arxiv:not-in-this-view", date[newest[0]]), *found[1:]])
+    assert model.searching and model.showing_head
+    head = model.shown_keys()
+    assert head and all(date[k] > date[newest[-1]] for k in head) and set(head) < set(newest)
+    model.set_search_hits(matches)
+    assert not model.showing_head
+    whole = model.shown_keys()
+    assert whole[: len(head)] == head and len(whole) == len(matches)
+    assert not model.show_head_of_search([(k, date[newest[0]]) for k in newest[:3]])  # all of the last date
+    assert model.shown_keys() == whole and not model.showing_head
+    model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)  # by title the newest are not the first rows
+    assert not model.show_head_of_search(found) and model.shown_keys() != head
+
+
 def test_sidebar_model_passes_the_model_tester(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model = SidebarModel()
     qtmodeltester.check(model)

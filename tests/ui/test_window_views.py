@@ -458,3 +458,63 @@ def test_when_the_library_cannot_open_after_the_first_screen_the_window_says_why
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert window.stack.currentIndex() == PAGE_OPENING and window.model.rowCount() == 0
     assert "The disk said no" in window.opening.text() and window.statusBar().currentMessage() == ""
+
+
+def test_a_search_of_a_big_view_shows_its_newest_matches_while_the_whole_result_is_found(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 1,000,000 papers the whole result of a common word takes a quarter of a second: the newest matches
+    come first (milliseconds), and the whole result then begins with the same rows, in the same place."""
+    import threading
+
+    from readinglist.core.library import Library
+    from readinglist.core.models import IncomingPaper, ListFilter
+    from readinglist.ui import library_jobs as jobs
+    from readinglist.ui import main_window as main_window_module
+
+    words = ["diffusion", "graph", "kernel", "sparse"]
+    papers = [
+        IncomingPaper(
+            title=f"{words[i % 4].capitalize()} and {words[(i // 4) % 4]} {i}",
+            abstract=f"On {words[(i + 1) % 4]}.",
+            arxiv_id=f"2411.{i:05d}",
+            published=f"2024-11-{1 + i // 3:02d}T00:00:00Z",  # three papers a day
+        )
+        for i in range(80)
+    ]
+    with Library.open(data_dir) as lib:
+        lib.add_papers(papers, source="arXiv cs.LG")
+    monkeypatch.setattr(main_window_module, "SEARCH_HEAD_FROM", 50)  # (a big view: 50,000 papers and more)
+    monkeypatch.setattr(jobs, "SEARCH_HEAD", 6)
+    monkeypatch.setattr(jobs, "SEARCH_HEAD_WORTH", 10)  # (matches from which the head is worth showing)
+    window = open_window(data_dir)
+    assert window.model.view_size == 80
+    whole_search, gate = jobs.search, threading.Event()
+
+    def slow_search(lib: object, text: str) -> jobs.SearchHits:
+        gate.wait(10)  # the whole result takes long to find
+        return whole_search(lib, text)  # type: ignore[arg-type]
+
+    window.list.select_row(70)  # the paper being read when the search begins
+    wait_idle(qtbot, window)
+    reading = window.pane.key
+    monkeypatch.setattr(jobs, "search", slow_search)
+    try:
+        window.search.setText("graph")
+        qtbot.waitUntil(lambda: window.model.showing_head, timeout=5000)
+        head = window.model.shown_keys()
+        assert not window.search_idle() and "the newest" in window.view_count.text()
+        assert "finding the rest" in window.view_count.text()
+    finally:
+        gate.set()
+    wait_idle(qtbot, window)
+    with read_library(data_dir) as lib:
+        want = lib.query(view=ListFilter.UNREAD, search="graph")
+        assert all("graph" in lib.get(k).title.casefold() + lib.get(k).abstract for k in head)
+    assert not window.model.showing_head and window.model.shown_keys() == want
+    assert 0 < len(head) < len(want) and want[: len(head)] == head  # the same first rows
+    assert window.view_count.text() == f"{len(want)} of 80 papers match"
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)  # Esc Esc: back to the paper being read, as without a head
+    qtbot.keyClick(window.list, Qt.Key.Key_Escape)
+    wait_idle(qtbot, window)
+    assert not window.model.searching and window.pane.key == reading
