@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,38 @@ def test_the_head_of_a_search_is_the_first_rows_of_its_whole_result(qtbot: QtBot
     assert model.shown_keys() == whole and not model.showing_head
     model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)  # by title the newest are not the first rows
     assert not model.show_head_of_search(found) and model.shown_keys() != head
+
+
+def test_the_rows_of_a_view_left_are_freed_in_pieces_and_rows_still_shown_are_never_touched(
+    qtbot: QtBot, sample_dir: Path
+) -> None:
+    """A million rows freed at once stalled the list for 170 ms: they go a piece per turn of the event loop. A
+    list something else still holds (the rows on screen share lists with the view left) is only let go."""
+    from readinglist.ui import paper_model
+
+    model = PaperTableModel()
+    view = sample_rows(sample_dir)
+    model.set_rows(view.rows, view.states, newest_first=True, keys=view.keys)
+    shown = model.shown_keys()
+    left = list(range(3 * paper_model.RELEASE_PIECE + 5))  # only the model will hold this one
+    states = {i: i for i in range(2 * paper_model.RELEASE_PIECE)}
+    still_held = list(range(2 * paper_model.RELEASE_PIECE))
+    model._release_later(still_held, left, states)
+    pieces = []
+    real_free = model._free_released
+
+    def one_piece() -> None:
+        pieces.append(sum(len(x) for x in model._released if isinstance(x, list | dict) and x is not still_held))
+        real_free()
+
+    model._free_released = one_piece  # type: ignore[method-assign]
+    del left, states
+    model.set_rows(list(reversed(view.rows)), view.states)  # the same papers: the model lets its lists go
+    qtbot.waitUntil(lambda: not model._released, timeout=5000)
+    assert len(pieces) >= 5  # what is freed a turn: never more than a piece (and a few small lists)
+    assert all(a - b <= paper_model.RELEASE_PIECE + 500 for a, b in pairwise(pieces)), pieces
+    assert still_held == list(range(2 * paper_model.RELEASE_PIECE))  # let go, never emptied
+    assert sorted(model.shown_keys()) == sorted(shown) and model.rowCount() == len(shown)
 
 
 def test_sidebar_model_passes_the_model_tester(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
