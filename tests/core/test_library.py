@@ -315,3 +315,37 @@ def test_an_item_keyed_by_a_link_another_paper_claimed_first_is_one_record_howev
     with Library.open(data_dir) as lib:
         again = lib.add_papers([IncomingPaper(title="Sparse attention at scale", url=toc)], source="j")
         assert again.new == () and len(lib) == 2
+
+
+def test_the_all_view_keeps_newest_first_through_new_papers_new_versions_and_other_processes(
+    data_dir: Path,
+) -> None:
+    # The All view's order is sorted once and kept: every way the papers change must show in it at once.
+    with Library.open(data_dir) as lib:
+        lib.add_papers(
+            [
+                arxiv("2401.00001", published="2024-01-01T00:00:00Z"),
+                arxiv("2401.00002", published="2024-03-01T00:00:00Z"),
+            ],
+            source="x",
+        )
+        k1, k2 = lib.resolve("2401.00001"), lib.resolve("2401.00002")
+        assert lib.query() == [k2, k1]
+        lib.query().reverse()  # a caller sorting the list it was given leaves the library's order as it was
+        assert lib.query() == [k2, k1]
+        lib.set_starred([k1], True)
+        assert lib.query() == [k2, k1]
+        lib.add_papers([arxiv("2401.00003", published="2024-02-01T00:00:00Z")], source="x")
+        k3 = lib.resolve("2401.00003")
+        assert lib.query() == [k2, k3, k1]
+        assert lib.query(limit=1) == [k2]
+        assert lib.query(descending=False) == [k1, k3, k2]
+        lib.add_papers([arxiv("2401.00005", published=None, updated="2024-01-15T00:00:00Z")], source="x")
+        k5 = lib.resolve("2401.00005")
+        assert lib.query() == [k2, k3, k5, k1]
+        lib.add_papers([arxiv("2401.00005", v=2, published=None, updated="2024-04-01T00:00:00Z")], source="x")
+        assert lib.query() == [k5, k2, k3, k1]  # a paper dated by its update: the new version moved it up
+        with Library.open(data_dir) as other:
+            other.add_papers([arxiv("2401.00004", published="2024-05-01T00:00:00Z")], source="y")
+        lib.catch_up()
+        assert lib.query() == ["arxiv:2401.00004", k5, k2, k3, k1]
