@@ -93,6 +93,17 @@ def _dated_after(rows: Sequence[PaperRow], date: str, *, or_on: bool = False) ->
 AS_RANKED = -1  # the "sort column" of a ranked view (For you, Trending, More like this): the view's own order
 
 
+def _refs_when_alone() -> int:
+    """What `sys.getrefcount` says, in `_free_released`, of a list only `_released` holds (the interpreter's
+    own count of the call and the local varies between Python versions: measured the same way, not assumed)."""
+    released: list[object] = [[0]]
+    held = released[-1]
+    return sys.getrefcount(held)
+
+
+_REFS_WHEN_ALONE = _refs_when_alone()
+
+
 class PaperTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -469,6 +480,9 @@ class PaperTableModel(QAbstractTableModel):
             QTimer.singleShot(RELEASE_AFTER_MS, self._free_released)
         self._released.extend(held)
 
+    def _shown_now(self) -> tuple[object, ...]:
+        return (self._all, self._rows, self._keys, self._all_keys, self._newest_first, self._newest_first_keys)
+
     def _free_released(self) -> None:
         """Free the released lists a piece at a time, with a turn of the event loop between pieces: the rows of a
         view of 1,000,000 papers took 170 ms to free at once, a stall of the list a moment after a switch. A list
@@ -477,8 +491,8 @@ class PaperTableModel(QAbstractTableModel):
         while released and budget > 0:
             held = released[-1]
             size = len(held) if isinstance(held, list | dict) else 1
-            # (3 references: `released`, `held` and getrefcount's own argument: nothing else holds it)
-            if size > budget and sys.getrefcount(held) <= 3:
+            alone = sys.getrefcount(held) <= _REFS_WHEN_ALONE and all(held is not s for s in self._shown_now())
+            if size > budget and alone:
                 if isinstance(held, list):
                     del held[-budget:]
                 elif isinstance(held, dict):
