@@ -155,6 +155,9 @@ class MainWindow(QMainWindow):
         self._search_applied = ""
         self._search_busy = False
         self._search_head_shown: str | None = None  # the text whose newest matches the list shows, whole to come
+        # The paper being read and the papers selected when a head of matches left them out: the whole result
+        # gives them back (an older paper being read stays in the pane meanwhile).
+        self._head_left_out: tuple[str | None, list[str]] | None = None
         self._search_indexing = False  # a first build of the search index is under way (in slices)
         self._counts: SidebarCounts | None = None
         self._mark_read = self.settings.mark_read()
@@ -1146,7 +1149,7 @@ class MainWindow(QMainWindow):
             if self._search_applied or self.model.searching:
                 self._apply_search(jobs.SearchHits("", None))
             return
-        if query == self._search_applied and not self._search_busy:
+        if query == self._search_applied and not self._search_busy and not self.model.showing_head:
             self.search_applied.emit(query)  # nothing to redo: "gr" + "a" waits for a third letter
             return
         if not self._search_busy:
@@ -1168,7 +1171,9 @@ class MainWindow(QMainWindow):
         """The view whose newest matches to show before the whole result, or None: a view small enough for the
         whole result to come within a frame or two, an order other than newest first (its head lies elsewhere),
         or a lone word of three letters ("tra", a prefix of thousands of words: the catalog takes a tenth of a
-        second to its first match at 1,000,000 papers, as long as for the whole result)."""
+        second to its first match at 1,000,000 papers, as long as for the whole result). Always the head of every
+        paper: the list keeps its own rows of it, and holds papers its view no longer would (Inbox keeps those
+        read since it was listed), which the catalog's view would leave out."""
         model = self.model
         if model.view_size < SEARCH_HEAD_FROM or model.sort_column != COL_DATE:
             return None
@@ -1177,14 +1182,14 @@ class MainWindow(QMainWindow):
         words = query.split()
         if len(words) == 1 and len(words[0]) <= SEARCH_MIN_PREFIX:
             return None
-        view = self._selection.query_args().get("view") if self._selection.kind == "view" else None
-        return view if isinstance(view, ListFilter) else ListFilter.ALL  # (feeds, tags: the list keeps its own)
+        return ListFilter.ALL
 
     def _search_head_done(self, head: jobs.SearchHead | None) -> None:
         if head is None or head.text != self._search_wanted or not self._search_busy:
             return  # (the whole result of this text is shown already, or another text is wanted)
         was_searching = self.model.searching
         current = self.list.current_key()
+        selected = self.list.selected_keys() if self.list.has_several_selected() else []
         with self.list.keeping_position():
             shown = self.model.show_head_of_search(head.newest)
         if not shown:
@@ -1192,8 +1197,11 @@ class MainWindow(QMainWindow):
         if not was_searching:
             self._triage_key = current  # where triage was: Esc Esc comes back to it
         self._search_head_shown = head.text
+        if self._head_left_out is None and (current is not None or selected):
+            self._head_left_out = (current, selected)
         self.list.scrollToTop()
-        self._sync_pane_to_list()
+        if self.list.current_key() is not None or current is None:
+            self._sync_pane_to_list()  # (else the paper being read, older than the head, stays in the pane)
         self._update_view_header()
 
     def _search_failed(self, exc: BaseException) -> None:
@@ -1205,8 +1213,8 @@ class MainWindow(QMainWindow):
         self._search_busy = False
         if hits.text == self._search_wanted:
             self._apply_search(hits)
-        elif self._search_wanted and self._search_wanted != self._search_applied:
-            self._submit_search(self._search_wanted)
+        elif self._search_wanted and (self._search_wanted != self._search_applied or self.model.showing_head):
+            self._submit_search(self._search_wanted)  # (a head shown is another text's: the list needs its own)
         elif self._search_wanted == self._search_applied:
             self.search_applied.emit(self._search_applied)
 
@@ -1216,8 +1224,11 @@ class MainWindow(QMainWindow):
             self._triage_key = self.list.current_key()  # where triage was: Esc Esc comes back to it
         self._search_applied = hits.text
         head_shown, self._search_head_shown = self._search_head_shown == hits.text, None
+        left_out, self._head_left_out = self._head_left_out, None
         with self.list.keeping_position():
             self.model.set_search_hits(hits.keys)
+        if left_out is not None and self.list.current_key() is None:
+            self.list.reselect(*left_out)  # the paper being read when a head left it out, if it matches
         if hits.keys is not None:
             if not head_shown:  # (the head was scrolled to the top: the user may have scrolled it since)
                 self.list.scrollToTop()  # the best matches first, never scrolled past
@@ -1233,7 +1244,7 @@ class MainWindow(QMainWindow):
 
     def search_idle(self) -> bool:
         """The list shows the result of what is typed (benchmarks and tests wait on this)."""
-        return not self._search_busy and self._search_wanted == self._search_applied
+        return not self._search_busy and self._search_wanted == self._search_applied and not self.model.showing_head
 
     # ---- actions (menu, keys, buttons) ---------------------------------------------------------------------
 

@@ -152,6 +152,18 @@ class PaperListView(QTableView):
         self.selectionModel().setCurrentIndex(index, flags)
         self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
 
+    def reselect(self, current: str | None, selected: list[str]) -> int | None:
+        """Make `current` the current paper again and select `selected` (those listed), without scrolling;
+        returns the current paper's row, if it is listed."""
+        model = self.paper_model()
+        current_row = model.row_of(current) if current is not None else None
+        if current_row is not None:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.selectionModel().setCurrentIndex(model.index(current_row, COL_TITLE), flags)
+        if selected:
+            self._select_keys(selected)
+        return current_row
+
     @contextmanager
     def keeping_position(self) -> Iterator[None]:
         """Around a change of rows: the same papers stay selected and the same paper stays at the top."""
@@ -163,12 +175,7 @@ class PaperListView(QTableView):
         offset = self.rowViewportPosition(top) if top >= 0 else 0
         yield
         self.updateGeometries()  # the scroll range must fit the new rows before the position is set
-        current_row = model.row_of(current) if current is not None else None
-        if current_row is not None:
-            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-            self.selectionModel().setCurrentIndex(model.index(current_row, COL_TITLE), flags)
-        if selected:
-            self._select_keys(selected)
+        current_row = self.reselect(current, selected)
         top_row = model.row_of(top_key) if top_key is not None else None
         if top_row is not None:
             self.verticalScrollBar().setValue(top_row * self.verticalHeader().defaultSectionSize() - offset)

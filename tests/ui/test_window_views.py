@@ -460,45 +460,62 @@ def test_when_the_library_cannot_open_after_the_first_screen_the_window_says_why
     assert "The disk said no" in window.opening.text() and window.statusBar().currentMessage() == ""
 
 
+class SlowWholeSearch:
+    """A view big enough for a head of matches (the thresholds lowered to 80 papers), and a whole search that
+    waits until `release()`: the head shows meanwhile, as at 1,000,000 papers."""
+
+    def __init__(self, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import threading
+
+        from readinglist.core.library import Library
+        from readinglist.core.models import IncomingPaper
+        from readinglist.ui import library_jobs as jobs
+        from readinglist.ui import main_window as main_window_module
+
+        words = ["diffusion", "graph", "kernel", "sparse"]
+        papers = [
+            IncomingPaper(
+                title=f"{words[i % 4].capitalize()} and {words[(i // 4) % 4]} {i}",
+                abstract=f"On {words[(i + 1) % 4]}.",
+                arxiv_id=f"2411.{i:05d}",
+                published=f"2024-11-{1 + i // 3:02d}T00:00:00Z",  # three papers a day
+            )
+            for i in range(80)
+        ]
+        with Library.open(data_dir) as lib:
+            lib.add_papers(papers, source="arXiv cs.LG")
+        monkeypatch.setattr(main_window_module, "SEARCH_HEAD_FROM", 50)  # (a big view: 50,000 papers and more)
+        monkeypatch.setattr(jobs, "SEARCH_HEAD", 6)
+        monkeypatch.setattr(jobs, "SEARCH_HEAD_WORTH", 10)  # (matches from which the head is worth showing)
+        self._monkeypatch, self._jobs, self._gate = monkeypatch, jobs, threading.Event()
+
+    def slow_down(self) -> None:
+        whole_search, gate = self._jobs.search, self._gate
+
+        def slow_search(lib: object, text: str) -> object:
+            gate.wait(10)  # the whole result takes long to find
+            return whole_search(lib, text)
+
+        self._monkeypatch.setattr(self._jobs, "search", slow_search)
+
+    def release(self) -> None:
+        self._gate.set()
+
+
 def test_a_search_of_a_big_view_shows_its_newest_matches_while_the_whole_result_is_found(
     qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At 1,000,000 papers the whole result of a common word takes a quarter of a second: the newest matches
     come first (milliseconds), and the whole result then begins with the same rows, in the same place."""
-    import threading
+    from readinglist.core.models import ListFilter
 
-    from readinglist.core.library import Library
-    from readinglist.core.models import IncomingPaper, ListFilter
-    from readinglist.ui import library_jobs as jobs
-    from readinglist.ui import main_window as main_window_module
-
-    words = ["diffusion", "graph", "kernel", "sparse"]
-    papers = [
-        IncomingPaper(
-            title=f"{words[i % 4].capitalize()} and {words[(i // 4) % 4]} {i}",
-            abstract=f"On {words[(i + 1) % 4]}.",
-            arxiv_id=f"2411.{i:05d}",
-            published=f"2024-11-{1 + i // 3:02d}T00:00:00Z",  # three papers a day
-        )
-        for i in range(80)
-    ]
-    with Library.open(data_dir) as lib:
-        lib.add_papers(papers, source="arXiv cs.LG")
-    monkeypatch.setattr(main_window_module, "SEARCH_HEAD_FROM", 50)  # (a big view: 50,000 papers and more)
-    monkeypatch.setattr(jobs, "SEARCH_HEAD", 6)
-    monkeypatch.setattr(jobs, "SEARCH_HEAD_WORTH", 10)  # (matches from which the head is worth showing)
+    slow = SlowWholeSearch(data_dir, monkeypatch)
     window = open_window(data_dir)
     assert window.model.view_size == 80
-    whole_search, gate = jobs.search, threading.Event()
-
-    def slow_search(lib: object, text: str) -> jobs.SearchHits:
-        gate.wait(10)  # the whole result takes long to find
-        return whole_search(lib, text)  # type: ignore[arg-type]
-
     window.list.select_row(70)  # the paper being read when the search begins
     wait_idle(qtbot, window)
     reading = window.pane.key
-    monkeypatch.setattr(jobs, "search", slow_search)
+    slow.slow_down()
     try:
         window.search.setText("graph")
         qtbot.waitUntil(lambda: window.model.showing_head, timeout=5000)
@@ -506,7 +523,7 @@ def test_a_search_of_a_big_view_shows_its_newest_matches_while_the_whole_result_
         assert not window.search_idle() and "the newest" in window.view_count.text()
         assert "finding the rest" in window.view_count.text()
     finally:
-        gate.set()
+        slow.release()
     wait_idle(qtbot, window)
     with read_library(data_dir) as lib:
         want = lib.query(view=ListFilter.UNREAD, search="graph")
@@ -518,3 +535,68 @@ def test_a_search_of_a_big_view_shows_its_newest_matches_while_the_whole_result_
     qtbot.keyClick(window.list, Qt.Key.Key_Escape)
     wait_idle(qtbot, window)
     assert not window.model.searching and window.pane.key == reading
+
+
+def test_an_older_paper_being_read_stays_open_through_the_head_of_a_search_and_is_current_after_it(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = SlowWholeSearch(data_dir, monkeypatch)
+    window = open_window(data_dir, mark_read=MarkReadMode.NEVER)
+    window.list.select_row(70)  # older than any head of six matches
+    wait_idle(qtbot, window)
+    reading = window.pane.key
+    assert reading is not None
+    word = window.model.row_at(70).title.split()[0].lower()  # a word of its title: it matches
+    slow.slow_down()
+    try:
+        window.search.setText(word)
+        qtbot.waitUntil(lambda: window.model.showing_head, timeout=5000)
+        assert reading not in window.model.shown_keys()
+        assert window.pane.key == reading  # the pane keeps the paper the head leaves out
+    finally:
+        slow.release()
+    wait_idle(qtbot, window)
+    assert reading in window.model.shown_keys()
+    assert window.list.current_key() == reading and window.pane.key == reading
+
+
+def test_typing_back_to_the_search_shown_while_a_head_is_up_shows_that_search_again(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = SlowWholeSearch(data_dir, monkeypatch)
+    window = open_window(data_dir)
+    window.search.setText("graph")
+    wait_idle(qtbot, window)
+    graph = window.model.shown_keys()
+    slow.slow_down()
+    try:
+        window.search.setText("graph kernel")
+        qtbot.waitUntil(lambda: window.model.showing_head, timeout=5000)
+        window.search.setText("graph ke")  # backspaces: "ke" is too short to count, the search is "graph" again
+    finally:
+        slow.release()
+    wait_idle(qtbot, window)
+    assert not window.model.showing_head and window.model.shown_keys() == graph
+    assert window.view_count.text() == f"{len(graph)} of 80 papers match"
+
+
+def test_the_head_of_an_inbox_search_keeps_the_papers_read_since_the_inbox_was_listed(
+    qtbot: QtBot, data_dir: Path, open_window: WindowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = SlowWholeSearch(data_dir, monkeypatch)
+    window = open_window(data_dir, mark_read=MarkReadMode.IMMEDIATELY)
+    window.list.select_row(0)  # read as it opens, and kept in the Inbox until it is listed again
+    wait_idle(qtbot, window)
+    reading = window.pane.key
+    assert reading is not None and window.model.state(reading).read
+    word = window.model.row_at(0).title.split()[0].lower()
+    slow.slow_down()
+    try:
+        window.search.setText(word)
+        qtbot.waitUntil(lambda: window.model.showing_head, timeout=5000)
+        head = window.model.shown_keys()
+    finally:
+        slow.release()
+    wait_idle(qtbot, window)
+    assert head[0] == reading  # the newest match, read or not, as the whole result has it
+    assert window.model.shown_keys()[: len(head)] == head and window.list.current_key() == reading
