@@ -551,13 +551,15 @@ class Catalog:
         self, text: str, *, view: ListFilter = ListFilter.ALL, limit: int, today: str = ""
     ) -> tuple[list[str], int] | None:
         """Keys of the `limit` newest papers of `view` (date, then key) matching every word of `text`, as
-        `search` matches them, found by walking the matches from the highest id down (milliseconds however many
-        papers match), and about how many of the view's papers match: as many as the walk found per id it
-        passed. None: no words, or the view's matches too sparse for the walk (then `search` says)."""
+        `search` matches them, and every other match of the last one's date (a day's arXiv announcement shares
+        one time: the head must hold all its matches, or none of that date could be shown as the head of the
+        whole result), found by walking the matches from the highest id down (milliseconds however many papers
+        match), and about how many of the view's papers match: as many as the walk found per id it passed.
+        None: no words, or the view's matches too sparse for the walk (then `search` says)."""
         query = self._match(text)
         if not query:
             return None if query is None else ([], 0)
-        walk = self._newest_walk(VIEW_SQL[view], {"match": query, "today": today}, limit)
+        walk = self._newest_walk(VIEW_SQL[view], {"match": query, "today": today}, limit, whole_dates=True)
         if walk is None:
             return None
         keys, walked, lowest = walk
@@ -572,8 +574,11 @@ class Catalog:
         walk = self._newest_walk(where, params, limit)
         return None if walk is None else walk[0]
 
-    def _newest_walk(self, where: str, params: Mapping[str, Any], limit: int) -> tuple[list[str], int, int] | None:
-        """`_newest_matching`, how many matches it walked, and the lowest id it reached (0: it walked them all)."""
+    def _newest_walk(
+        self, where: str, params: Mapping[str, Any], limit: int, *, whole_dates: bool = False
+    ) -> tuple[list[str], int, int] | None:
+        """`_newest_matching`, how many matches it walked, and the lowest id it reached (0: it walked them all).
+        `whole_dates`: past `limit`, every match of the last one's date too."""
         if limit == 0:
             return [], 0, 0
         blocks, bounds = self._block_bounds()
@@ -591,7 +596,12 @@ class Catalog:
         def trim() -> None:
             found.sort(key=itemgetter(1))
             found.sort(key=itemgetter(0), reverse=True)
-            del found[limit:]
+            end = limit
+            if whole_dates and end < len(found):
+                last = found[end - 1][0]
+                while end < len(found) and found[end][0] == last:
+                    end += 1
+            del found[end:]
 
         def done(keys: list[str] | None, lowest: int = 0) -> tuple[list[str], int, int] | None:
             for cursor in cursors:

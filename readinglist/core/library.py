@@ -437,7 +437,8 @@ class Library:
         self, text: str, *, view: ListFilter = ListFilter.ALL, limit: int, fewest: int = 0
     ) -> list[tuple[PaperKey, str]] | None:
         """The head of `search(text)` among the papers of `view`: the `limit` newest matches, newest first, each
-        with its date (every match in the view dated after the last of them is among them). Milliseconds at
+        with its date, and the other matches of the last one's date (every match in the view dated on or after
+        the last of them is among them). Milliseconds at
         1,000,000 papers, where the whole result of a common word takes a quarter of a second. None when the
         catalog cannot say so quickly (not current, the view's matches too sparse to walk, fewer than `limit`
         of them) or it reckons fewer than `fewest` match (the whole result is quick then): ask `search`."""

@@ -409,14 +409,13 @@ class PaperTableModel(QAbstractTableModel):
 
     def show_head_of_search(self, newest: Sequence[tuple[str, str]]) -> bool:
         """While a search's whole result is being found: of `newest`, the newest matches with their dates (every
-        match dated after the last of them is among them), those of the view dated after the last, so the rows
-        shown are the first rows the whole result will show, in a few milliseconds at 1,000,000 papers. Only in
+        match dated on or after the last of them is among them), those the list holds, so the rows shown are
+        the first rows the whole result will show, in a few milliseconds at 1,000,000 papers. Only in
         the view's default order, newest first (in another the head lies elsewhere). False: nothing to show,
         the list is as it was."""
         if not newest or not self._in_default_order() or self._all is not self._newest_first:
             return False
-        oldest = newest[-1][1]
-        places = self._places_by_date([(key, date) for key, date in newest if date > oldest])
+        places = self._places_by_date(newest)
         if not places:
             return False
         places.sort()

@@ -208,8 +208,9 @@ def test_after_a_sort_the_paper_being_read_is_still_on_screen(qtbot: QtBot, samp
 
 
 def test_the_head_of_a_search_is_the_first_rows_of_its_whole_result(qtbot: QtBot, sample_dir: Path) -> None:
-    """Shown while the whole result is found: of the newest matches, those dated after the last of them (others
-    of that date may be still to come), in the view's order; then the whole result begins with the same rows."""
+    """Shown while the whole result is found: the newest matches, with every other match of the last one's date
+    (`Catalog.newest_matching`), those of the view, in its order; then the whole result begins with the same
+    rows. A day's papers share one time, as a day's arXiv announcement does."""
     view = sample_rows(sample_dir)
     days = [f"2026-11-{1 + i // 6:02d}T00:00:00Z" for i in range(len(view.rows))]  # six papers a day
     rows = [row._replace(sort_date=day) for row, day in zip(view.rows, days, strict=True)]
@@ -218,19 +219,23 @@ def test_the_head_of_a_search_is_the_first_rows_of_its_whole_result(qtbot: QtBot
     model.set_rows(rows, view.states, newest_first=True)
     keys = model.shown_keys()
     date = {r.key: r.sort_date for r in rows}
-    matches = set(keys[::3])  # the whole result
-    newest = sorted(matches, key=lambda k: keys.index(k))[:8]  # as the catalog finds them, newest first
+    matches = set(keys[1::2])  # the whole result: three a day
+    in_order = sorted(matches, key=lambda k: keys.index(k))
+    last = date[in_order[4]]
+    newest = sorted(k for k in in_order if date[k] >= last)
+    newest.sort(key=lambda k: date[k], reverse=True)  # as the catalog finds them: date, then key
     found = [(k, date[k]) for k in newest]
+    assert len(found) > 5  # (past the fifth match, the rest of its day)
     assert model.show_head_of_search([found[0], ("arxiv:not-in-this-view", date[newest[0]]), *found[1:]])
     assert model.searching and model.showing_head
     head = model.shown_keys()
-    assert head and all(date[k] > date[newest[-1]] for k in head) and set(head) < set(newest)
+    assert head == [k for k in keys if k in set(newest)]  # in the list's order, not the catalog's
     model.set_search_hits(matches)
     assert not model.showing_head
     whole = model.shown_keys()
     assert whole[: len(head)] == head and len(whole) == len(matches)
-    assert not model.show_head_of_search([(k, date[newest[0]]) for k in newest[:3]])  # all of the last date
-    assert model.shown_keys() == whole and not model.showing_head
+    assert model.show_head_of_search([(k, date[newest[0]]) for k in in_order if date[k] == date[newest[0]]])
+    assert model.shown_keys() == whole[:3] and model.showing_head  # one day's matches are a head too
     model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)  # by title the newest are not the first rows
     assert not model.show_head_of_search(found) and model.shown_keys() != head
 
