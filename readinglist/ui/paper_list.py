@@ -156,12 +156,15 @@ class PaperListView(QTableView):
         """Make `current` the current paper again and select `selected` (those listed), without scrolling;
         returns the current paper's row, if it is listed."""
         model = self.paper_model()
+        bar = self.verticalScrollBar()
+        at = bar.value()
         current_row = model.row_of(current) if current is not None else None
         if current_row is not None:
             flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             self.selectionModel().setCurrentIndex(model.index(current_row, COL_TITLE), flags)
         if selected:
             self._select_keys(selected)
+        bar.setValue(at)  # (a new current row scrolls the view to it: the list stays where the user had it)
         return current_row
 
     @contextmanager

@@ -558,6 +558,7 @@ def test_an_older_paper_being_read_stays_open_through_the_head_of_a_search_and_i
     wait_idle(qtbot, window)
     assert reading in window.model.shown_keys()
     assert window.list.current_key() == reading and window.pane.key == reading
+    assert window.list.rowAt(0) == 0  # the list stays at the head's rows, the first of the whole result
 
 
 def test_typing_back_to_the_search_shown_while_a_head_is_up_shows_that_search_again(
