@@ -827,13 +827,13 @@ class SearchHead:
     """The newest matches of a search, found in milliseconds while its whole result takes longer."""
 
     text: str
-    # (key, date), newest first: of the view's papers, or of the library's when the catalog cannot tell views;
-    # every match dated after the last of them is among them
+    # (key, date), newest first, of every paper: the list keeps its own rows of them (it holds papers its view no
+    # longer would: Inbox keeps those read since it was listed). Every match dated on or after the last is here.
     newest: Sequence[tuple[str, str]]
 
 
-def search_head(lib: Library, text: str, view: ListFilter) -> SearchHead | None:
-    found = lib.newest_matches(text, view=view, limit=SEARCH_HEAD, fewest=SEARCH_HEAD_WORTH)
+def search_head(lib: Library, text: str) -> SearchHead | None:
+    found = lib.newest_matches(text, limit=SEARCH_HEAD, fewest=SEARCH_HEAD_WORTH)
     return None if found is None else SearchHead(text, found)
 
 

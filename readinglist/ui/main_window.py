@@ -1158,31 +1158,26 @@ class MainWindow(QMainWindow):
     def _submit_search(self, query: str) -> None:
         # One search at a time: keystrokes that come meanwhile are folded into the next one.
         self._search_busy = True
-        view = self._head_view(query)
-        if view is not None:
+        if self._wants_head(query):
             # First the newest matches (milliseconds), then the whole result (a quarter of a second for a common
             # word at 1,000,000 papers): the list shows the first while the library thread finds the second.
-            self.worker.submit(lambda lib: jobs.search_head(lib, query, view), self._search_head_done, label="search")
+            self.worker.submit(lambda lib: jobs.search_head(lib, query), self._search_head_done, label="search")
         self.worker.submit(
             lambda lib: jobs.search(lib, query), self._search_done, failed=self._search_failed, label="search"
         )
 
-    def _head_view(self, query: str) -> ListFilter | None:
-        """The view whose newest matches to show before the whole result, or None: a view small enough for the
-        whole result to come within a frame or two, an order other than newest first (its head lies elsewhere),
-        or a lone word of three letters ("tra", a prefix of thousands of words: the catalog takes a tenth of a
-        second to its first match at 1,000,000 papers, as long as for the whole result). Always the head of every
-        paper: the list keeps its own rows of it, and holds papers its view no longer would (Inbox keeps those
-        read since it was listed), which the catalog's view would leave out."""
+    def _wants_head(self, query: str) -> bool:
+        """Whether to show the newest matches before the whole result. Not in a view small enough for the whole
+        result to come within a frame or two, nor in an order other than newest first (its head lies
+        elsewhere), nor for a lone word of three letters ("tra", a prefix of thousands of words: the catalog
+        takes a tenth of a second to its first match at 1,000,000 papers, as long as for the whole result)."""
         model = self.model
         if model.view_size < SEARCH_HEAD_FROM or model.sort_column != COL_DATE:
-            return None
+            return False
         if model.sort_order != Qt.SortOrder.DescendingOrder or self._selection.ranked:
-            return None
+            return False
         words = query.split()
-        if len(words) == 1 and len(words[0]) <= SEARCH_MIN_PREFIX:
-            return None
-        return ListFilter.ALL
+        return not (len(words) == 1 and len(words[0]) <= SEARCH_MIN_PREFIX)
 
     def _search_head_done(self, head: jobs.SearchHead | None) -> None:
         if head is None or head.text != self._search_wanted or not self._search_busy:
