@@ -359,7 +359,7 @@ class Catalog:
             for name in _INDEX_NAMES:
                 db.execute(f"DROP INDEX IF EXISTS {name}")
         self._fresh = fresh
-        self._split = split_shards(store.parts())
+        self._split = split_shards(store.part_names())
         for done, (part, step) in enumerate(order):
             if fresh and part.startswith("state-"):
                 db.executescript(INDEXES)
@@ -747,7 +747,7 @@ class Catalog:
         """Papers a commit of this process wrote, as `catch_up` would read them from the parts: `changed`, the
         newest content of papers now in the paper changes; `placed`, new papers with their segment and document
         id. Inside `write()`; the caller then `mark`s the parts."""
-        self._split = split_shards(store.parts())
+        self._split = split_shards(store.part_names())
         entries: list[tuple[Mapping[str, Any], str, int | None]] = [(doc, DELTA, None) for doc in changed]
         in_delta = {doc["key"] for doc in changed}
         for doc, part, doc_id in placed:

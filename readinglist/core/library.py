@@ -826,7 +826,7 @@ class Library:
         before = tuple(self.state(s.key) for s in new_states)
         updates: dict[str, dict[str, Doc]] = {}
         inserts: dict[str, list[Doc]] = {}
-        split = split_shards(self.store.parts())
+        split = split_shards(self.store.part_names())
         for st in new_states:
             doc = state_to_doc(st)
             where = self._state_where.get(st.key)

@@ -72,8 +72,21 @@ def state_part(key: str, split: AbstractSet[str] = frozenset()) -> str:
 
 
 def split_shards(parts: Iterable[str]) -> frozenset[str]:
-    """The state shards that were split, from the names of the parts there are."""
-    return _split_of(tuple(parts))
+    """The state shards that were split, from the names of the parts there are (`Store.part_names`: the same
+    tuple is answered from memory without hashing its 1,300 names again)."""
+    if isinstance(parts, tuple):
+        for known, split in _LAST_SPLITS:
+            if known is parts:
+                return split
+    names = tuple(parts)
+    split = _split_of(names)
+    _LAST_SPLITS.insert(0, (names, split))
+    del _LAST_SPLITS[4:]
+    return split
+
+
+# The last few tuples of part names asked about, held (so that none of them can be freed and its id reused).
+_LAST_SPLITS: list[tuple[tuple[str, ...], frozenset[str]]] = []
 
 
 @functools.lru_cache(maxsize=8)
@@ -93,7 +106,7 @@ def split_full_shards(store: Store, parts: Iterable[str], table: str) -> dict[st
     todo = [p for p in parts if len(store.table(p, table)) > SPLIT_AT]
     while todo:
         part = todo.pop()
-        split = split_shards(store.parts()) | {part}
+        split = split_shards(store.part_names()) | {part}
         children: dict[str, list[Any]] = {f"{part}.{i}": [] for i in range(SPLIT_INTO)}
         for doc in store.table(part, table).values():
             children[state_part(doc["key"], split)].append(doc)

@@ -175,7 +175,7 @@ class Shelf:
         return found[1] if found else {}
 
     def _state_entry(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        part = state_part(key, split_shards(self.store.parts()))
+        part = state_part(key, split_shards(self.store.part_names()))
         table = self.store.table(part, STATE)
         # Key -> doc id of the shard as loaded (a shard holds thousands of states at a million papers); a commit
         # of this shelf or a catch-up gives the part a new dict, and the index is made again.
@@ -290,7 +290,7 @@ class Shelf:
             self._catalog.catch_up(self.store)
         else:
             # The catalog follows at once, row by row (the shard it rereads otherwise holds thousands of states).
-            split = split_shards(self.store.parts())
+            split = split_shards(self.store.part_names())
             with self.catalog.write():
                 for st in states:
                     self.catalog.put_state(st.key, self.state_doc(st.key), part=state_part(st.key, split))
@@ -315,7 +315,7 @@ class Shelf:
         before = tuple(self.state(s.key) for s in states)
         updates: dict[str, dict[str, dict[str, Any]]] = {}
         inserts: dict[str, list[dict[str, Any]]] = {}
-        split = split_shards(self.store.parts())
+        split = split_shards(self.store.part_names())
         for st in states:
             part = state_part(st.key, split)
             entry = self._state_entry(st.key)
@@ -444,7 +444,7 @@ class Shelf:
     ) -> None:
         """The catalog takes an import's rows as written (see `Catalog.put_papers`), then marks the parts it
         wrote as read; what it cannot take so (another process's commit in between) `catch_up` reads after."""
-        split = split_shards(self.store.parts())
+        split = split_shards(self.store.part_names())
         segments = sorted({part for _, part, _ in placed})
         try:
             with self._catalog.write():

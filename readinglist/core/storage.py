@@ -165,6 +165,13 @@ class Store:
         self._lock: WriterLock | None = None  # (made at the first write: readers never lock)
         self._lock_depth = 0  # > 0 while this process holds the writer lock (a transaction, a backup, a recovery)
         self._orphans_checked = False
+        # The manifest's bytes that memory is at (loaded, caught up with, or written): a catch-up that reads the
+        # same bytes again has nothing to do, without parsing the list of every part (44 KB at 1,000,000 papers).
+        self._manifest_raw: bytes | None = None
+        # `part_names` as last answered, for this `_files` (held, so that its id stays its own) and this epoch
+        # (counted up whenever a part appears in memory or goes, with the same `_files`: in a transaction).
+        self._names: tuple[dict[str, str], int, tuple[str, ...]] | None = None
+        self._names_epoch = 0
         self.owner = owner  # who this process is, for another process that finds the library busy
         self._parts: Parts = {}
         self._files: dict[str, str] = {}
@@ -213,6 +220,7 @@ class Store:
         except StoreError as exc:
             self._move_library_aside()
             self._parts, self._files, self._sizes, self._sums = {}, {}, {}, {}
+            self._manifest_raw = None
             self.generation = self._generation_floor()
             self.schema = SCHEMA_VERSION
             return exc
@@ -314,6 +322,7 @@ class Store:
         with self.locked():  # caught up first, so that the new manifest names only `parts`
             self._parts, self._files, self._sizes, self._sums, self._dbs = {}, {}, {}, {}, {}
             self.schema = schema
+            self._manifest_raw = None
             with self.transaction():
                 for part, data in parts.items():
                     self.mark_dirty(part, data)
@@ -410,11 +419,15 @@ class Store:
         return self._catch_up_once()
 
     def _catch_up_once(self) -> set[str]:
-        manifest = self._read_manifest()
-        if manifest is None:
+        raw = self._read_manifest_bytes()
+        if raw is None:
             return set()
+        if raw == self._manifest_raw:
+            return set()
+        manifest = self._parse_manifest(raw)
         files: dict[str, str] = dict(manifest["files"])
         if int(manifest["generation"]) == self.generation and files == self._files:
+            self._manifest_raw = raw
             return set()
         sizes = {p: int(n) for p, n in manifest.get("sizes", {}).items()}
         sums = _sums_of(manifest)
@@ -424,8 +437,7 @@ class Store:
             if part not in files or (self.lazy and part not in self._parts):
                 continue  # (a lazy store reads a part when it is asked for)
             path = self.dir / files[part]
-            raw = path.read_bytes()
-            loaded[part] = self._parse_part(path, raw, sizes.get(part), sums.get(part))
+            loaded[part] = self._parse_part(path, path.read_bytes(), sizes.get(part), sums.get(part))
         for part in changed:
             self._dbs.pop(part, None)
             if part in loaded:
@@ -435,6 +447,7 @@ class Store:
         self._files, self._sizes, self.generation = files, sizes, int(manifest["generation"])
         self._sums = sums
         self.schema = int(manifest["schema"])
+        self._manifest_raw = raw
         self._unseen |= changed
         if changed and self.on_parts_changed is not None:
             self.on_parts_changed(changed)
@@ -467,11 +480,17 @@ class Store:
                 time.sleep(0.02 * (attempt + 1))
 
     def _read_manifest(self) -> dict[str, Any] | None:
-        path = self.dir / MANIFEST
+        raw = self._read_manifest_bytes()
+        return None if raw is None else self._parse_manifest(raw)
+
+    def _read_manifest_bytes(self) -> bytes | None:
         try:
-            raw = path.read_bytes()
+            return (self.dir / MANIFEST).read_bytes()
         except FileNotFoundError:
             return None
+
+    def _parse_manifest(self, raw: bytes) -> dict[str, Any]:
+        path = self.dir / MANIFEST
         try:
             manifest = orjson.loads(raw)
             if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
@@ -486,7 +505,9 @@ class Store:
         return manifest
 
     def _load_once(self, *, last_try: bool = True) -> None:
-        manifest = self._read_manifest()
+        self._manifest_raw = None
+        raw = self._read_manifest_bytes()
+        manifest = None if raw is None else self._parse_manifest(raw)
         if manifest is None:
             if (self.folder.corrupt).is_dir() and any((self.folder.corrupt).iterdir()):
                 latest = self.latest_good_backup()
@@ -552,6 +573,7 @@ class Store:
         self._sums = sums
         self.generation = int(manifest["generation"])
         self.schema = schema
+        self._manifest_raw = raw
         if schema < SCHEMA_VERSION and not self.writer:
             raise StoreError(
                 f"the library in {self.dir} uses an older schema ({schema}); open it once for writing "
@@ -632,6 +654,7 @@ class Store:
             parts = step(parts)
             self.schema += 1
         self._parts = parts
+        self._names_epoch += 1
         with self.transaction():
             for part, data in parts.items():
                 self.mark_dirty(part, data)
@@ -650,9 +673,20 @@ class Store:
     # ---- parts and TinyDB -------------------------------------------------------------------------------
 
     def parts(self) -> list[str]:
-        if self._parts.keys() <= self._files.keys():  # (the common case, asked several times per change)
-            return list(self._files)
-        return list(dict.fromkeys([*self._files, *self._parts]))
+        return list(self.part_names())
+
+    def part_names(self) -> tuple[str, ...]:
+        """The parts there are. The same tuple object is returned until they change, so a caller may keep what
+        it derives from them by identity (asked several times per change, of 1,300 parts at 1,000,000 papers)."""
+        known = self._names
+        if known is not None and known[0] is self._files and known[1] == self._names_epoch:
+            return known[2]  # (`_files` is never changed in place: a new dict at every commit or catch-up)
+        if self._parts.keys() <= self._files.keys():
+            names = tuple(self._files)
+        else:
+            names = tuple(dict.fromkeys([*self._files, *self._parts]))
+        self._names = (self._files, self._names_epoch, names)
+        return names
 
     def files(self) -> dict[str, str]:
         """Part -> the file that holds it now (a new file for every commit that changed the part)."""
@@ -843,6 +877,7 @@ class Store:
         """Remove a part from the library, in the current transaction (its file goes after the commit)."""
         if self._depth == 0:
             raise StoreError("a change to the library must be made inside store.transaction()")
+        self._names_epoch += 1
         self._dropped.add(part)
         self._dirty.pop(part, None)
         self._parts[part] = {}  # empty for whoever reads it until the commit
@@ -863,6 +898,8 @@ class Store:
             # A write outside a transaction was computed without the lock, from memory that another process may
             # have made stale: refused, so that no caller can overwrite another process's change.
             raise StoreError("a change to the library must be made inside store.transaction()")
+        if part not in self._parts:
+            self._names_epoch += 1
         self._parts[part] = data
         self._dirty[part] = data
 
@@ -929,7 +966,9 @@ class Store:
             }
             tmp = self.dir / (MANIFEST + ".tmp")
             created.append(tmp)
-            write_durably(tmp, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            # Compact: the manifest is rewritten at every commit and names every part (500 at 1,000,000 papers).
+            manifest_raw = orjson.dumps(manifest)
+            write_durably(tmp, manifest_raw)
             os.replace(tmp, self.dir / MANIFEST)
             created.pop()
             fsync_dir(self.dir)
@@ -947,6 +986,7 @@ class Store:
             self._parts.pop(part, None)
             self._dbs.pop(part, None)
         self._files, self._sizes, self._sums, self.generation = files, sizes, sums, generation
+        self._manifest_raw = manifest_raw
         self._schema_dirty = False
         for filename in old:
             with contextlib.suppress(OSError):

@@ -415,6 +415,39 @@ def test_a_shard_that_grows_is_split_and_every_state_is_kept(data_dir: Path, mon
         assert_same(lib, data_dir)
 
 
+def test_a_shelf_finds_the_shards_another_shelf_split_after_it_looked(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each shelf keeps the names of the parts (and which shards are split) from one change to the next: a split
+    by another process must still send its next star to the new shard, never to the one that was dropped."""
+    from readinglist.core import papers as papers_module
+
+    monkeypatch.setattr(papers_module, "SPLIT_AT", 5)
+    rng = random.Random(12)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(600)], source="x")
+        keys = lib.keys()
+    with Shelf.open(data_dir) as window, Shelf.open(data_dir) as command:
+        window.catalog  # noqa: B018
+        window.set_starred([keys[0]], True)  # the window has looked at the shards (nothing is split yet)
+        assert not any("." in p for p in window.store.part_names())
+        command.set_read(keys[:400], True)  # the command's write splits every shard
+        assert any("." in p for p in command.store.part_names())
+        for key in keys[400:420]:  # the window, behind, stars papers whose shards are split now
+            window.set_starred([key], True)
+        assert window.state(keys[5]).read  # and sees the command's change
+        split = papers_module.split_shards(window.store.part_names())
+        assert split and all(papers_module.state_part(k, split) in window.store.part_names() for k in keys[400:420])
+    with Library.open(data_dir) as lib:
+        assert all(lib.state(k).read for k in keys[:400])
+        assert all(lib.state(k).starred for k in [keys[0], *keys[400:420]])
+        assert not any(lib.state(k).starred for k in keys[1:400])
+        parts = [p for p in lib.store.parts() if p.startswith("state-")]
+        assert max(len(lib.store.table(p, "state")) for p in parts) <= 5
+        assert sum(len(lib.store.table(p, "state")) for p in parts) == 420
+        assert_same(lib, data_dir)
+
+
 def test_a_new_version_after_a_split_and_a_restore_leaves_no_star_the_library_lost(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
