@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,9 @@ def test_a_library_that_could_not_be_opened_can_be_retried_from_the_message(
         App(data_dir).load_sample(lib)
     manifest = data_dir / "library" / "manifest.json"
     good = manifest.read_text()
-    manifest.write_text(good.replace('"schema": 1', '"schema": 99'))  # written by a newer readinglist
+    newer = json.loads(good)
+    newer["schema"] = 99  # written by a newer readinglist
+    manifest.write_text(json.dumps(newer))
     said: list[str] = []
 
     def critical(_parent: object, _title: str, text: str, *_buttons: object) -> QMessageBox.StandardButton:
