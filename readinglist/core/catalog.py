@@ -97,6 +97,8 @@ VIEW_SQL: dict[ListFilter, str] = {
 SORT_SQL: dict[SortKey, str] = {SortKey.DATE: "p.date", SortKey.TITLE: "p.sort_title", SortKey.SOURCE: "p.source"}
 
 
+KEY_SLICE = 50_000  # rows of the map of ids to keys per read of `prepare_keys` (about 50 ms at 1,000,000)
+
 SCHEMA = """
     CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
     CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, file TEXT NOT NULL, generation INTEGER NOT NULL);
@@ -964,6 +966,37 @@ class Catalog:
         self._key_of, self._key_of_db, self._key_of_version = keys, db, version
         self._key_of_top, self._keys_stale = int(top), False
         return keys
+
+    def prepare_keys(self, budget: float) -> bool:
+        """Make the map of ids to keys (`keep_keys`) ahead of the first search, about `budget` seconds of it per
+        call, so that no call holds the library thread long (at 1,000,000 papers the whole map is a second).
+        True when it is made. The rows are read in order of id, which only grows: a paper added meanwhile comes
+        in a later slice, and the map is checked against the catalog (its count, its newest paper) at the end."""
+        if not self.keep_keys:
+            return True
+        db = self._conn()
+        keys = self._key_of if self._key_of_db is db else None
+        if keys is not None and self._key_of_version == int(db.execute("PRAGMA data_version").fetchone()[0]):
+            self._keys_by_id()  # made already: this process's own additions since, if any, are a few rows
+            return True
+        if keys is None:
+            keys, top = {}, 0
+        else:
+            top = self._key_of_top
+        started = time.perf_counter()
+        while True:
+            rows = db.execute("SELECT id, key FROM paper WHERE id > ? ORDER BY id LIMIT ?", (top, KEY_SLICE)).fetchall()
+            keys.update(rows)
+            if rows:
+                top = int(rows[-1][0])
+            # (version -1: whoever asks next brings it up to the catalog as it is then, `_keys_by_id`)
+            self._key_of, self._key_of_db, self._key_of_version, self._key_of_top = keys, db, -1, top
+            if len(rows) < KEY_SLICE:
+                break
+            if time.perf_counter() - started >= budget:
+                return False
+        self._keys_by_id()  # checked against the catalog now: made again at once if a paper went meanwhile
+        return True
 
     def _matching(self, query: str) -> set[str]:
         if self.keep_keys:

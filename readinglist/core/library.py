@@ -412,6 +412,11 @@ class Library:
         if self._search is not None:
             self._search.keep_keys = True
 
+    def prepare_search_keys(self, *, budget: float) -> bool:
+        """The catalog's keys by id (`keep_search_keys`) made ahead of the first search, about `budget` seconds
+        per call; True when done (at once for a process that does not keep them)."""
+        return self._search is None or self._search.prepare_keys(budget)
+
     def search(self, text: str) -> set[str] | None:
         """Keys of papers whose title, authors, abstract or note contain every word of `text` (word prefixes).
 

@@ -845,6 +845,12 @@ def prepare_search(lib: Library) -> int:
     return lib.not_searchable
 
 
+def prepare_search_keys(lib: Library) -> bool:
+    """After the index: the catalog's map of ids to keys, a slice at a time (the window submits this again until
+    it returns True), so the first keystroke at 1,000,000 papers does not wait a second for the whole map."""
+    return lib.prepare_search_keys(budget=SEARCH_SLICE)
+
+
 SEARCH_SLICE = 0.2  # seconds of index building per turn on the library thread
 SEARCH_HEAD = 150  # the newest matches shown first: five screens of the list, 2-6 ms of the catalog at 1,000,000
 # Matches in the view from which the head is worth showing: the whole result of fewer comes within a few frames

@@ -600,11 +600,22 @@ class MainWindow(QMainWindow):
                     f"Indexing for search: {left:,} papers to go; searches meanwhile find the others", 4000
                 )
                 QTimer.singleShot(0, self._prepare_search)
-            elif self._search_indexing:
-                self.statusBar().showMessage("Search index ready", 3000)
+            else:
+                if self._search_indexing:
+                    self.statusBar().showMessage("Search index ready", 3000)
+                self._prepare_search_keys()
             self._search_indexing = bool(left)
 
         self.worker.submit(jobs.prepare_search, done, label="prepare search")
+
+    def _prepare_search_keys(self) -> None:
+        """Then what every search reads its matches' keys through, in slices of their own too."""
+
+        def done(ready: bool) -> None:
+            if not ready:
+                QTimer.singleShot(0, self._prepare_search_keys)
+
+        self.worker.submit(jobs.prepare_search_keys, done, label="prepare search keys")
 
     def _library_failed(self, exc: BaseException) -> None:
         message = error_text(exc)

@@ -703,6 +703,47 @@ def test_searches_through_keys_kept_by_id_follow_imports_merges_and_new_papers(d
     reference.close()
 
 
+def test_keys_made_a_slice_at_a_time_while_others_import_and_merge_find_what_the_table_says(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window makes its keys by id ahead of the first search in slices, other jobs between them: papers
+    imported elsewhere meanwhile, and a merge that removes a paper it already read, leave the map exact."""
+    monkeypatch.setattr(catalog_module, "KEY_SLICE", 15)
+    rng = random.Random(13)
+    with Library.open(data_dir) as lib:
+        lib.add_papers([paper(i, rng) for i in range(100)], source="x")
+        lib.sync_search_index()
+    path = DataFolder(data_dir).catalog
+    window, reference = Catalog(path), Catalog(path)
+    window.keep_keys = True
+    assert reference.search("author 3")  # (the catalog is built)
+    calls = 0
+    while not window.prepare_keys(budget=0):  # (one slice per call)
+        calls += 1
+        if calls == 2:  # an import elsewhere, after the map holds its first slices
+            with Shelf.open(data_dir) as shelf:
+                shelf.add_papers([paper(i, rng, extra=" quokka") for i in range(100, 130)], source="y")
+                shelf.query(search="quokka")  # (its text indexed)
+        if calls == 4:  # a merge removes a paper the map holds already
+            with Library.open(data_dir) as lib:
+                lib.merge_papers(lib.keys()[0], lib.keys()[1])
+                lib.sync_search_index()  # (the catalog drops its row)
+        assert calls < 50
+    assert calls >= 130 // 15 - 1  # in slices, not in one read
+    ids = dict(reference._conn().execute("SELECT id, key FROM paper"))
+    assert window._key_of == ids and len(ids) == 129
+    assert len(reference.search("quokka") or ()) == 30
+    for text in ["quokka", "noise", "author 3", "2401"]:
+        assert window.search(text) == reference.search(text), text
+    assert window.prepare_keys(budget=0)  # made: nothing more to read
+    with Shelf.open(data_dir) as shelf:  # and after it, papers added elsewhere are found too
+        shelf.add_papers([paper(i, rng, extra=" wombat") for i in range(130, 133)], source="z")
+        shelf.query(search="wombat")
+    assert window.search("wombat") == reference.search("wombat") and len(window.search("wombat") or ()) == 3
+    window.close()
+    reference.close()
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_the_newest_matches_are_the_head_of_the_whole_search(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, seed: int
