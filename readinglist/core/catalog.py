@@ -98,6 +98,7 @@ SORT_SQL: dict[SortKey, str] = {SortKey.DATE: "p.date", SortKey.TITLE: "p.sort_t
 
 
 KEY_SLICE = 50_000  # rows of the map of ids to keys per read of `prepare_keys` (about 50 ms at 1,000,000)
+_KEYS_PARTIAL = -2  # the map's `data_version` while `prepare_keys` is making it (never a real version)
 
 SCHEMA = """
     CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
@@ -976,21 +977,18 @@ class Catalog:
             return True
         db = self._conn()
         keys = self._key_of if self._key_of_db is db else None
-        if keys is not None and self._key_of_version == int(db.execute("PRAGMA data_version").fetchone()[0]):
-            self._keys_by_id()  # made already: this process's own additions since, if any, are a few rows
+        if keys is not None and self._key_of_version != _KEYS_PARTIAL:
+            self._keys_by_id()  # made already: brought up to the catalog (the papers added since, if any)
             return True
-        if keys is None:
-            keys, top = {}, 0
-        else:
-            top = self._key_of_top
+        keys, top = (keys, self._key_of_top) if keys is not None else ({}, 0)
         started = time.perf_counter()
         while True:
             rows = db.execute("SELECT id, key FROM paper WHERE id > ? ORDER BY id LIMIT ?", (top, KEY_SLICE)).fetchall()
             keys.update(rows)
             if rows:
                 top = int(rows[-1][0])
-            # (version -1: whoever asks next brings it up to the catalog as it is then, `_keys_by_id`)
-            self._key_of, self._key_of_db, self._key_of_version, self._key_of_top = keys, db, -1, top
+            # (partial: whoever asks next brings it up to the catalog as it is then, `_keys_by_id`)
+            self._key_of, self._key_of_db, self._key_of_version, self._key_of_top = keys, db, _KEYS_PARTIAL, top
             if len(rows) < KEY_SLICE:
                 break
             if time.perf_counter() - started >= budget:

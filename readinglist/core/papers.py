@@ -10,7 +10,6 @@ state document holds the user's star, read mark, note and tags, each with the ti
 from __future__ import annotations
 
 import dataclasses
-import functools
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -72,14 +71,19 @@ def state_part(key: str, split: AbstractSet[str] = frozenset()) -> str:
 
 
 def split_shards(parts: Iterable[str]) -> frozenset[str]:
-    """The state shards that were split, from the names of the parts there are (`Store.part_names`: the same
-    tuple is answered from memory without hashing its 1,300 names again)."""
-    if isinstance(parts, tuple):
-        for known, split in _LAST_SPLITS:
-            if known is parts:
-                return split
+    """The state shards that were split, from the names of the parts there are. Asked several times per change
+    with `Store.part_names`, one tuple until the parts change: that tuple is answered from memory, by identity
+    (hashing its 500 names at 1,000,000 papers, as a cache by value would, costs about as much as the answer)."""
+    for known, split in _LAST_SPLITS:
+        if known is parts:
+            return split
     names = tuple(parts)
-    split = _split_of(names)
+    out: set[str] = set()
+    for part in names:
+        if part.startswith("state-") and "." in part:
+            pieces = part.split(".")
+            out.update(".".join(pieces[:i]) for i in range(1, len(pieces)))
+    split = frozenset(out)
     _LAST_SPLITS.insert(0, (names, split))
     del _LAST_SPLITS[4:]
     return split
@@ -87,16 +91,6 @@ def split_shards(parts: Iterable[str]) -> frozenset[str]:
 
 # The last few tuples of part names asked about, held (so that none of them can be freed and its id reused).
 _LAST_SPLITS: list[tuple[tuple[str, ...], frozenset[str]]] = []
-
-
-@functools.lru_cache(maxsize=8)
-def _split_of(parts: tuple[str, ...]) -> frozenset[str]:
-    out: set[str] = set()
-    for part in parts:
-        if part.startswith("state-") and "." in part:
-            pieces = part.split(".")
-            out.update(".".join(pieces[:i]) for i in range(1, len(pieces)))
-    return frozenset(out)
 
 
 def split_full_shards(store: Store, parts: Iterable[str], table: str) -> dict[str, tuple[str, str]]:

@@ -677,7 +677,7 @@ class Store:
 
     def part_names(self) -> tuple[str, ...]:
         """The parts there are. The same tuple object is returned until they change, so a caller may keep what
-        it derives from them by identity (asked several times per change, of 1,300 parts at 1,000,000 papers)."""
+        it derives from them by identity (asked several times per change, of about 500 parts at 1,000,000 papers)."""
         known = self._names
         if known is not None and known[0] is self._files and known[1] == self._names_epoch:
             return known[2]  # (`_files` is never changed in place: a new dict at every commit or catch-up)
