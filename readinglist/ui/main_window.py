@@ -1746,6 +1746,7 @@ class MainWindow(QMainWindow):
             self.refresh.shutdown()  # a refresh in progress stops now; what it finished is saved
             if self.feeds_dialog is not None:
                 self.feeds_dialog.close()
+            self.model.close()
             self.worker.close()  # waits for every write already asked for
             self.notifier.close()
             if tray is not None:

@@ -8,6 +8,7 @@ the view. A state change redraws one row; only a different set of rows resets th
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -21,6 +22,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from readinglist.core.duplicates import SamePaper
 from readinglist.ui.elide import TITLE_SHOWN, shown, shown_part
 from readinglist.ui.library_jobs import DEFAULT_STATE, PaperRow, RowState
+from readinglist.ui.list_orders import Order, OrderMaker
 
 COL_STAR, COL_TITLE, COL_AUTHORS, COL_SOURCE, COL_DATE = range(5)
 COLUMN_COUNT = 5
@@ -90,6 +92,23 @@ def _dated_after(rows: Sequence[PaperRow], date: str, *, or_on: bool = False) ->
     return low
 
 
+def _first_not_before(
+    rows: Sequence[PaperRow], value: Any, key: Callable[[PaperRow], Any], descending: bool, *, or_equal: bool
+) -> int:
+    """The first of `rows` (sorted by `key`, descending or not) that does not come before `value` (with
+    `or_equal`, that comes after it): a bisection."""
+    low, high = 0, len(rows)
+    while low < high:
+        middle = (low + high) // 2
+        here = key(rows[middle])
+        before = here > value if descending else here < value
+        if before or (or_equal and here == value):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 AS_RANKED = -1  # the "sort column" of a ranked view (For you, Trending, More like this): the view's own order
 
 
@@ -130,6 +149,11 @@ class PaperTableModel(QAbstractTableModel):
         # again is that list itself, and by another column one sort of it instead of two (date, then the column).
         self._newest_first: list[PaperRow] | None = None
         self._newest_first_keys: list[str] | None = None  # its keys
+        # The orders of those rows a click on a column header may ask for, made ahead on a thread of their own
+        # (`list_orders`): (column, descending) -> the rows and keys in that order. A click swaps one in.
+        self._made: dict[tuple[int, bool], Order] = {}
+        self._wanted: list[tuple[int, bool]] = [(COL_TITLE, False), (COL_TITLE, True)]  # + every order asked for
+        self._orders = OrderMaker(self._order_made)
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -219,14 +243,17 @@ class PaperTableModel(QAbstractTableModel):
             return  # in that order already (Qt's `sortByColumn` asks twice); stars may have changed since
         self._sort_column, self._sort_order = column, order
         self._resort()
+        if column not in (COL_STAR, AS_RANKED) and (column, False) not in self._wanted:
+            # A column sorted once is likely sorted again, or the other way: its orders are made from now on.
+            self._wanted += [(column, False), (column, True)]
+            self._make_orders()
 
     def _resort(self) -> None:
         """Put `_all` (and the rows shown) in the current order."""
         self._ordered_as = (self._sort_column, self._sort_order)
         if not self._all:
             return
-        rows = self._sorted_all()
-        self._relayout(rows, self._newest_first_keys if rows is self._newest_first else None)
+        self._relayout(*self._sorted_all())
 
     def _relayout(self, rows: list[PaperRow], keys: list[str] | None) -> None:
         """The same rows in a new order (`keys`: theirs, when known); the rows the search shows sorted alike. The
@@ -234,7 +261,7 @@ class PaperTableModel(QAbstractTableModel):
         # No arguments: PySide6 6.12 crashes converting a parents list and sort hint passed from Python.
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        held = [(self._keys[p.row()], p.column()) for p in persistent]
+        held = [(self._rows[p.row()], p.column()) for p in persistent]
         self._release_later(self._all, self._all_keys, self._rows, self._keys)
         self._all = rows
         self._all_keys = keys if keys is not None else list(map(_first, rows))
@@ -245,10 +272,10 @@ class PaperTableModel(QAbstractTableModel):
             self._sort_rows(self._rows)
             self._keys = list(map(_first, self._rows))
         places: dict[str, int] = {}
-        for key, _col in held:
-            if key not in places:
-                places[key] = self.row_of(key) or 0  # (one walk of the keys per selected paper, not per cell)
-        self.changePersistentIndexList(persistent, [self.index(places[key], col) for key, col in held])
+        for row, _col in held:
+            if row.key not in places:
+                places[row.key] = self._place_of(row) or 0  # (once per selected paper, not per cell)
+        self.changePersistentIndexList(persistent, [self.index(places[row.key], col) for row, col in held])
         self.layoutChanged.emit()
 
     # ---- what the window asks ------------------------------------------------------------------------------
@@ -282,6 +309,23 @@ class PaperTableModel(QAbstractTableModel):
             return self._keys.index(key)  # one lookup: a scan in C beats building a dict of every row
         except ValueError:
             return None
+
+    def _place_of(self, row: PaperRow) -> int | None:
+        """Where this row is among the rows shown, found by the order they are in: a bisection by the sort key to
+        the rows that sort equal to it, then a look along those. (A look along every key is a cache miss per
+        row: 67 ms for the current row of 1,000,000 after a sort.)"""
+        column = self._sort_column
+        if column in (COL_STAR, AS_RANKED):
+            return self.row_of(row.key)
+        rows, sort_key = self._rows, self._order_key(column)
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        value = sort_key(row)
+        low = _first_not_before(rows, value, sort_key, descending, or_equal=False)
+        high = _first_not_before(rows, value, sort_key, descending, or_equal=True)
+        try:
+            return self._keys.index(row.key, low, high)
+        except ValueError:  # (not where its key says: look everywhere)
+            return self.row_of(row.key)
 
     def key_at(self, row: int) -> str:
         return self._rows[row].key
@@ -365,12 +409,15 @@ class PaperTableModel(QAbstractTableModel):
         elif self._sort_column == AS_RANKED:
             self._sort_column, self._sort_order = COL_DATE, Qt.SortOrder.DescendingOrder
         given = rows if handed_over else list(rows)
-        self._release_later(self._newest_first, self._states)  # (freed after the next paint, not now)
+        made = [part for m in self._made.values() for part in (m.rows, m.keys)]
+        self._release_later(self._newest_first, self._states, *made)  # (freed after the next paint, not now)
         self._newest_first = given if newest_first and not ranked else None  # (never changed in place)
+        self._made = {}
         self._ordered_as = None
         if keys is None or len(keys) != len(rows):
             keys = list(map(_first, rows))
         self._newest_first_keys = keys if self._newest_first is not None else None
+        self._make_orders()
         if self._all and len(rows) == len(self._all) and (keys == self._all_keys or set(keys) == set(self._all_keys)):
             fresh = dict(zip(keys, rows, strict=True))
             self._all[:] = map(fresh.__getitem__, self._all_keys)
@@ -390,8 +437,8 @@ class PaperTableModel(QAbstractTableModel):
         if ranked or (newest_first and self._in_default_order()):
             self._all_keys = keys  # (ranked: the rows come in the order of their ranks already)
         else:
-            self._all = self._sorted_all()
-            self._all_keys = list(map(_first, self._all))
+            self._all, made_keys = self._sorted_all()
+            self._all_keys = made_keys if made_keys is not None else list(map(_first, self._all))
         self._place = None
         self._narrow()
         self.endResetModel()
@@ -528,24 +575,59 @@ class PaperTableModel(QAbstractTableModel):
     def _in_default_order(self) -> bool:
         return self._sort_column == COL_DATE and self._sort_order == Qt.SortOrder.DescendingOrder
 
-    def _sorted_all(self) -> list[PaperRow]:
-        """`_all` in the current order. From the rows newest first when the view gave them so: by date that is a
-        copy (a sort of 100,000 rows is 10-40 ms of the GUI thread), by another column one stable sort of it
-        (newest first among equals, as `_sort_rows` does in two)."""
+    def _sorted_all(self) -> tuple[list[PaperRow], list[str] | None]:
+        """`_all` in the current order, and its keys when known. From the rows newest first when the view gave
+        them so: by date that is that list, by another column an order made ahead (`_make_orders`) or else one
+        stable sort of it (newest first among equals, as `_sort_rows` does in two; a sort of 100,000 rows by
+        title is 60-90 ms of the GUI thread)."""
         base = self._newest_first
         column = self._sort_column
         if base is None or column == AS_RANKED:
-            self._sort_rows(self._all)
-            return self._all
+            rows = list(self._all)  # (a new list: the rows shown stay as they are until the relayout)
+            self._sort_rows(rows)
+            return rows, None
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
         if column == COL_DATE and descending:
-            return base  # (kept as it is: a reload gives a new one before it changes `_all` in place)
+            return base, self._newest_first_keys  # (a reload gives a new one before it changes `_all` in place)
+        made = self._made.get((column, descending))
+        if made is not None:
+            return made.rows, made.keys  # (never changed in place either: a reload drops it first)
         rows = list(base)
-        if column == COL_DATE:
-            rows.sort(key=_date_key)  # (stable: equal dates keep the view's order, as `_sort_rows` leaves them)
-        else:
-            rows.sort(key=self._column_key(column), reverse=descending)
-        return rows
+        rows.sort(key=self._order_key(column), reverse=descending)
+        return rows, None
+
+    def _order_key(self, column: int) -> Callable[[PaperRow], Any]:
+        """What the rows newest first are sorted by, stably, for this column (by date: ascending only)."""
+        return _date_key if column == COL_DATE else self._column_key(column)
+
+    def _make_orders(self) -> None:
+        """Have the orders wanted made ahead from the rows newest first (not by stars, which change under it)."""
+        base, keys = self._newest_first, self._newest_first_keys
+        if base is None or keys is None:
+            self._orders.cancel()
+            return
+        wanted = [
+            ((column, descending), self._order_key(column), descending)
+            for column, descending in self._wanted
+            if (column, descending) not in self._made and (column, descending) != (COL_DATE, True)
+        ]
+        self._orders.make(base, keys, wanted)
+
+    def _order_made(self, made: Order) -> None:
+        if made.base is self._newest_first and isinstance(made.name, tuple):
+            self._made[made.name] = made
+            # Kept as long as the view, as its rows are (`library_jobs.view_rows`): out of the collector's young
+            # passes, each of which would walk the million references of a new list.
+            gc.freeze()
+
+    @property
+    def making_orders(self) -> bool:
+        """The orders a click on a header may ask for are being made (tests and benchmarks wait on it)."""
+        return self._orders.busy
+
+    def close(self) -> None:
+        """The window closes: stop making orders."""
+        self._orders.close()
 
     def _column_key(self, column: int) -> Callable[[PaperRow], Any]:
         if column == COL_TITLE:

@@ -319,13 +319,15 @@ def test_short_authors() -> None:
         ),
         max_size=6,
     ),
+    settle=st.booleans(),
 )
 def test_a_column_sorts_newest_first_among_equals_whatever_was_clicked_before(
-    qtbot: QtBot, papers: list[tuple[int, str]], clicks: list[tuple[int, Qt.SortOrder]]
+    qtbot: QtBot, papers: list[tuple[int, str]], clicks: list[tuple[int, Qt.SortOrder]], settle: bool
 ) -> None:
     """The rows come newest first from the library thread; each header click shows them by that column with
     equal values newest first (ties of equal dates in the view's order), and the date column, newest first, is
-    the view again: never an order left over from an earlier click."""
+    the view again: never an order left over from an earlier click. With `settle`, the orders made ahead on
+    their own thread arrive before each click (and are what the click shows); without, the click sorts."""
     docs = [
         {"key": f"p{i}", "title": title, "published": f"2026-01-0{1 + day}T00:00:00Z", "shown": RENDER_VERSION}
         for i, (day, title) in enumerate(papers)
@@ -341,6 +343,8 @@ def test_a_column_sorts_newest_first_among_equals_whatever_was_clicked_before(
         COL_STAR: lambda r: r.key in starred,
     }
     for column, order in clicks:
+        if settle:
+            qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
         model.sort(column, order)
         descending = order == Qt.SortOrder.DescendingOrder
         want = sorted(rows, key=keys[column], reverse=descending)  # (stable: equal ones stay newest first)
@@ -370,3 +374,61 @@ def test_a_sort_asked_for_twice_lays_the_list_out_once_but_stars_sort_again(qtbo
     table.sortByColumn(COL_STAR, Qt.SortOrder.DescendingOrder)
     top = [model.key_at(r) for r in range(4)]
     assert last in top and all(model.state(k).starred for k in top)
+
+
+def title_rows(titles: list[str]) -> list[jobs.PaperRow]:
+    """Rows newest first (p0 the newest) with these titles."""
+    docs = [
+        {"key": f"p{i}", "title": title, "published": f"2026-01-{28 - i % 28:02d}T00:00:00Z", "shown": RENDER_VERSION}
+        for i, title in enumerate(titles)
+    ]
+    return sorted(map(jobs.row_from_doc, docs), key=lambda r: r.sort_date, reverse=True)
+
+
+def test_a_title_sort_made_ahead_is_the_sort_of_the_rows_shown_now_never_of_rows_replaced(qtbot: QtBot) -> None:
+    """The orders a header click asks for are made on their own thread from the rows as they came. A reload
+    with a paper retitled must not show the order of the old titles, before the new orders are made or after."""
+    rows = title_rows([f"Paper {i % 7}" for i in range(40)])
+    model = PaperTableModel()
+    model.set_rows(rows, {}, newest_first=True)
+    qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
+
+    def by_title(rows: list[jobs.PaperRow], descending: bool) -> list[str]:
+        return [r.key for r in sorted(rows, key=lambda r: r.sort_title, reverse=descending)]
+
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        model.sort(COL_TITLE, order)
+        assert model.shown_keys() == by_title(rows, order == Qt.SortOrder.DescendingOrder)
+    model.sort(COL_DATE, Qt.SortOrder.DescendingOrder)
+    retitled = [r._replace(title="Aardvarks", sort_title="aardvarks") if r.key == "p30" else r for r in rows]
+    model.set_rows(retitled, {}, newest_first=True)  # the same papers: a reload
+    model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert model.shown_keys() == by_title(retitled, False) and model.key_at(0) == "p30"
+    model.sort(COL_DATE, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
+    model.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    assert model.shown_keys() == by_title(retitled, True) and model.key_at(39) == "p30"
+    model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert model.shown_keys() == by_title(retitled, False)
+
+
+def test_the_paper_being_read_stays_selected_through_sorts_among_papers_of_equal_title(qtbot: QtBot) -> None:
+    """After a sort the current row is found by the order (a bisection to the rows that sort equal to it): of
+    five papers titled alike, the one being read is the one still current, in every column and direction."""
+    from readinglist.ui.paper_list import PaperListView
+
+    rows = title_rows(["Same title"] * 5 + [f"Other {i}" for i in range(30)])
+    model = PaperTableModel()
+    model.set_rows(rows, {}, newest_first=True)
+    table = PaperListView(model)
+    qtbot.addWidget(table)
+    qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
+    table.setCurrentIndex(model.index(model.row_of("p3") or 0, COL_TITLE))
+    clicks = [(COL_TITLE, Qt.SortOrder.AscendingOrder), (COL_TITLE, Qt.SortOrder.DescendingOrder)]
+    clicks += [(COL_DATE, Qt.SortOrder.AscendingOrder), (COL_STAR, Qt.SortOrder.DescendingOrder)]
+    clicks += [(COL_DATE, Qt.SortOrder.DescendingOrder), (COL_TITLE, Qt.SortOrder.DescendingOrder)]
+    for column, order in clicks:
+        table.sortByColumn(column, order)
+        qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
+        assert model.key_at(table.currentIndex().row()) == "p3", (column, order)
+        assert table.currentIndex().column() == COL_TITLE
