@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import methodcaller
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 PIECE = 4_096  # keys sorted in one C call: ~2 ms at most of the GIL
 MERGE_IN_C = 65_536  # two runs are merged by one C sort while together at most this long (a few ms)
 GATHER = 16_384  # rows put in the new order per piece
+ACTIVE = 0.25  # seconds after the GUI was last at work (`OrderMaker.touch`) during which the thread backs off
+BACK_OFF = 0.005  # how long it then sleeps between pieces
 
 
 class Stopped(Exception):
@@ -133,6 +136,7 @@ class OrderMaker:
         self._serial = 0  # the request wanted now; an older one stops at its next pause
         self._closed = False
         self._busy = 0
+        self._touched = 0.0  # when the GUI was last at work (`touch`); read by the thread
 
     @property
     def busy(self) -> bool:
@@ -158,6 +162,10 @@ class OrderMaker:
     def cancel(self) -> None:
         self._serial += 1
 
+    def touch(self) -> None:
+        """The user is at work (a key, a search): the orders go slower for a moment, leaving the GIL to them."""
+        self._touched = time.monotonic()
+
     def close(self) -> None:
         """Stop (the work in hand stops at its next pause, within milliseconds) and let the thread end."""
         self._closed = True
@@ -176,17 +184,21 @@ class OrderMaker:
         wanted: tuple[tuple[Hashable, Callable[[Any], Any], bool], ...],
     ) -> None:
         def pause() -> None:
-            time.sleep(0)  # (gives the GIL to the GUI thread if it waits for it)
             maker = me()
             if maker is None or serial != maker._serial:
                 raise Stopped
+            # A turn for the GUI thread if it waits for the GIL; while the user is at work, a longer one.
+            time.sleep(BACK_OFF if time.monotonic() - maker._touched < ACTIVE else 0)
 
         relay = _the_relay_made()
         try:
+            last_key: Callable[[Any], Any] | None = None
+            values: list[Any] = []
             for name, sort_key, descending in wanted:
-                values = gather_keys(base, sort_key, pause)
+                if sort_key is not last_key:  # (both ways of a column share its keys)
+                    values = sort_keys(base, sort_key, pause)
+                    last_key = sort_key
                 order = stable_order(values, descending=descending, pause=pause)
-                del values
                 made = Order(base, name, gather(base, order, pause), gather(keys, order, pause))
                 relay.done.emit((me, serial, made))
         except Stopped:
@@ -212,10 +224,21 @@ def _the_relay_made() -> _Relay:
     return _relay
 
 
-def gather_keys(rows: Sequence[Any], sort_key: Callable[[Any], Any], pause: Callable[[], None]) -> list[Any]:
-    """`sort_key` of every row, in pieces."""
+def sort_keys(rows: Sequence[Any], sort_key: Callable[[Any], Any], pause: Callable[[], None]) -> list[Any]:
+    """`sort_key` of every row, in pieces; strings as their UTF-8 bytes, which sort alike (byte order is code point
+    order) and twice as fast: new objects side by side in memory, where the rows' strings are scattered over the
+    heap and each comparison is a cache miss."""
     out: list[Any] = []
     for start in range(0, len(rows), GATHER):
         out.extend(map(sort_key, rows[start : start + GATHER]))
         pause()
-    return out
+    if not all(type(value) is str for value in out):
+        return out
+    encoded: list[bytes] = []
+    for start in range(0, len(out), GATHER):
+        encoded.extend(map(_utf8, out[start : start + GATHER]))
+        pause()
+    return encoded
+
+
+_utf8 = methodcaller("encode", "utf-8", "surrogatepass")

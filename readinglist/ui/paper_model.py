@@ -38,6 +38,7 @@ HIGHLIGHT_COLOR = QColor(0xFF, 0xC8, 0x00, 0x48)  # a highlight rule's mark: a w
 RELEASE_AFTER_MS = 250  # the rows of a view left are freed this long after: once the new one is drawn
 RELEASE_PIECE = 10_000  # rows (or states) freed per turn of the event loop, about 2 ms
 FEW_HITS = 10  # a search with under a tenth of the view's rows as hits places them, rather than walk every row
+ASKED_ROWS = 256  # rows remembered by key, of those the window asked about
 ROWS_FOR_ONE_SIGNAL = 64  # above this many changed rows, one dataChanged over their span beats one per row
 
 Index = QModelIndex | QPersistentModelIndex
@@ -138,6 +139,7 @@ class PaperTableModel(QAbstractTableModel):
         self._all_keys: list[str] = []  # the keys of `_all`, in its order: narrowing and lookups run in C over these
         self._keys: list[str] = []  # the keys of `_rows`
         self._index: dict[str, int] | None = None  # key -> row in `_rows`, built when many lookups come at once
+        self._asked_rows: dict[str, int] = {}  # key -> row in `_rows` when last asked (may be stale: checked)
         self._place: dict[str, int] | None = None  # key -> position in `_all`, built at the first narrow search
         self._rank: dict[str, int] = {}  # key -> place in a ranked view's own order
         self._why: Mapping[str, tuple[str, ...]] = {}  # key -> why the view ranks it there, in words
@@ -305,10 +307,24 @@ class PaperTableModel(QAbstractTableModel):
     def row_of(self, key: str) -> int | None:
         if self._index is not None:
             return self._index.get(key)
+        # The papers the window acts on (a star, a read, the current row kept) are those it asked about: their
+        # rows are remembered, and checked, since the list may have changed since. A look along every key is a
+        # cache miss per row: tens of milliseconds for a row half a million down a list sorted by title.
+        keys, row = self._keys, self._asked_rows.get(key)
+        if row is not None and row < len(keys) and keys[row] == key:
+            return row
         try:
-            return self._keys.index(key)  # one lookup: a scan in C beats building a dict of every row
+            row = keys.index(key)  # one lookup: a scan in C beats building a dict of every row
         except ValueError:
             return None
+        self._remember(key, row)
+        return row
+
+    def _remember(self, key: str, row: int) -> None:
+        asked = self._asked_rows
+        if len(asked) >= ASKED_ROWS:
+            asked.clear()
+        asked[key] = row
 
     def _place_of(self, row: PaperRow) -> int | None:
         """Where this row is among the rows shown, found by the order they are in: a bisection by the sort key to
@@ -328,10 +344,16 @@ class PaperTableModel(QAbstractTableModel):
             return self.row_of(row.key)
 
     def key_at(self, row: int) -> str:
-        return self._rows[row].key
+        self._orders.touch()  # (the window acts on a paper: the orders made ahead give way a moment)
+        key = self._rows[row].key
+        self._remember(key, row)
+        return key
 
     def row_at(self, row: int) -> PaperRow:
-        return self._rows[row]
+        self._orders.touch()
+        found = self._rows[row]
+        self._remember(found.key, row)
+        return found
 
     def feed_labels(self, row: PaperRow) -> list[str]:
         """The names of the feeds a paper came from."""
@@ -445,6 +467,7 @@ class PaperTableModel(QAbstractTableModel):
 
     def set_search_hits(self, hits: AbstractSet[str] | None) -> None:
         """Narrow the view to these keys (None: show the whole view). The set changes, so the model resets."""
+        self._orders.touch()
         if hits is None and self._hits is None:
             return
         self.beginResetModel()
@@ -460,6 +483,7 @@ class PaperTableModel(QAbstractTableModel):
         the first rows the whole result will show, in a few milliseconds at 1,000,000 papers. Only in
         the view's default order, newest first (in another the head lies elsewhere). False: nothing to show,
         the list is as it was."""
+        self._orders.touch()
         if not newest or not self._in_default_order() or self._all is not self._newest_first:
             return False
         places = self._places_by_date(newest)
@@ -495,6 +519,7 @@ class PaperTableModel(QAbstractTableModel):
 
     def set_states(self, states: Mapping[str, RowState]) -> None:
         """The user's state on these papers changed: redraw their rows, and nothing else."""
+        self._orders.touch()
         if len(states) > ROWS_FOR_ONE_SIGNAL and self._index is None:
             self._index = dict(zip(self._keys, range(len(self._keys)), strict=True))
         changed: list[int] = []
@@ -606,8 +631,9 @@ class PaperTableModel(QAbstractTableModel):
         if base is None or keys is None:
             self._orders.cancel()
             return
+        sort_keys: dict[int, Callable[[PaperRow], Any]] = {}  # one per column: both ways share its keys
         wanted = [
-            ((column, descending), self._order_key(column), descending)
+            ((column, descending), sort_keys.setdefault(column, self._order_key(column)), descending)
             for column, descending in self._wanted
             if (column, descending) not in self._made and (column, descending) != (COL_DATE, True)
         ]

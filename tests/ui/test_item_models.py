@@ -377,9 +377,14 @@ def test_a_sort_asked_for_twice_lays_the_list_out_once_but_stars_sort_again(qtbo
 
 
 def title_rows(titles: list[str]) -> list[jobs.PaperRow]:
-    """Rows newest first (p0 the newest) with these titles."""
+    """Rows newest first (p0 the newest, an hour apart) with these titles (at most 600)."""
     docs = [
-        {"key": f"p{i}", "title": title, "published": f"2026-01-{28 - i % 28:02d}T00:00:00Z", "shown": RENDER_VERSION}
+        {
+            "key": f"p{i}",
+            "title": title,
+            "published": f"2026-01-{28 - i // 24:02d}T{23 - i % 24:02d}:00:00Z",
+            "shown": RENDER_VERSION,
+        }
         for i, title in enumerate(titles)
     ]
     return sorted(map(jobs.row_from_doc, docs), key=lambda r: r.sort_date, reverse=True)
@@ -432,3 +437,22 @@ def test_the_paper_being_read_stays_selected_through_sorts_among_papers_of_equal
         qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
         assert model.key_at(table.currentIndex().row()) == "p3", (column, order)
         assert table.currentIndex().column() == COL_TITLE
+
+
+def test_a_paper_is_found_where_it_is_now_after_the_list_changed_under_the_row_last_asked_about(
+    qtbot: QtBot,
+) -> None:
+    """The rows the window asked about are remembered to find them again at once; after a sort, a search or a
+    reload the remembered row is somewhere else, and the paper is still found where it is."""
+    rows = title_rows([f"Paper {39 - i:02d}" for i in range(40)])
+    model = PaperTableModel()
+    model.set_rows(rows, {}, newest_first=True)
+    assert model.key_at(3) == "p3" and model.row_of("p3") == 3
+    model.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert model.row_of("p3") == 36 and model.key_at(36) == "p3"
+    model.set_search_hits({"p3", "p10"})
+    assert model.row_of("p3") == 1 and model.row_of("p10") == 0
+    model.set_search_hits(None)
+    model.set_rows(rows[:20], {}, newest_first=True)
+    assert model.row_of("p3") == 16 and model.row_of("p30") is None
+    assert [model.row_of(k) for k in model.shown_keys()] == list(range(20))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pytestqt.qtbot import QtBot
 
 from readinglist.ui import list_orders
-from readinglist.ui.list_orders import Order, OrderMaker, gather, stable_order
+from readinglist.ui.list_orders import Order, OrderMaker, gather, sort_keys, stable_order
 
 
 @settings(max_examples=300, deadline=None)
@@ -33,6 +33,26 @@ def test_an_order_made_in_pieces_is_pythons_stable_sort(
     assert order == sorted(range(len(keys)), key=keys.__getitem__, reverse=descending)
     assert len(pauses) >= len(keys) // piece  # (a turn given back at least once per piece)
     assert gather(keys, order) == sorted(keys, reverse=descending)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    titles=st.lists(
+        st.one_of(st.text(), st.sampled_from(["\ud800", "\udfff x", "\U0001f600", "\uffff", "é", "e\u0301"])),
+        max_size=60,
+    ),
+    descending=st.booleans(),
+)
+def test_titles_sort_by_their_bytes_exactly_as_by_their_text(titles: list[str], descending: bool) -> None:
+    """Strings are sorted as UTF-8 bytes (faster: new objects side by side); the order is the text's, lone
+    surrogates and characters past the basic plane included."""
+    rows = [(f"k{i}", t) for i, t in enumerate(titles)]
+    values = sort_keys(rows, lambda r: r[1], lambda: None)
+    assert all(isinstance(v, bytes) for v in values)
+    order = stable_order(values, descending=descending)
+    assert order == sorted(range(len(titles)), key=titles.__getitem__, reverse=descending)
+    flags = sort_keys(rows, lambda r: len(r[1]) > 2, lambda: None)  # (other keys are kept as they are)
+    assert flags == [len(t) > 2 for t in titles]
 
 
 def test_only_the_orders_of_the_latest_rows_arrive_and_none_after_close(qtbot: QtBot) -> None:
