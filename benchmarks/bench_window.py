@@ -530,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             "switch view: the orders a header click asks for made, median",
             f"{ms(statistics.median(figures['orders']))} (max {ms(max(figures['orders']))})",
-            "(title both ways, on their own thread; 50 ms resolution)",
+            "(title both ways, begun 1 s after the rows; 50 ms resolution)",
             None,
             "(info)",
             None,

@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QModelIndex, Qt
@@ -17,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from readinglist.core.library import Library
 from readinglist.core.text import RENDER_VERSION
 from readinglist.ui import library_jobs as jobs
+from readinglist.ui import paper_model
 from readinglist.ui.library_jobs import RowState, Selection, SidebarCounts
 from readinglist.ui.paper_model import (
     COL_DATE,
@@ -245,7 +247,6 @@ def test_the_rows_of_a_view_left_are_freed_in_pieces_and_rows_still_shown_are_ne
 ) -> None:
     """A million rows freed at once stalled the list for 170 ms: they go a piece per turn of the event loop. A
     list something else still holds (the rows on screen share lists with the view left) is only let go."""
-    from readinglist.ui import paper_model
 
     model = PaperTableModel()
     view = sample_rows(sample_dir)
@@ -334,7 +335,9 @@ def test_a_column_sorts_newest_first_among_equals_whatever_was_clicked_before(
     ]
     rows = sorted(map(jobs.row_from_doc, docs), key=lambda r: r.sort_date, reverse=True)  # (stable: view order)
     starred = {r.key: RowState(starred=True) for r in rows[::3]}
-    model = PaperTableModel()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paper_model, "ORDERS_AFTER_MS", 0)  # (made as soon as the rows come: examples are many)
+        model = PaperTableModel()
     model.set_rows(rows, starred, newest_first=True)
     assert model.shown_keys() == [r.key for r in rows]
     keys: dict[int, Callable[[jobs.PaperRow], Any]] = {
@@ -396,6 +399,7 @@ def test_a_title_sort_made_ahead_is_the_sort_of_the_rows_shown_now_never_of_rows
     rows = title_rows([f"Paper {i % 7}" for i in range(40)])
     model = PaperTableModel()
     model.set_rows(rows, {}, newest_first=True)
+    assert model.making_orders  # (a moment after the rows come: a view switch is not slowed by it)
     qtbot.waitUntil(lambda: not model.making_orders, timeout=5000)
 
     def by_title(rows: list[jobs.PaperRow], descending: bool) -> list[str]:
