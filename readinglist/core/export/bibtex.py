@@ -31,13 +31,18 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+# A text accent (\~ \' \" \^ \= \. \`): an error in math mode, where TeX wants \tilde and the like; a reader
+# takes it for an accent on the closing $, and the math never ends.
+_TEXT_ACCENT = re.compile(r"(?<!\\)(?:\\\\)*\\[~'\"^=.`]")
+
+
 def split_math(text: str) -> list[tuple[bool, str]]:
     """Text as (is_math, piece) runs. Math that TeX or BibTeX would choke on stays text, to be escaped."""
     out: list[tuple[bool, str]] = []
     pos = 0
     for m in INLINE_MATH.finditer(text):
         body = m.group()
-        if not _balanced(body) or re.search(r"(?<!\\)[%#&]", body):
+        if not _balanced(body) or re.search(r"(?<!\\)[%#&]", body) or _TEXT_ACCENT.search(body):
             continue
         if m.start() > pos:
             out.append((False, text[pos : m.start()]))
