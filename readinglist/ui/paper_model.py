@@ -250,7 +250,8 @@ class PaperTableModel(QAbstractTableModel):
             return  # in that order already (Qt's `sortByColumn` asks twice); stars may have changed since
         self._sort_column, self._sort_order = column, order
         self._resort()
-        if column not in (COL_STAR, AS_RANKED) and (column, False) not in self._wanted:
+        newest_first = column == COL_DATE and order == Qt.SortOrder.DescendingOrder  # (the view's own order)
+        if column not in (COL_STAR, AS_RANKED) and not newest_first and (column, False) not in self._wanted:
             # A column sorted once is likely sorted again, or the other way: its orders are made from now on.
             self._wanted += [(column, False), (column, True)]
             self._make_orders()
