@@ -156,8 +156,8 @@ class OrderMaker:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-orders")
-        self._busy += 1
         self._executor.submit(self._make, weakref.ref(self), self._serial, base, keys, tuple(wanted))
+        self._busy += 1  # (after the submit: one that raised leaves nothing to wait for)
 
     def cancel(self) -> None:
         self._serial += 1

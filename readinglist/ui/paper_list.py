@@ -115,7 +115,7 @@ class PaperListView(QTableView):
     def selected_keys(self) -> list[str]:
         """The selected papers in list order; the current paper when no row is selected."""
         model = self.paper_model()
-        keys = [model.key_at(r) for r in sorted({i.row() for i in self.selectionModel().selectedRows()})]
+        keys = model.keys_at(sorted({i.row() for i in self.selectionModel().selectedRows()}))
         if not keys and (current := self.current_key()) is not None:
             keys = [current]
         return keys

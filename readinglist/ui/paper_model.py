@@ -317,7 +317,7 @@ class PaperTableModel(QAbstractTableModel):
         # rows are remembered, and checked, since the list may have changed since. A look along every key is a
         # cache miss per row: tens of milliseconds for a row half a million down a list sorted by title.
         keys, row = self._keys, self._asked_rows.get(key)
-        if row is not None and row < len(keys) and keys[row] == key:
+        if row is not None and 0 <= row < len(keys) and keys[row] == key:
             return row
         try:
             row = keys.index(key)  # one lookup: a scan in C beats building a dict of every row
@@ -354,6 +354,11 @@ class PaperTableModel(QAbstractTableModel):
         key = self._rows[row].key
         self._remember(key, row)
         return key
+
+    def keys_at(self, rows: Iterable[int]) -> list[str]:
+        """The keys of these rows (a selection of many: neither remembered nor a pause of the orders each)."""
+        self._orders.touch()
+        return list(map(self._keys.__getitem__, rows))
 
     def row_at(self, row: int) -> PaperRow:
         self._orders.touch()
