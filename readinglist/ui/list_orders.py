@@ -156,7 +156,7 @@ class OrderMaker:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-orders")
-        self._executor.submit(self._make, weakref.ref(self), self._serial, base, keys, tuple(wanted))
+        self._executor.submit(self._make, self._relay, weakref.ref(self), self._serial, base, keys, tuple(wanted))
         self._busy += 1  # (after the submit: one that raised leaves nothing to wait for)
 
     def cancel(self) -> None:
@@ -177,6 +177,7 @@ class OrderMaker:
 
     @staticmethod
     def _make(
+        relay: _Relay,
         me: weakref.ref[OrderMaker],
         serial: int,
         base: Sequence[Any],
@@ -190,7 +191,6 @@ class OrderMaker:
             # A turn for the GUI thread if it waits for the GIL; while the user is at work, a longer one.
             time.sleep(BACK_OFF if time.monotonic() - maker._touched < ACTIVE else 0)
 
-        relay = _the_relay_made()
         try:
             last_key: Callable[[Any], Any] | None = None
             values: list[Any] = []
@@ -217,11 +217,6 @@ class OrderMaker:
         receiver = self._on_made()
         if serial == self._serial and not self._closed and receiver is not None:
             receiver(made)
-
-
-def _the_relay_made() -> _Relay:
-    assert _relay is not None  # (made by the first OrderMaker, on the GUI thread)
-    return _relay
 
 
 def sort_keys(rows: Sequence[Any], sort_key: Callable[[Any], Any], pause: Callable[[], None]) -> list[Any]:

@@ -81,19 +81,6 @@ _date_key = attrgetter("sort_date")  # models.date_of of the row, worked out wit
 _title_key = attrgetter("sort_title")
 
 
-def _dated_after(rows: Sequence[PaperRow], date: str, *, or_on: bool = False) -> int:
-    """How many of `rows`, newest first, are dated after `date` (or on it, with `or_on`): a bisection."""
-    low, high = 0, len(rows)
-    while low < high:
-        middle = (low + high) // 2
-        day = rows[middle].sort_date
-        if day > date or (or_on and day == date):
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
 def _first_not_before(
     rows: Sequence[PaperRow], value: Any, key: Callable[[PaperRow], Any], descending: bool, *, or_equal: bool
 ) -> int:
@@ -524,7 +511,10 @@ class PaperTableModel(QAbstractTableModel):
         for key, date in dated:
             span = spans.get(date)
             if span is None:
-                span = spans[date] = (_dated_after(rows, date), _dated_after(rows, date, or_on=True))
+                span = spans[date] = (
+                    _first_not_before(rows, date, _date_key, True, or_equal=False),
+                    _first_not_before(rows, date, _date_key, True, or_equal=True),
+                )
             try:
                 places.append(keys.index(key, *span))
             except ValueError:
